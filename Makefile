@@ -1,0 +1,51 @@
+# Sprechstunde: `make run` starts the platform on the embedded default with demo data;
+# `make test` runs the whole suite against PostgreSQL, Redis and headless Chromium.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+
+# The suite's services (defaults: the local servers of this kind of machine).
+TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/sprechstunde
+TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test lint typecheck messages install install-test clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	@mkdir -p var
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py compilemessages --ignore='.venv/*' -v 0
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput -v 0
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py collectstatic --noinput -v 0
+	env -u DATABASE_URL -u REDIS_URL PORT=$(PORT) $(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
+	env -u DATABASE_URL -u REDIS_URL $(VENV)/bin/daphne -b $(HOST) -p $(PORT) \
+		--websocket-max-message-size 65536 config.asgi:application
+
+test: install-test
+	$(PY) manage.py compilemessages --ignore='.venv/*' -v 0
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy config consult signaling frontend
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Refresh the .po files after changing user-facing strings, then translate the new entries.
+messages: install
+	$(PY) manage.py makemessages -l de -l en --no-obsolete -i '.venv/*' -i 'var/*' -i 'tests/*'
+	$(PY) manage.py makemessages -d djangojs -l de -l en --no-obsolete -i '.venv/*' -i 'var/*'
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,58 @@
+from django.contrib import admin
+
+from .models import Consultation, Message, StaffProfile, Topic
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "active", "sort_order"]
+    list_editable = ["active", "sort_order"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "description"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "status", "status_changed_at"]
+    list_filter = ["status", "topics"]
+    filter_horizontal = ["topics"]
+    search_fields = ["display_name", "user__username"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    can_delete = False
+    fields = ["seq", "kind", "sender", "body", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(admin.ModelAdmin):
+    """Read-mostly: the life cycle is driven by the domain functions, not by editing here."""
+
+    list_display = ["pk", "topic", "channel", "state", "clerk", "created_at", "accepted_at",
+                    "ended_at", "outcome"]
+    list_filter = ["state", "channel", "topic", "outcome"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["public_token", "topic", "channel", "state", "clerk", "created_at",
+                       "accepted_at", "ended_at", "ended_by", "last_seq"]
+    fields = [*readonly_fields, "outcome"]
+    inlines = [MessageInline]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["consultation", "seq", "kind", "sender", "created_at"]
+    list_filter = ["kind", "sender"]
+    readonly_fields = ["consultation", "seq", "kind", "sender", "author", "body", "client_id",
+                       "created_at"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

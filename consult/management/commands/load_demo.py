@@ -1,0 +1,31 @@
+import os
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from consult import demo
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the demo topics, clerks and manager, and print where to go."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--base-url", default="")
+
+    def handle(self, *args: object, **options: str) -> None:
+        demo.load_demo()
+        base = options["base_url"] or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+        clerks = ", ".join(f"{c[0]} ({', '.join(c[4])})" for c in demo.CLERKS)
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "Sprechstunde is ready (demo data loaded).",
+                    f"  Citizen page:   {base}/",
+                    f"  Clerk console:  {base}/console/   logins: {clerks}",
+                    f"  Administration: {base}/admin/     login: {demo.MANAGER[0]} (manager)",
+                    f"  Password for every demo login: {demo.DEMO_PASSWORD}",
+                    f"  Health:         {base}/healthz",
+                    "",
+                ]
+            )
+        )

@@ -1,0 +1,181 @@
+"""The consultation domain's data. Writes go through the functions in this package
+(``consultations``, ``chat``, ``staff``), never through ``save()`` in views or consumers."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def new_public_token() -> str:
+    """256 random bits, URL-safe: the citizen's only credential for their consultation."""
+    return secrets.token_urlsafe(32)
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.CharField(_("short description"), max_length=300, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffProfile(models.Model):
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("available")
+        AWAY = "away", _("away")
+        OFFLINE = "offline", _("offline")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    display_name = models.CharField(
+        _("display name"),
+        max_length=80,
+        help_text=_("Shown to citizens, e.g. a first name and an initial."),
+    )
+    topics = models.ManyToManyField(Topic, related_name="staff", verbose_name=_("topics served"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OFFLINE
+    )
+    status_changed_at = models.DateTimeField(_("status changed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Consultation(models.Model):
+    class Channel(models.TextChoices):
+        CHAT = "chat", _("chat")
+        VIDEO = "video", _("video")
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        ACTIVE = "active", _("active")
+        ENDED = "ended", _("ended")
+        ABANDONED = "abandoned", _("abandoned")
+
+    class Outcome(models.TextChoices):
+        RESOLVED = "resolved", _("resolved")
+        FOLLOW_UP = "follow_up", _("follow-up needed")
+        REFERRED = "referred", _("referred elsewhere")
+        UNRESOLVED = "unresolved", _("could not be resolved")
+
+    class EndedBy(models.TextChoices):
+        CITIZEN = "citizen", _("citizen")
+        CLERK = "clerk", _("clerk")
+
+    public_token = models.CharField(
+        _("public token"), max_length=64, unique=True, default=new_public_token, editable=False
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.PROTECT, related_name="consultations", verbose_name=_("topic")
+    )
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=Channel.choices, default=Channel.CHAT
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.WAITING
+    )
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultations",
+        verbose_name=_("clerk"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.CharField(
+        _("ended by"), max_length=8, choices=EndedBy.choices, blank=True
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    last_seq = models.PositiveIntegerField(
+        _("last sequence number"), default=0, editable=False
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        indexes = [
+            models.Index(fields=["topic", "state", "created_at"], name="consult_queue_idx"),
+            models.Index(fields=["clerk", "state"], name="consult_clerk_state_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state="active") | models.Q(clerk__isnull=False),
+                name="consult_active_has_clerk",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.topic} ({self.get_state_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in {self.State.WAITING, self.State.ACTIVE}
+
+
+class Message(models.Model):
+    """One entry of a consultation's log: chat text or a state change, in sequence order."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("text")
+        ACCEPTED = "accepted", _("accepted")
+        ENDED = "ended", _("ended")
+        ABANDONED = "abandoned", _("abandoned")
+
+    class Sender(models.TextChoices):
+        CITIZEN = "citizen", _("citizen")
+        CLERK = "clerk", _("clerk")
+        SYSTEM = "system", _("system")
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="messages"
+    )
+    seq = models.PositiveIntegerField(_("sequence number"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.TEXT)
+    sender = models.CharField(_("sender"), max_length=8, choices=Sender.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("body"), blank=True)
+    client_id = models.CharField(_("client id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["consultation", "seq"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["consultation", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="message_client_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id}:{self.seq} {self.kind}"

@@ -1,0 +1,165 @@
+// One consultation's chat: ordered log with sequence numbers, replay on reconnect,
+// idempotent resend of unconfirmed messages, typing notices. Shared by citizen and clerk.
+import { gettext, interpolate } from "./i18n.js";
+import { LiveSocket, newClientId } from "./socket.js";
+
+const TYPING_IDLE_MS = 3000;
+
+export class ChatSession {
+  constructor({ path, log, typing, labels, onEntry, onReady, onFrame, onStatus }) {
+    this.log = log;
+    this.typingEl = typing;
+    this.labels = labels; // { citizen, clerk } display names
+    this.onEntry = onEntry || (() => {});
+    this.onReady = onReady || (() => {});
+    this.onFrame = onFrame || (() => {});
+    this.lastSeq = 0;
+    this.ready = false;
+    this.pending = new Map(); // client_id -> { body, element }
+    this.typingTimer = null;
+    this.typingSent = false;
+    this.socket = new LiveSocket(path, {
+      onOpen: () => this.resume(),
+      onFrame: (frame) => this.handle(frame),
+      onStatus: (status) => {
+        if (status !== "open") this.ready = false;
+        if (onStatus) onStatus(status);
+      },
+    });
+  }
+
+  resume() {
+    this.ready = false;
+    this.socket.send({ type: "resume", last_seq: this.lastSeq });
+  }
+
+  handle(frame) {
+    if (frame.type === "message") {
+      if (frame.seq <= this.lastSeq) return; // already shown (replay overlap)
+      if (this.ready && frame.seq > this.lastSeq + 1) {
+        this.resume(); // a live event was lost: fetch the gap from the database
+        return;
+      }
+      this.lastSeq = frame.seq;
+      this.render(frame);
+      this.onEntry(frame);
+    } else if (frame.type === "ready") {
+      this.ready = true;
+      for (const [clientId, item] of this.pending) {
+        this.socket.send({ type: "message", client_id: clientId, body: item.body });
+      }
+      this.onReady(frame);
+    } else if (frame.type === "typing") {
+      this.typingEl.textContent = frame.active
+        ? interpolate(gettext("%(name)s is typing …"), { name: this.labels[frame.sender] })
+        : "";
+    } else {
+      this.onFrame(frame);
+    }
+  }
+
+  send(body) {
+    const clientId = newClientId();
+    const element = this.entryElement({ sender: this.labels.self, body, pending: true });
+    this.log.append(element);
+    this.pending.set(clientId, { body, element });
+    if (this.ready) this.socket.send({ type: "message", client_id: clientId, body });
+    this.setTyping(false);
+  }
+
+  sendFrame(frame) {
+    return this.socket.send(frame);
+  }
+
+  noteTyping() {
+    if (!this.typingSent) this.setTyping(true);
+    window.clearTimeout(this.typingTimer);
+    this.typingTimer = window.setTimeout(() => this.setTyping(false), TYPING_IDLE_MS);
+  }
+
+  setTyping(active) {
+    window.clearTimeout(this.typingTimer);
+    if (this.typingSent === active) return;
+    this.typingSent = active;
+    if (this.ready) this.socket.send({ type: "typing", active });
+  }
+
+  render(frame) {
+    const pending = frame.client_id && this.pending.get(frame.client_id);
+    if (pending) {
+      pending.element.remove();
+      this.pending.delete(frame.client_id);
+    }
+    if (frame.sender !== this.labels.self) this.typingEl.textContent = "";
+    this.log.append(this.entryElement(frame));
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  entryElement(frame) {
+    const item = document.createElement("div");
+    item.className = `entry entry-${frame.kind === "text" || frame.pending ? frame.sender : "system"}`;
+    if (frame.seq) item.dataset.seq = frame.seq;
+    const meta = document.createElement("p");
+    meta.className = "entry-meta";
+    const body = document.createElement("p");
+    body.className = "entry-body";
+    if (frame.pending) {
+      meta.textContent = `${this.labels.you} · ${gettext("sending …")}`;
+      body.textContent = frame.body;
+      item.classList.add("entry-pending");
+      item.dataset.sender = this.labels.self;
+    } else if (frame.kind === "text") {
+      const time = document.createElement("time");
+      time.dateTime = frame.created;
+      time.textContent = new Date(frame.created).toLocaleTimeString(document.documentElement.lang, {
+        hour: "2-digit",
+        minute: "2-digit",
+      });
+      const who = frame.sender === this.labels.self ? this.labels.you : this.labels[frame.sender];
+      meta.append(`${who} · `, time);
+      body.textContent = frame.body; // text only: markup in a message is shown, never run
+      item.dataset.sender = frame.sender;
+    } else {
+      body.textContent = systemText(frame, this.labels);
+    }
+    if (meta.textContent) item.append(meta);
+    item.append(body);
+    return item;
+  }
+
+  close() {
+    this.socket.close();
+  }
+}
+
+function systemText(frame, labels) {
+  if (frame.kind === "accepted") {
+    if (labels.self === "citizen") labels.clerk = frame.body || labels.clerk;
+    return interpolate(gettext("%(name)s has joined the conversation."), { name: frame.body });
+  }
+  if (frame.kind === "ended") {
+    return frame.body === "citizen"
+      ? gettext("The citizen has ended the conversation.")
+      : gettext("The clerk has ended the conversation.");
+  }
+  if (frame.kind === "abandoned") return gettext("The citizen has left the queue.");
+  return "";
+}
+
+export function wireCompose(form, textarea, session) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = textarea.value;
+    if (!text.trim()) return;
+    session.send(text);
+    textarea.value = "";
+    textarea.focus();
+  });
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  textarea.addEventListener("input", () => session.noteTyping());
+}

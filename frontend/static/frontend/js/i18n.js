@@ -1,0 +1,28 @@
+// Translations come from Django's JavaScript catalog (/jsi18n/), loaded before the modules.
+export const gettext = (text) => (window.gettext ? window.gettext(text) : text);
+export const interpolate = (format, values, named = true) =>
+  window.interpolate
+    ? window.interpolate(format, values, named)
+    : format.replace(/%\((\w+)\)s/g, (_, key) => String(values[key]));
+
+const MESSAGES = {
+  already_taken: () => gettext("Another clerk has already taken this consultation."),
+  not_available: () => gettext("Set your status to available to accept consultations."),
+  not_active: () => gettext("This conversation is not active."),
+  message_too_long: () => gettext("Your message is too long (at most 4,000 characters)."),
+  empty_message: () => gettext("Please enter a message."),
+  rate_limited: () => gettext("You are sending too fast. Please wait a moment."),
+  not_found: () => gettext("This consultation is no longer available."),
+  invalid_outcome: () => gettext("Please choose an outcome."),
+};
+
+export function errorText(frame) {
+  const message = MESSAGES[frame.code];
+  return message ? message() : interpolate(gettext("Error: %(detail)s"), frame);
+}
+
+export function showError(region, text) {
+  const item = document.createElement("p");
+  item.textContent = text;
+  region.replaceChildren(item);
+}

@@ -1,0 +1,61 @@
+// A websocket to our own origin that reconnects with backoff and reports its state.
+
+const MAX_DELAY_MS = 15000;
+
+export class LiveSocket {
+  constructor(path, { onOpen, onFrame, onStatus }) {
+    this.path = path;
+    this.onOpen = onOpen;
+    this.onFrame = onFrame;
+    this.onStatus = onStatus || (() => {});
+    this.attempts = 0;
+    this.stopped = false;
+    this.connect();
+  }
+
+  connect() {
+    const url = new URL(this.path, window.location.href);
+    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+    this.ws = new WebSocket(url);
+    this.ws.addEventListener("open", () => {
+      this.attempts = 0;
+      this.onStatus("open");
+      this.onOpen();
+    });
+    this.ws.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.onFrame(frame);
+    });
+    this.ws.addEventListener("close", () => {
+      if (this.stopped) return;
+      this.onStatus("reconnecting");
+      const delay = Math.min(MAX_DELAY_MS, 500 * 2 ** this.attempts) * (0.75 + Math.random() / 2);
+      this.attempts += 1;
+      window.setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  send(frame) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
+  close() {
+    this.stopped = true;
+    if (this.ws) this.ws.close();
+  }
+}
+
+export function newClientId() {
+  const bytes = new Uint8Array(16);
+  window.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

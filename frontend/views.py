@@ -1,0 +1,158 @@
+"""HTTP views: each validates input, calls one domain function or selector, renders."""
+
+import asyncio
+import uuid
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe, require_POST
+
+from consult import consultations, selectors
+from consult.errors import DomainError
+from consult.models import Consultation, StaffProfile
+
+from .forms import ClerkAuthenticationForm, StartConsultationForm
+
+SESSION_KEY = "consultation_tokens"
+
+
+def _open_consultation_in_session(request: HttpRequest) -> Consultation | None:
+    for token in reversed(request.session.get(SESSION_KEY, [])):
+        consultation = selectors.consultation_by_token(token)
+        if consultation is not None and consultation.is_open:
+            return consultation
+    return None
+
+
+@require_safe
+def start(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "frontend/start.html",
+        {
+            "topics": selectors.active_topics(),
+            "current": _open_consultation_in_session(request),
+        },
+    )
+
+
+@require_POST
+def start_consultation(request: HttpRequest) -> HttpResponse:
+    form = StartConsultationForm(request.POST)
+    if not form.is_valid():
+        response = render(
+            request,
+            "frontend/start.html",
+            {"topics": selectors.active_topics(), "form": form},
+            status=400,
+        )
+        return response
+    try:
+        consultation = consultations.start_consultation(
+            topic_slug=form.cleaned_data["topic"], channel=form.cleaned_data["channel"]
+        )
+    except DomainError as error:
+        form.add_error("topic", error.detail)
+        return render(
+            request,
+            "frontend/start.html",
+            {"topics": selectors.active_topics(), "form": form},
+            status=400,
+        )
+    tokens = request.session.get(SESSION_KEY, [])
+    request.session[SESSION_KEY] = [*tokens[-9:], consultation.public_token]
+    return redirect("frontend:room", token=consultation.public_token)
+
+
+@require_safe
+def room(request: HttpRequest, token: str) -> HttpResponse:
+    consultation = selectors.consultation_by_token(token)
+    if consultation is None:
+        raise Http404
+    clerk_profile = getattr(consultation.clerk, "staff_profile", None)
+    room_config = {
+        "ws": f"/ws/citizen/{consultation.public_token}/",
+        "state": consultation.state,
+        "clerk": clerk_profile.display_name if clerk_profile else "",
+    }
+    return render(
+        request, "frontend/room.html", {"consultation": consultation, "room_config": room_config}
+    )
+
+
+@require_POST
+def leave(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        consultations.leave_consultation(public_token=token)
+    except DomainError:
+        raise Http404 from None
+    return redirect("frontend:room", token=token)
+
+
+class ClerkLoginView(auth_views.LoginView):
+    template_name = "frontend/login.html"
+    authentication_form = ClerkAuthenticationForm
+    redirect_authenticated_user = True
+
+
+@login_required
+@require_safe
+def console(request: HttpRequest) -> HttpResponse:
+    profile = selectors.clerk_profile(request.user)
+    if profile is None:
+        raise PermissionDenied
+    return render(
+        request,
+        "frontend/console.html",
+        {
+            "profile": profile,
+            "statuses": StaffProfile.Status.choices,
+            "outcomes": Consultation.Outcome.choices,
+            "console_config": {
+                "queueWs": "/ws/clerk/queue/",
+                "chatWs": "/ws/clerk/consultations/",
+            },
+        },
+    )
+
+
+def _database_ok() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone() == (1,)
+
+
+async def _channel_layer_ok() -> bool:
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    channel = await layer.new_channel(prefix="healthz")
+    probe = {"type": "healthz.probe", "nonce": uuid.uuid4().hex}
+    await layer.send(channel, probe)
+    received = await asyncio.wait_for(layer.receive(channel), timeout=2)
+    return bool(received.get("nonce") == probe["nonce"])
+
+
+async def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the channel layer both answer, else 503."""
+    report: dict[str, str] = {}
+    try:
+        report["database"] = "ok" if await sync_to_async(_database_ok)() else "error"
+    except Exception as error:  # noqa: BLE001 - any failure is a failed check
+        report["database"] = f"error: {type(error).__name__}"
+    try:
+        report["channel_layer"] = "ok" if await _channel_layer_ok() else "error"
+    except Exception as error:  # noqa: BLE001
+        report["channel_layer"] = f"error: {type(error).__name__}"
+    layer = get_channel_layer()
+    report["channel_layer_backend"] = type(layer).__name__ if layer else "none"
+    report["database_vendor"] = connection.vendor
+    healthy = report["database"] == "ok" and report["channel_layer"] == "ok"
+    report["status"] = "ok" if healthy else "error"
+    return JsonResponse(report, status=200 if healthy else 503)

@@ -1,0 +1,37 @@
+"""The consumer base: decode, rate-limit, dispatch, and the one place errors become frames."""
+
+import logging
+from typing import Any, ClassVar
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from consult.errors import DomainError
+
+from . import protocol
+from .ratelimit import TokenBucket
+
+logger = logging.getLogger(__name__)
+
+
+class FrameConsumer(AsyncWebsocketConsumer):
+    """Subclasses list the client frame types they take and define ``on_<type>`` handlers."""
+
+    accepted_frames: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bucket = TokenBucket(burst=settings.WS_RATE_BURST, rate=settings.WS_RATE_PER_SECOND)
+
+    async def send_frame(self, frame: protocol.Frame) -> None:
+        await self.send(text_data=protocol.encode(frame))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if not self.bucket.allow():
+                raise protocol.ClientError("rate_limited", "Too many frames; slow down.")
+            frame = protocol.decode(text_data, accepted=self.accepted_frames)
+            await getattr(self, f"on_{frame.type}")(frame)
+        except (protocol.ClientError, DomainError) as error:
+            logger.info("client error %s on %s", error.code, type(self).__name__)
+            await self.send_frame(protocol.Error(code=error.code, detail=error.detail))

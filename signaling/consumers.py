@@ -1,0 +1,211 @@
+"""Websocket consumers: the citizen's chat, the clerk's chat, the clerk's queue.
+
+Each handler decodes one frame, calls one domain function and replies. Log entries carry
+sequence numbers; a client sends ``resume`` with the last one it saw and gets the gap.
+"""
+
+from typing import Any, ClassVar
+
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AbstractBaseUser
+
+from consult import chat, consultations, events, selectors, staff
+from consult.models import Consultation, Message
+
+from . import protocol
+from .base import FrameConsumer
+
+STATE_AFTER = {
+    Message.Kind.ACCEPTED: Consultation.State.ACTIVE,
+    Message.Kind.ENDED: Consultation.State.ENDED,
+    Message.Kind.ABANDONED: Consultation.State.ABANDONED,
+}
+
+
+class ChatConsumer(FrameConsumer):
+    """What citizen and clerk share: the log, replay, messages, typing."""
+
+    role: ClassVar[str]
+    consultation_id: int
+    topic_id: int
+    state: str
+
+    async def join(self, consultation: Consultation) -> None:
+        self.consultation_id = consultation.pk
+        self.topic_id = consultation.topic_id
+        self.state = consultation.state
+        await self.channel_layer.group_add(
+            events.consultation_group(self.consultation_id), self.channel_name
+        )
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "consultation_id"):
+            await self.channel_layer.group_discard(
+                events.consultation_group(self.consultation_id), self.channel_name
+            )
+
+    def author(self) -> AbstractBaseUser | None:
+        return None
+
+    async def on_resume(self, frame: protocol.Resume) -> None:
+        entries = await database_sync_to_async(selectors.log_since)(
+            consultation_id=self.consultation_id, after_seq=frame.last_seq
+        )
+        for entry in entries:
+            await self.send_frame(protocol.ChatMessage(**entry))
+        last_seq = entries[-1]["seq"] if entries else frame.last_seq
+        for entry in entries:
+            self.state = STATE_AFTER.get(entry["kind"], self.state)
+        await self.send_frame(protocol.Ready(state=self.state, last_seq=last_seq))
+
+    async def on_message(self, frame: protocol.SendMessage) -> None:
+        message, created = await database_sync_to_async(chat.post_message)(
+            consultation_id=self.consultation_id,
+            sender=self.role,
+            body=frame.body,
+            client_id=frame.client_id,
+            author=self.author(),
+        )
+        if not created:  # a resend: confirm to the sender only, nobody else sees it twice
+            await self.send_frame(protocol.ChatMessage(**chat.serialize_message(message)))
+
+    async def on_typing(self, frame: protocol.Typing) -> None:
+        if self.state == Consultation.State.ACTIVE:
+            await chat.signal_typing(
+                consultation_id=self.consultation_id, sender=self.role, active=frame.active
+            )
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        message = event["message"]
+        self.state = STATE_AFTER.get(message["kind"], self.state)
+        await self.send_frame(protocol.ChatMessage(**message))
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if event["sender"] != self.role:
+            await self.send_frame(
+                protocol.TypingNotice(sender=event["sender"], active=event["active"])
+            )
+
+
+class CitizenChatConsumer(ChatConsumer):
+    """``/ws/citizen/<token>/``: the token in the path is the citizen's only credential."""
+
+    role = Message.Sender.CITIZEN
+    accepted_frames = frozenset({"resume", "message", "typing"})
+
+    async def connect(self) -> None:
+        token = self.scope["url_route"]["kwargs"]["token"]
+        consultation = await database_sync_to_async(selectors.consultation_by_token)(token)
+        if consultation is None:
+            await self.close()
+            return
+        await self.join(consultation)
+        if consultation.state == Consultation.State.WAITING:
+            await self.channel_layer.group_add(
+                events.topic_group(self.topic_id), self.channel_name
+            )
+            await self.send_position()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "topic_id"):
+            await self.channel_layer.group_discard(
+                events.topic_group(self.topic_id), self.channel_name
+            )
+        await super().disconnect(code)
+
+    async def send_position(self) -> None:
+        position = await database_sync_to_async(self._position)()
+        if position is not None:
+            await self.send_frame(protocol.Position(**position))
+
+    def _position(self) -> dict[str, int] | None:
+        consultation = Consultation.objects.filter(pk=self.consultation_id).first()
+        return selectors.queue_position(consultation) if consultation else None
+
+    async def queue_changed(self, event: dict[str, Any]) -> None:
+        if self.state == Consultation.State.WAITING:
+            await self.send_position()
+
+
+class ClerkChatConsumer(ChatConsumer):
+    """``/ws/clerk/consultations/<id>/``: only the clerk the consultation is assigned to."""
+
+    role = Message.Sender.CLERK
+    accepted_frames = frozenset({"resume", "message", "typing", "end"})
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        consultation_id = int(self.scope["url_route"]["kwargs"]["consultation_id"])
+        consultation = None
+        if user is not None and user.is_authenticated:
+            consultation = await database_sync_to_async(selectors.clerk_consultation)(
+                consultation_id=consultation_id, clerk=user
+            )
+        if consultation is None:
+            await self.close()
+            return
+        await self.join(consultation)
+
+    def author(self) -> AbstractBaseUser | None:
+        user: AbstractBaseUser = self.scope["user"]
+        return user
+
+    async def on_end(self, frame: protocol.End) -> None:
+        consultation = await database_sync_to_async(consultations.end_consultation)(
+            consultation_id=self.consultation_id, clerk=self.scope["user"], outcome=frame.outcome
+        )
+        await self.send_frame(protocol.Closed(outcome=consultation.outcome))
+
+
+class ClerkQueueConsumer(FrameConsumer):
+    """``/ws/clerk/queue/``: the live list of waiting consultations, status, accept."""
+
+    accepted_frames = frozenset({"set_status", "accept"})
+    groups_joined: list[str]
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close()
+            return
+        profile = await database_sync_to_async(selectors.clerk_profile)(user)
+        if profile is None:
+            await self.close()
+            return
+        topic_ids = await database_sync_to_async(selectors.clerk_topic_ids)(user)
+        self.groups_joined = [events.topic_group(t) for t in topic_ids]
+        self.groups_joined.append(events.clerk_group(user.pk))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self.send_snapshot()
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def send_snapshot(self) -> None:
+        snapshot = await database_sync_to_async(selectors.console_snapshot)(self.scope["user"])
+        await self.send_frame(protocol.QueueSnapshot(**snapshot))
+
+    async def on_set_status(self, frame: protocol.SetStatus) -> None:
+        await database_sync_to_async(staff.set_status)(
+            clerk=self.scope["user"], status=frame.status
+        )
+
+    async def on_accept(self, frame: protocol.Accept) -> None:
+        consultation = await database_sync_to_async(consultations.accept)(
+            consultation_id=frame.consultation, clerk=self.scope["user"]
+        )
+        await self.send_frame(protocol.Accepted(consultation=consultation.pk))
+
+    async def queue_changed(self, event: dict[str, Any]) -> None:
+        await self.send_snapshot()
+
+    async def clerk_status(self, event: dict[str, Any]) -> None:
+        await self.send_snapshot()
+
+    async def clerk_assigned(self, event: dict[str, Any]) -> None:
+        await self.send_snapshot()

@@ -1,0 +1,227 @@
+"""The websocket wire protocol: one dataclass per frame type, one ``decode``, one ``encode``.
+
+Frames are JSON objects with a ``type``. Every client frame validates itself in
+``__post_init__``; anything malformed raises :class:`ClientError`, which the consumer turns
+into an ``error`` frame without changing any state. Documented in docs/protocol.md.
+"""
+
+import dataclasses
+import json
+import re
+import typing
+from collections.abc import Collection
+from typing import Any, ClassVar
+
+from django.conf import settings
+
+
+class ClientError(Exception):
+    """Bad input from a client; ``code`` is stable and listed in docs/protocol.md."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code
+        self.detail = detail or code
+
+
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _check_types(frame: Any) -> None:
+    hints = typing.get_type_hints(type(frame))
+    for field in dataclasses.fields(frame):
+        expected = hints[field.name]
+        value = getattr(frame, field.name)
+        # bool is an int in Python, but not in our protocol.
+        ok = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+        if not ok:
+            raise ClientError("invalid_field", f"'{field.name}' must be {expected.__name__}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    type: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        self.validate()
+
+    def validate(self) -> None:
+        """Checks beyond the field types."""
+
+
+# --- Client to server ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Resume(Frame):
+    """Sent after connecting: replay every log entry after ``last_seq``."""
+
+    type: ClassVar[str] = "resume"
+    last_seq: int
+
+    def validate(self) -> None:
+        if self.last_seq < 0:
+            raise ClientError("invalid_field", "'last_seq' must be 0 or more.")
+
+
+@dataclasses.dataclass(frozen=True)
+class SendMessage(Frame):
+    type: ClassVar[str] = "message"
+    client_id: str
+    body: str
+
+    def validate(self) -> None:
+        if not CLIENT_ID_RE.match(self.client_id):
+            raise ClientError("invalid_field", "'client_id' must be 1 to 64 of A-Z a-z 0-9 _ -.")
+        if len(self.body) > settings.CHAT_MAX_MESSAGE_CHARS:
+            raise ClientError(
+                "message_too_long",
+                f"Messages are limited to {settings.CHAT_MAX_MESSAGE_CHARS} characters.",
+            )
+        if not self.body.strip():
+            raise ClientError("empty_message", "A message needs some text.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Typing(Frame):
+    type: ClassVar[str] = "typing"
+    active: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class End(Frame):
+    """The clerk closes the consultation with an outcome."""
+
+    type: ClassVar[str] = "end"
+    outcome: str
+
+    def validate(self) -> None:
+        if len(self.outcome) > 32:
+            raise ClientError("invalid_field", "'outcome' is too long.")
+
+
+@dataclasses.dataclass(frozen=True)
+class SetStatus(Frame):
+    type: ClassVar[str] = "set_status"
+    status: str
+
+    def validate(self) -> None:
+        if len(self.status) > 32:
+            raise ClientError("invalid_field", "'status' is too long.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Accept(Frame):
+    type: ClassVar[str] = "accept"
+    consultation: int
+
+    def validate(self) -> None:
+        if self.consultation <= 0:
+            raise ClientError("invalid_field", "'consultation' must be a positive id.")
+
+
+CLIENT_FRAMES: dict[str, type[Frame]] = {
+    cls.type: cls for cls in (Resume, SendMessage, Typing, End, SetStatus, Accept)
+}
+
+
+# --- Server to client ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ChatMessage(Frame):
+    """One log entry: chat text (``kind`` text) or a state change (accepted, ended, ...)."""
+
+    type: ClassVar[str] = "message"
+    seq: int
+    kind: str
+    sender: str
+    body: str
+    client_id: str
+    created: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TypingNotice(Frame):
+    type: ClassVar[str] = "typing"
+    sender: str
+    active: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Ready(Frame):
+    """The replay is complete; live frames follow."""
+
+    type: ClassVar[str] = "ready"
+    state: str
+    last_seq: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Position(Frame):
+    type: ClassVar[str] = "position"
+    position: int
+    waiting: int
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueSnapshot(Frame):
+    type: ClassVar[str] = "queue"
+    status: str
+    waiting: list
+    mine: list
+
+
+@dataclasses.dataclass(frozen=True)
+class Accepted(Frame):
+    type: ClassVar[str] = "accepted"
+    consultation: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Closed(Frame):
+    """The clerk's outcome is recorded; the console may close the panel."""
+
+    type: ClassVar[str] = "closed"
+    outcome: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Error(Frame):
+    type: ClassVar[str] = "error"
+    code: str
+    detail: str
+
+
+# --- Functions ---------------------------------------------------------------------------
+
+
+def decode(text: str | None, *, accepted: Collection[str]) -> Frame:
+    """Parse and validate one client frame of one of the ``accepted`` types."""
+    if text is None:
+        raise ClientError("binary_not_supported", "Frames are JSON text.")
+    if len(text.encode("utf-8")) > settings.WS_MAX_FRAME_BYTES:
+        raise ClientError("frame_too_large", f"Frames are limited to {settings.WS_MAX_FRAME_BYTES} bytes.")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ClientError("malformed_json", "The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ClientError("malformed_json", "A frame is a JSON object.")
+    frame_type = data.pop("type", None)
+    if not isinstance(frame_type, str) or frame_type not in accepted:
+        raise ClientError("unknown_type", "Unknown or missing frame type.")
+    cls = CLIENT_FRAMES[frame_type]
+    names = {f.name for f in dataclasses.fields(cls)}
+    missing = sorted(names - data.keys())
+    if missing:
+        raise ClientError("missing_field", f"Missing field(s): {', '.join(missing)}.")
+    unexpected = sorted(data.keys() - names)
+    if unexpected:
+        raise ClientError("unknown_field", f"Unknown field(s): {', '.join(unexpected)}.")
+    return cls(**data)
+
+
+def encode(frame: Frame) -> str:
+    return json.dumps({"type": frame.type, **dataclasses.asdict(frame)}, ensure_ascii=False)
