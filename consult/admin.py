@@ -23,7 +23,7 @@ class MessageInline(admin.TabularInline):
     model = Message
     extra = 0
     can_delete = False
-    fields = ["seq", "kind", "sender", "body", "created_at"]
+    fields = ("seq", "kind", "sender", "body", "created_at")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -34,13 +34,32 @@ class MessageInline(admin.TabularInline):
 class ConsultationAdmin(admin.ModelAdmin):
     """Read-mostly: the life cycle is driven by the domain functions, not by editing here."""
 
-    list_display = ["pk", "topic", "channel", "state", "clerk", "created_at", "accepted_at",
-                    "ended_at", "outcome"]
+    list_display = [
+        "pk",
+        "topic",
+        "channel",
+        "state",
+        "clerk",
+        "created_at",
+        "accepted_at",
+        "ended_at",
+        "outcome",
+    ]
     list_filter = ["state", "channel", "topic", "outcome"]
     date_hierarchy = "created_at"
-    readonly_fields = ["public_token", "topic", "channel", "state", "clerk", "created_at",
-                       "accepted_at", "ended_at", "ended_by", "last_seq"]
-    fields = [*readonly_fields, "outcome"]
+    readonly_fields = (
+        "public_token",
+        "topic",
+        "channel",
+        "state",
+        "clerk",
+        "created_at",
+        "accepted_at",
+        "ended_at",
+        "ended_by",
+        "last_seq",
+    )
+    fields = (*readonly_fields, "outcome")
     inlines = [MessageInline]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
@@ -51,8 +70,16 @@ class ConsultationAdmin(admin.ModelAdmin):
 class MessageAdmin(admin.ModelAdmin):
     list_display = ["consultation", "seq", "kind", "sender", "created_at"]
     list_filter = ["kind", "sender"]
-    readonly_fields = ["consultation", "seq", "kind", "sender", "author", "body", "client_id",
-                       "created_at"]
+    readonly_fields = [
+        "consultation",
+        "seq",
+        "kind",
+        "sender",
+        "author",
+        "body",
+        "client_id",
+        "created_at",
+    ]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -84,9 +84,7 @@ def post_message(
     if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH:
         raise DomainError("invalid_field", "client_id is required (1 to 64 characters).")
     with transaction.atomic():
-        consultation = (
-            Consultation.objects.select_for_update().filter(pk=consultation_id).first()
-        )
+        consultation = Consultation.objects.select_for_update().filter(pk=consultation_id).first()
         if consultation is None:
             raise DomainError("not_found", "No such consultation.")
         existing = Message.objects.filter(consultation=consultation, client_id=client_id).first()

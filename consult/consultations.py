@@ -10,7 +10,9 @@ from .errors import DomainError
 from .models import Consultation, Message, StaffProfile, Topic
 
 
-def start_consultation(*, topic_slug: str, channel: str = Consultation.Channel.CHAT) -> Consultation:
+def start_consultation(
+    *, topic_slug: str, channel: str = Consultation.Channel.CHAT
+) -> Consultation:
     """A citizen joins the waiting queue of an active topic."""
     if channel not in Consultation.Channel.values:
         raise DomainError("invalid_channel", "Unknown channel.")
@@ -57,10 +59,10 @@ def accept(*, consultation_id: int, clerk: AbstractBaseUser) -> Consultation:
             author_id=clerk.pk,
             body=profile.display_name,
         )
-        events.publish(events.topic_group(consultation.topic_id), "queue.changed",
-                       topic=consultation.topic_id)
-        events.publish(events.clerk_group(clerk.pk), "clerk.assigned",
-                       consultation=consultation.pk)
+        events.publish(
+            events.topic_group(consultation.topic_id), "queue.changed", topic=consultation.topic_id
+        )
+        events.publish(events.clerk_group(clerk.pk), "clerk.assigned", consultation=consultation.pk)
     return consultation
 
 
@@ -88,8 +90,11 @@ def leave_consultation(*, public_token: str) -> Consultation:
             body=Consultation.EndedBy.CITIZEN,
         )
         if was_waiting:
-            events.publish(events.topic_group(consultation.topic_id), "queue.changed",
-                           topic=consultation.topic_id)
+            events.publish(
+                events.topic_group(consultation.topic_id),
+                "queue.changed",
+                topic=consultation.topic_id,
+            )
     return consultation
 
 

@@ -6,11 +6,15 @@ from django.db import transaction
 
 from .models import StaffProfile, Topic
 
-DEMO_PASSWORD = "sprechstunde-demo"
+DEMO_PASSWORD = "sprechstunde-demo"  # noqa: S105 - printed for the local demo only
 
 TOPICS = [
     ("hundesteuer", "Hundesteuer", "An- und Abmeldung von Hunden, Steuerbescheid, Ermäßigungen."),
-    ("bauantrag", "Bauantrag", "Bauvorhaben, Bauantrag stellen, Unterlagen und Stand des Verfahrens."),
+    (
+        "bauantrag",
+        "Bauantrag",
+        "Bauvorhaben, Bauantrag stellen, Unterlagen und Stand des Verfahrens.",
+    ),
     ("kfz-zulassung", "Kfz-Zulassung", "Fahrzeug zulassen, umschreiben oder außer Betrieb setzen."),
     ("wohnsitz-ummelden", "Wohnsitz ummelden", "Umzug melden, Meldebescheinigung, Nebenwohnung."),
     ("gewerbeanmeldung", "Gewerbeanmeldung", "Gewerbe an-, um- oder abmelden."),
@@ -19,7 +23,13 @@ TOPICS = [
 CLERKS = [
     ("anna", "Anna", "Keller", "Anna K.", ["hundesteuer", "wohnsitz-ummelden", "gewerbeanmeldung"]),
     ("ben", "Ben", "Yilmaz", "Ben Y.", ["bauantrag", "gewerbeanmeldung"]),
-    ("clara", "Clara", "Schmidt", "Clara S.", ["kfz-zulassung", "wohnsitz-ummelden", "hundesteuer"]),
+    (
+        "clara",
+        "Clara",
+        "Schmidt",
+        "Clara S.",
+        ["kfz-zulassung", "wohnsitz-ummelden", "hundesteuer"],
+    ),
 ]
 
 MANAGER = ("maria", "Maria", "Wagner")
@@ -29,13 +39,17 @@ MANAGER_GROUP = "Leitung"
 @transaction.atomic
 def load_demo() -> None:
     """Create or refresh the demo data; running it again changes nothing else."""
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     topics = {}
     for order, (slug, name, description) in enumerate(TOPICS):
         topics[slug], _ = Topic.objects.update_or_create(
             slug=slug,
-            defaults={"name": name, "description": description, "active": True,
-                      "sort_order": order},
+            defaults={
+                "name": name,
+                "description": description,
+                "active": True,
+                "sort_order": order,
+            },
         )
     for username, first, last, display, topic_slugs in CLERKS:
         user, _ = User.objects.update_or_create(
@@ -43,7 +57,9 @@ def load_demo() -> None:
         )
         user.set_password(DEMO_PASSWORD)
         user.save()
-        profile, _ = StaffProfile.objects.get_or_create(user=user, defaults={"display_name": display})
+        profile, _ = StaffProfile.objects.get_or_create(
+            user=user, defaults={"display_name": display}
+        )
         profile.topics.set([topics[s] for s in topic_slugs])
     group, _ = Group.objects.get_or_create(name=MANAGER_GROUP)
     group.permissions.set(Permission.objects.filter(content_type__app_label="consult"))

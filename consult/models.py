@@ -101,13 +101,9 @@ class Consultation(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
-    ended_by = models.CharField(
-        _("ended by"), max_length=8, choices=EndedBy.choices, blank=True
-    )
+    ended_by = models.CharField(_("ended by"), max_length=8, choices=EndedBy.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
-    last_seq = models.PositiveIntegerField(
-        _("last sequence number"), default=0, editable=False
-    )
+    last_seq = models.PositiveIntegerField(_("last sequence number"), default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

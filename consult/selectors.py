@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from .chat import serialize_message
@@ -23,7 +23,7 @@ def consultation_by_token(public_token: str) -> Consultation | None:
     )
 
 
-def clerk_profile(user: AbstractBaseUser) -> StaffProfile | None:
+def clerk_profile(user: AbstractBaseUser | AnonymousUser) -> StaffProfile | None:
     if not user.is_authenticated:
         return None
     return StaffProfile.objects.prefetch_related("topics").filter(user_id=user.pk).first()
@@ -45,9 +45,10 @@ def queue_position(consultation: Consultation) -> dict[str, int] | None:
     waiting = Consultation.objects.filter(
         topic_id=consultation.topic_id, state=Consultation.State.WAITING
     )
-    ahead = waiting.filter(created_at__lt=consultation.created_at).count() + waiting.filter(
-        created_at=consultation.created_at, pk__lt=consultation.pk
-    ).count()
+    ahead = (
+        waiting.filter(created_at__lt=consultation.created_at).count()
+        + waiting.filter(created_at=consultation.created_at, pk__lt=consultation.pk).count()
+    )
     return {"position": ahead + 1, "waiting": waiting.count()}
 
 
@@ -55,8 +56,9 @@ def log_since(*, consultation_id: int, after_seq: int) -> list[dict[str, Any]]:
     """The log entries a reconnecting client missed, in order."""
     return [
         serialize_message(m)
-        for m in Message.objects.filter(consultation_id=consultation_id, seq__gt=after_seq)
-        .order_by("seq")
+        for m in Message.objects.filter(
+            consultation_id=consultation_id, seq__gt=after_seq
+        ).order_by("seq")
     ]
 
 

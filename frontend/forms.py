@@ -1,13 +1,15 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from consult import selectors
 from consult.models import Consultation
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class StartConsultationForm(forms.Form):
@@ -18,13 +20,15 @@ class StartConsultationForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["topic"].choices = [(t.slug, t.name) for t in selectors.active_topics()]
+        topic_field = self.fields["topic"]
+        assert isinstance(topic_field, forms.ChoiceField)  # noqa: S101 - narrows the type
+        topic_field.choices = [(t.slug, t.name) for t in selectors.active_topics()]
 
 
 class ClerkAuthenticationForm(AuthenticationForm):
     """The console login: only users with a staff profile (clerks) get in."""
 
-    def confirm_login_allowed(self, user: AbstractBaseUser) -> None:
+    def confirm_login_allowed(self, user: "User") -> None:
         super().confirm_login_allowed(user)
         if selectors.clerk_profile(user) is None:
             raise ValidationError(

@@ -1,10 +1,11 @@
 """The consumer base: decode, rate-limit, dispatch, and the one place errors become frames."""
 
 import logging
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 
 from consult.errors import DomainError
 
@@ -22,6 +23,10 @@ class FrameConsumer(AsyncWebsocketConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bucket = TokenBucket(burst=settings.WS_RATE_BURST, rate=settings.WS_RATE_PER_SECOND)
+
+    def user(self) -> AbstractBaseUser:
+        """The authenticated user; consumers that need one refuse anonymous connects."""
+        return cast(AbstractBaseUser, self.scope["user"])
 
     async def send_frame(self, frame: protocol.Frame) -> None:
         await self.send(text_data=protocol.encode(frame))

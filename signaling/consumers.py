@@ -102,9 +102,7 @@ class CitizenChatConsumer(ChatConsumer):
             return
         await self.join(consultation)
         if consultation.state == Consultation.State.WAITING:
-            await self.channel_layer.group_add(
-                events.topic_group(self.topic_id), self.channel_name
-            )
+            await self.channel_layer.group_add(events.topic_group(self.topic_id), self.channel_name)
             await self.send_position()
 
     async def disconnect(self, code: int) -> None:
@@ -148,12 +146,11 @@ class ClerkChatConsumer(ChatConsumer):
         await self.join(consultation)
 
     def author(self) -> AbstractBaseUser | None:
-        user: AbstractBaseUser = self.scope["user"]
-        return user
+        return self.user()
 
     async def on_end(self, frame: protocol.End) -> None:
         consultation = await database_sync_to_async(consultations.end_consultation)(
-            consultation_id=self.consultation_id, clerk=self.scope["user"], outcome=frame.outcome
+            consultation_id=self.consultation_id, clerk=self.user(), outcome=frame.outcome
         )
         await self.send_frame(protocol.Closed(outcome=consultation.outcome))
 
@@ -187,17 +184,15 @@ class ClerkQueueConsumer(FrameConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def send_snapshot(self) -> None:
-        snapshot = await database_sync_to_async(selectors.console_snapshot)(self.scope["user"])
+        snapshot = await database_sync_to_async(selectors.console_snapshot)(self.user())
         await self.send_frame(protocol.QueueSnapshot(**snapshot))
 
     async def on_set_status(self, frame: protocol.SetStatus) -> None:
-        await database_sync_to_async(staff.set_status)(
-            clerk=self.scope["user"], status=frame.status
-        )
+        await database_sync_to_async(staff.set_status)(clerk=self.user(), status=frame.status)
 
     async def on_accept(self, frame: protocol.Accept) -> None:
         consultation = await database_sync_to_async(consultations.accept)(
-            consultation_id=frame.consultation, clerk=self.scope["user"]
+            consultation_id=frame.consultation, clerk=self.user()
         )
         await self.send_frame(protocol.Accepted(consultation=consultation.pk))
 

@@ -202,7 +202,9 @@ def decode(text: str | None, *, accepted: Collection[str]) -> Frame:
     if text is None:
         raise ClientError("binary_not_supported", "Frames are JSON text.")
     if len(text.encode("utf-8")) > settings.WS_MAX_FRAME_BYTES:
-        raise ClientError("frame_too_large", f"Frames are limited to {settings.WS_MAX_FRAME_BYTES} bytes.")
+        raise ClientError(
+            "frame_too_large", f"Frames are limited to {settings.WS_MAX_FRAME_BYTES} bytes."
+        )
     try:
         data = json.loads(text)
     except ValueError:

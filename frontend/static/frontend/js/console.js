@@ -113,12 +113,15 @@ const CONNECTION_TEXT = {
 const queue = new LiveSocket(config.queueWs, {
   onOpen: () => {},
   onStatus: (status) => {
+    // Changes can only be sent while connected; the next snapshot enables the switch again.
+    if (status !== "open") $("status").disabled = true;
     $("connection").dataset.state = status;
     $("connection").textContent = CONNECTION_TEXT[status]();
   },
   onFrame: (frame) => {
     if (frame.type === "queue") {
       $("status").value = frame.status;
+      $("status").disabled = false;
       renderQueue(frame.waiting);
       for (const item of frame.mine) openPanel(item);
     } else if (frame.type === "accepted") {

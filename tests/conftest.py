@@ -1,0 +1,109 @@
+"""The suite runs against real PostgreSQL and Redis; it stops (never skips) without them."""
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/lib/chromium/chromium")
+
+
+def _stop(what: str, how: str) -> None:
+    pytest.exit(f"\n{what}\n  How to fix: {how}\n", returncode=3)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        _stop(
+            "The test suite needs PostgreSQL, but DATABASE_URL is not a postgres:// URL.",
+            "run `make test` (it sets DATABASE_URL to the local server), or export "
+            "DATABASE_URL=postgres://USER@HOST:5432/sprechstunde.",
+        )
+    try:
+        import psycopg
+
+        from config.settings import DATABASES
+
+        params = DATABASES["default"]
+        psycopg.connect(
+            dbname="postgres",
+            user=params.get("USER") or None,
+            password=params.get("PASSWORD") or None,
+            host=params.get("HOST") or None,
+            port=params.get("PORT") or None,
+            connect_timeout=3,
+        ).close()
+    except Exception as error:
+        _stop(
+            f"PostgreSQL at {database_url} does not answer: {error}",
+            "start it (on Debian: `pg_ctlcluster 15 main start`, or `bash .ci/run`).",
+        )
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url.startswith(("redis://", "rediss://")):
+        _stop(
+            "The test suite needs Redis, but REDIS_URL is not set.",
+            "run `make test`, or export REDIS_URL=redis://127.0.0.1:6379/0.",
+        )
+    try:
+        import redis
+
+        redis.Redis.from_url(redis_url, socket_connect_timeout=3).ping()
+    except Exception as error:
+        _stop(
+            f"Redis at {redis_url} does not answer: {error}",
+            "start it (`redis-server --daemonize yes`, or `bash .ci/run`).",
+        )
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        _stop(
+            "Headless Chromium is missing (needed by the end-to-end tests).",
+            "install Debian's package: `apt-get install -y chromium` (or `bash .ci/run`).",
+        )
+
+
+@pytest.fixture
+def make_clerk(django_user_model: Any) -> Callable[..., Any]:
+    from consult.models import StaffProfile, Topic
+
+    def make(username: str, topics: list[Topic], status: str = "available") -> Any:
+        user = django_user_model.objects.create_user(username=username, password="pw-" + username)
+        profile = StaffProfile.objects.create(
+            user=user, display_name=username.title(), status=status
+        )
+        profile.topics.set(topics)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def topic(db: None) -> Any:
+    from consult.models import Topic
+
+    return Topic.objects.create(name="Hundesteuer", slug="hundesteuer")
+
+
+@pytest.fixture
+def other_topic(db: None) -> Any:
+    from consult.models import Topic
+
+    return Topic.objects.create(name="Bauantrag", slug="bauantrag")
+
+
+@pytest.fixture
+def sent_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Records every group_send of the real channel layer (and still sends it)."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    sent: list[tuple[str, dict[str, Any]]] = []
+    original = layer.group_send
+
+    async def recording_group_send(group: str, message: dict[str, Any]) -> None:
+        sent.append((group, message))
+        await original(group, message)
+
+    monkeypatch.setattr(layer, "group_send", recording_group_send)
+    yield sent

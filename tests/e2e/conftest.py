@@ -1,0 +1,155 @@
+"""End to end: a real daphne process on the test database, driven by headless Chromium."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.db import connection
+
+from tests.conftest import CHROMIUM
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test
+# itself (creating fixtures) are still synchronous. Test settings only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parents[2]
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream=fps=30",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _test_database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """A daphne process like production's, on the test database and Redis."""
+    with django_db_blocker.unblock():
+        database_url = _test_database_url()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "WHITENOISE_USE_FINDERS": "true",
+        "CHANNEL_PREFIX": f"e2e{port}",
+    }
+    (ROOT / "var").mkdir(exist_ok=True)
+    log = open(ROOT / "var" / "e2e-daphne.log", "w")
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "config.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"daphne did not start; see {log.name}") from None
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class Pages:
+    """New browser contexts (one per person) that record every request they make."""
+
+    def __init__(self, browser: Any, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.contexts: list[Any] = []
+        self.requests: list[str] = []
+
+    def new(self) -> Any:
+        context = self.browser.new_context(base_url=self.base_url)
+        context.on("request", lambda request: self.requests.append(request.url))
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("websocket", lambda ws: self.requests.append(ws.url))
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+    def foreign_requests(self) -> list[str]:
+        host = self.base_url.split("://", 1)[1]
+        return [u for u in self.requests if u.split("://", 1)[-1].split("/", 1)[0] != host]
+
+
+@pytest.fixture
+def pages(browser: Any, live_server_url: str, transactional_db: None) -> Iterator[Pages]:
+    pages = Pages(browser, live_server_url)
+    yield pages
+    pages.close()
+
+
+_axe = Axe()
+
+
+def assert_accessible(page: Any) -> None:
+    """axe-core (inside the axe-playwright-python wheel): zero WCAG 2.2 A/AA violations."""
+    results = _axe.run(
+        page,
+        options={
+            "runOnly": {
+                "type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+            }
+        },
+    )
+    assert results.violations_count == 0, results.generate_report()

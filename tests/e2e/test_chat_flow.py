@@ -1,0 +1,163 @@
+"""A citizen and a clerk really chat, in two Chromium contexts."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from consult.models import Consultation
+
+from .conftest import assert_accessible
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def anna(topic, make_clerk):
+    return make_clerk("anna", [topic], status="offline")
+
+
+def log_in(page, username):
+    page.goto("/console/login/")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill("pw-" + username)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", name=re.compile("Konsole"))).to_be_visible()
+
+
+def test_citizen_and_clerk_chat_end_to_end(pages, topic, anna):
+    citizen = pages.new()
+    citizen.goto("/")
+    expect(citizen.get_by_role("heading", level=1)).to_have_text("Wie können wir Ihnen helfen?")
+    assert_accessible(citizen)
+    citizen.get_by_role("button", name="Chat starten").click()
+    expect(citizen).to_have_url(re.compile(r"/c/[\w-]{43}/$"))
+    position = citizen.locator("#position")
+    expect(position).to_have_text("Sie sind an Platz 1 von 1 in der Warteschlange.")
+    assert_accessible(citizen)
+
+    # Reloading keeps the place.
+    citizen.reload()
+    expect(position).to_have_text("Sie sind an Platz 1 von 1 in der Warteschlange.")
+
+    clerk = pages.new()
+    log_in(clerk, "anna")
+    expect(clerk.locator("#connection")).to_have_text("Verbunden.")
+    assert_accessible(clerk)
+    clerk.get_by_label("Mein Status").select_option("available")
+    queue_item = clerk.locator("#queue li")
+    expect(queue_item).to_have_count(1)
+    expect(queue_item).to_contain_text("Hundesteuer")
+    queue_item.get_by_role("button", name="Annehmen").click()
+
+    expect(citizen.locator("#chat")).to_be_visible()
+    expect(citizen.get_by_role("log")).to_contain_text("Anna ist dem Gespräch beigetreten.")
+    expect(citizen.locator("#message")).to_be_focused()
+    assert_accessible(citizen)
+
+    markup = "<b>Hallo</b> ich habe eine Frage zur Hundesteuer"
+    citizen.locator("#message").fill(markup)
+    citizen.locator("#message").press("Enter")
+    clerk_log = clerk.get_by_role("log")
+    expect(clerk_log).to_contain_text(markup)  # shown as text, not rendered as markup
+    assert clerk_log.locator("b").count() == 0
+    expect(clerk.locator(".typing")).to_have_text("")
+    assert_accessible(clerk)
+
+    reply = clerk.get_by_label("Nachricht", exact=True)
+    reply.fill("Guten Tag! Wie kann ich helfen?")
+    clerk.get_by_role("button", name="Senden").click()
+    expect(citizen.get_by_role("log")).to_contain_text("Guten Tag! Wie kann ich helfen?")
+
+    clerk.get_by_label("Ergebnis").select_option("resolved")
+    clerk.get_by_role("button", name="Beenden und Ergebnis festhalten").click()
+    expect(citizen.get_by_role("heading", name="Diese Beratung ist beendet")).to_be_visible()
+    expect(clerk.locator("#no-chats")).to_be_visible()
+    consultation = Consultation.objects.get()
+    assert (consultation.state, consultation.outcome) == ("ended", "resolved")
+    assert list(consultation.messages.values_list("sender", flat=True)) == [
+        "system",
+        "citizen",
+        "clerk",
+        "system",
+    ]
+    assert pages.foreign_requests() == []
+
+
+def test_two_clerks_accepting_the_same_consultation_one_sees_a_clear_message(
+    pages, topic, make_clerk
+):
+    make_clerk("anna", [topic], status="available")
+    make_clerk("ben", [topic], status="available")
+    citizen = pages.new()
+    citizen.goto("/")
+    citizen.get_by_role("button", name="Chat starten").click()
+    expect(citizen.locator("#position")).to_contain_text("Platz 1")
+    first, second = pages.new(), pages.new()
+    log_in(first, "anna")
+    log_in(second, "ben")
+    for page in (first, second):
+        expect(page.locator("#queue li")).to_have_count(1)
+    first.get_by_role("button", name="Annehmen").click()
+    expect(first.locator(".chat-panel")).to_have_count(1)
+    # Ben's list may still show it for a moment; if he clicks, he is told why it fails.
+    if second.locator("#queue li").count():
+        second.get_by_role("button", name="Annehmen").click(timeout=2000)
+        expect(second.get_by_role("alert")).to_contain_text("bereits angenommen")
+    expect(second.locator("#queue li")).to_have_count(0)
+    expect(second.locator(".chat-panel")).to_have_count(0)
+
+
+def test_leaving_the_queue_marks_the_consultation_abandoned(pages, topic):
+    citizen = pages.new()
+    citizen.goto("/")
+    citizen.get_by_role("button", name="Chat starten").click()
+    expect(citizen.locator("#position")).to_contain_text("Platz 1")
+    citizen.get_by_role("button", name="Warteschlange verlassen").click()
+    expect(citizen.get_by_role("heading", name="Diese Beratung ist beendet")).to_be_visible()
+    assert Consultation.objects.get().state == "abandoned"
+
+
+def test_keyboard_only_citizen_and_clerk(pages, topic, make_clerk):
+    make_clerk("anna", [topic], status="available")
+    citizen = pages.new()
+    citizen.goto("/")
+    # Tab from the top of the page to the topic's button, then Enter.
+    for _ in range(10):
+        citizen.keyboard.press("Tab")
+        if citizen.evaluate("document.activeElement.textContent.trim()") == "Chat starten":
+            break
+    citizen.keyboard.press("Enter")
+    expect(citizen.locator("#position")).to_contain_text("Platz 1")
+
+    clerk = pages.new()
+    clerk.goto("/console/login/")
+    clerk.keyboard.type("anna")  # the user name field has focus on load
+    clerk.keyboard.press("Tab")
+    clerk.keyboard.type("pw-anna")
+    clerk.keyboard.press("Enter")
+    accept = clerk.get_by_role("button", name="Annehmen")
+    expect(accept).to_be_visible()
+    for _ in range(15):
+        clerk.keyboard.press("Tab")
+        if clerk.evaluate("document.activeElement.textContent.trim()") == "Annehmen":
+            break
+    clerk.keyboard.press("Enter")
+    expect(clerk.locator(".chat-panel textarea")).to_be_focused()
+    clerk.keyboard.type("Hallo, hier ist Anna.")
+    clerk.keyboard.press("Enter")
+
+    expect(citizen.get_by_role("log")).to_contain_text("Hallo, hier ist Anna.")
+    expect(citizen.locator("#message")).to_be_focused()
+    citizen.keyboard.type("Danke!")
+    citizen.keyboard.press("Enter")
+    expect(clerk.get_by_role("log")).to_contain_text("Danke!")
+
+
+def test_english_on_request(pages, topic):
+    page = pages.new()
+    page.goto("/")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("How can we help you?")
+    expect(page.get_by_role("button", name="Start chat")).to_be_visible()
+    assert_accessible(page)

@@ -1,0 +1,61 @@
+"""Websocket clients against the real ASGI application, PostgreSQL and Redis."""
+
+import json
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from config.asgi import application
+
+
+async def connect(path: str, *, cookie: str = "", origin: bytes = b"http://127.0.0.1"):
+    headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    return communicator, connected
+
+
+async def receive(communicator: WebsocketCommunicator, timeout: float = 3) -> dict[str, Any]:
+    return json.loads(await communicator.receive_from(timeout=timeout))
+
+
+async def receive_until(
+    communicator: WebsocketCommunicator, frame_type: str, timeout: float = 3
+) -> dict[str, Any]:
+    """Skip other frames (e.g. queue snapshots) until one of ``frame_type`` arrives."""
+    while True:
+        frame = await receive(communicator, timeout)
+        if frame["type"] == frame_type:
+            return frame
+
+
+async def send(communicator: WebsocketCommunicator, **frame: Any) -> None:
+    await communicator.send_to(text_data=json.dumps(frame))
+
+
+@database_sync_to_async
+def session_cookie(user: Any) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+@pytest.fixture
+def transactional(transactional_db: None) -> None:
+    """Async consumers use their own connections, so data must be committed."""
+
+
+@pytest.fixture(autouse=True)
+async def close_consumer_connections() -> Any:
+    """Consumers' database calls run in asgiref's shared thread; close its connection after
+    each test so the test database can be dropped at the end."""
+    yield
+    from django.db import connections
+
+    await database_sync_to_async(connections.close_all)()

@@ -1,0 +1,260 @@
+"""Chat between citizen and clerk through the websockets, as browsers use them."""
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+
+from consult import chat, consultations
+from consult.models import Consultation, Message
+
+from .conftest import connect, receive, receive_until, send, session_cookie
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+@pytest.fixture
+async def setup(topic, make_clerk):
+    clerk = await database_sync_to_async(make_clerk)("anna", [topic])
+    consultation = await database_sync_to_async(consultations.start_consultation)(
+        topic_slug="hundesteuer"
+    )
+    return clerk, consultation
+
+
+async def accept(consultation, clerk):
+    return await database_sync_to_async(consultations.accept)(
+        consultation_id=consultation.pk, clerk=clerk
+    )
+
+
+async def test_waiting_citizen_sees_position_and_then_the_accept(setup):
+    clerk, consultation = setup
+    citizen, ok = await connect(f"/ws/citizen/{consultation.public_token}/")
+    assert ok
+    assert await receive(citizen) == {"type": "position", "position": 1, "waiting": 1}
+    await send(citizen, type="resume", last_seq=0)
+    assert await receive(citizen) == {"type": "ready", "state": "waiting", "last_seq": 0}
+    await accept(consultation, clerk)
+    frame = await receive_until(citizen, "message")
+    assert (frame["seq"], frame["kind"], frame["body"]) == (1, "accepted", "Anna")
+    await citizen.disconnect()
+
+
+async def test_position_moves_up_when_someone_ahead_leaves(setup, topic):
+    _, first = setup
+    second = await database_sync_to_async(consultations.start_consultation)(
+        topic_slug="hundesteuer"
+    )
+    citizen, _ = await connect(f"/ws/citizen/{second.public_token}/")
+    assert (await receive(citizen))["position"] == 2
+    await database_sync_to_async(consultations.leave_consultation)(public_token=first.public_token)
+    assert await receive_until(citizen, "position") == {
+        "type": "position",
+        "position": 1,
+        "waiting": 1,
+    }
+    await citizen.disconnect()
+
+
+async def test_chat_both_ways_with_typing(setup):
+    clerk, consultation = setup
+    await accept(consultation, clerk)
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    clerk_ws, ok = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
+    )
+    assert ok
+    for ws in (citizen, clerk_ws):
+        await send(ws, type="resume", last_seq=0)
+        await receive_until(ws, "ready")
+
+    await send(citizen, type="message", client_id="c-1", body="Guten Tag, mein Hund …")
+    for ws in (citizen, clerk_ws):
+        frame = await receive_until(ws, "message")
+        assert (frame["seq"], frame["sender"], frame["body"], frame["client_id"]) == (
+            2,
+            "citizen",
+            "Guten Tag, mein Hund …",
+            "c-1",
+        )
+
+    await send(clerk_ws, type="typing", active=True)
+    assert await receive(citizen) == {"type": "typing", "sender": "clerk", "active": True}
+    await send(clerk_ws, type="message", client_id="k-1", body="Gern, worum geht es?")
+    frame = await receive_until(citizen, "message")
+    assert (frame["seq"], frame["sender"]) == (3, "clerk")
+    assert await clerk_ws.receive_nothing(timeout=0.2) is False  # own typing not echoed
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_reconnect_replays_exactly_the_missed_messages_in_order(setup):
+    clerk, consultation = setup
+    await accept(consultation, clerk)
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    await send(citizen, type="resume", last_seq=0)
+    last_seen = (await receive_until(citizen, "ready"))["last_seq"]
+    await citizen.disconnect()
+
+    clerk_ws, _ = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
+    )
+    await send(clerk_ws, type="resume", last_seq=0)
+    await receive_until(clerk_ws, "ready")
+    for n in range(5):
+        await send(clerk_ws, type="message", client_id=f"k{n}", body=f"Nachricht {n}")
+        await receive_until(clerk_ws, "message")
+
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    await send(citizen, type="resume", last_seq=last_seen)
+    replay = [await receive(citizen) for _ in range(6)]
+    assert [f["body"] for f in replay[:5]] == [f"Nachricht {n}" for n in range(5)]
+    assert [f["seq"] for f in replay[:5]] == list(range(last_seen + 1, last_seen + 6))
+    assert replay[5] == {"type": "ready", "state": "active", "last_seq": last_seen + 5}
+    assert await citizen.receive_nothing(timeout=0.2)
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_resend_with_same_client_id_is_stored_once_and_confirmed(setup):
+    clerk, consultation = setup
+    await accept(consultation, clerk)
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    await send(citizen, type="resume", last_seq=0)
+    await receive_until(citizen, "ready")
+    await send(citizen, type="message", client_id="dup", body="Einmal bitte")
+    first = await receive_until(citizen, "message")
+    await send(citizen, type="message", client_id="dup", body="Einmal bitte")
+    again = await receive_until(citizen, "message")
+    assert again == first
+    count = await database_sync_to_async(
+        Message.objects.filter(consultation=consultation, client_id="dup").count
+    )()
+    assert count == 1
+    await citizen.disconnect()
+
+
+async def test_ending_reaches_the_citizen_and_confirms_to_the_clerk(setup):
+    clerk, consultation = setup
+    await accept(consultation, clerk)
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    clerk_ws, _ = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
+    )
+    for ws in (citizen, clerk_ws):
+        await send(ws, type="resume", last_seq=0)
+        await receive_until(ws, "ready")
+    await send(clerk_ws, type="end", outcome="resolved")
+    assert (await receive_until(citizen, "message"))["kind"] == "ended"
+    assert await receive_until(clerk_ws, "closed") == {"type": "closed", "outcome": "resolved"}
+    await send(citizen, type="message", client_id="late", body="Noch was")
+    assert (await receive_until(citizen, "error"))["code"] == "not_active"
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("{not json", "malformed_json"),
+        (json.dumps({"type": "launch"}), "unknown_type"),
+        (json.dumps({"type": "message", "body": "x"}), "missing_field"),
+        (json.dumps({"type": "message", "client_id": "a", "body": "x" * 4001}), "message_too_long"),
+        (json.dumps({"type": "accept", "consultation": 1}), "unknown_type"),
+        ("x" * 40000, "frame_too_large"),
+    ],
+)
+async def test_bad_frames_get_an_error_change_nothing_and_keep_the_connection(setup, raw, code):
+    clerk, consultation = setup
+    await accept(consultation, clerk)
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    await citizen.send_to(text_data=raw)
+    error = await receive(citizen)
+    assert (error["type"], error["code"]) == ("error", code)
+    count = await database_sync_to_async(Message.objects.filter(kind="text").count)()
+    assert count == 0
+    await send(citizen, type="message", client_id="ok", body="Jetzt richtig")
+    assert (await receive_until(citizen, "message"))["body"] == "Jetzt richtig"
+    await citizen.disconnect()
+
+
+async def test_rate_limit_refuses_a_flood_without_storing_it(setup, settings):
+    settings.WS_RATE_BURST = 5
+    settings.WS_RATE_PER_SECOND = 0.01
+    clerk, consultation = setup
+    await accept(consultation, clerk)
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    for n in range(8):
+        await send(citizen, type="message", client_id=f"f{n}", body="spam")
+    frames = [await receive(citizen) for _ in range(8)]
+    assert [f["type"] for f in frames].count("message") == 5
+    assert [f.get("code") for f in frames if f["type"] == "error"] == ["rate_limited"] * 3
+    count = await database_sync_to_async(Message.objects.filter(kind="text").count)()
+    assert count == 5
+    await citizen.disconnect()
+
+
+async def test_forged_origin_is_refused(setup):
+    _, consultation = setup
+    _, ok = await connect(
+        f"/ws/citizen/{consultation.public_token}/", origin=b"https://evil.example"
+    )
+    assert not ok
+
+
+async def test_unknown_token_is_refused(setup):
+    _, ok = await connect("/ws/citizen/" + "A" * 43 + "/")
+    assert not ok
+
+
+async def test_a_clerk_cannot_open_someone_elses_consultation(setup, topic, make_clerk):
+    clerk, consultation = setup
+    await accept(consultation, clerk)
+    ben = await database_sync_to_async(make_clerk)("ben", [topic])
+    _, ok = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(ben)
+    )
+    assert not ok
+    _, anonymous_ok = await connect(f"/ws/clerk/consultations/{consultation.pk}/")
+    assert not anonymous_ok
+
+
+async def test_one_citizen_token_does_not_see_another_consultation(setup, make_clerk):
+    clerk, consultation = setup
+    other = await database_sync_to_async(consultations.start_consultation)(topic_slug="hundesteuer")
+    await accept(consultation, clerk)
+    snoop, _ = await connect(f"/ws/citizen/{other.public_token}/")
+    await receive(snoop)  # its own position
+    await database_sync_to_async(chat.post_message)(
+        consultation_id=consultation.pk, sender="clerk", body="vertraulich", client_id="v"
+    )
+    frames = []
+    while not await snoop.receive_nothing(timeout=0.3):
+        frames.append(await receive(snoop))
+    assert all(f["type"] == "position" for f in frames)
+    await snoop.disconnect()
+
+
+async def test_citizen_cannot_send_clerk_frames(setup):
+    clerk, consultation = setup
+    await accept(consultation, clerk)
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    await send(citizen, type="end", outcome="resolved")
+    assert (await receive(citizen))["code"] == "unknown_type"
+    state = await database_sync_to_async(
+        lambda: Consultation.objects.get(pk=consultation.pk).state
+    )()
+    assert state == "active"
+    await citizen.disconnect()
+
+
+async def test_typing_is_not_relayed_while_waiting(setup):
+    _, consultation = setup
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    await receive(citizen)
+    await send(citizen, type="typing", active=True)
+    assert await citizen.receive_nothing(timeout=0.3)
+    await asyncio.sleep(0)
+    await citizen.disconnect()

@@ -1,0 +1,88 @@
+"""Chat messages: sequence numbers, idempotent resends, limits, replay selector."""
+
+import pytest
+
+from consult import chat, consultations, selectors
+from consult.errors import DomainError
+from consult.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def active(topic, make_clerk):
+    clerk = make_clerk("anna", [topic])
+    consultation = consultations.start_consultation(topic_slug="hundesteuer")
+    return consultations.accept(consultation_id=consultation.pk, clerk=clerk)
+
+
+def post(consultation, body="Hallo", client_id="c1", sender="citizen"):
+    return chat.post_message(
+        consultation_id=consultation.pk, sender=sender, body=body, client_id=client_id
+    )
+
+
+def test_messages_get_consecutive_sequence_numbers_after_the_accept(active):
+    first, _ = post(active, "Guten Tag", "a")
+    second, _ = post(active, "Ich habe eine Frage", "b", sender="clerk")
+    assert (first.seq, second.seq) == (2, 3)  # 1 is the accept entry
+    active.refresh_from_db()
+    assert active.last_seq == 3
+
+
+def test_a_resend_with_the_same_client_id_is_stored_once(active):
+    first, created = post(active, "Hallo", "same")
+    again, created_again = post(active, "Hallo", "same")
+    assert created and not created_again
+    assert again.pk == first.pk
+    assert Message.objects.filter(consultation=active, kind="text").count() == 1
+
+
+def test_message_is_broadcast_after_commit(active, sent_events, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message, _ = post(active, "<b>fett</b>", "x")
+    group, event = sent_events[-1]
+    assert group == f"consultation.{active.pk}"
+    assert event["type"] == "chat.message"
+    assert event["message"]["body"] == "<b>fett</b>"  # stored and sent verbatim, shown as text
+    assert event["message"]["seq"] == message.seq
+
+
+def test_limits_refuse_and_store_nothing(active):
+    with pytest.raises(DomainError) as too_long:
+        post(active, "x" * 4001, "long")
+    with pytest.raises(DomainError) as empty:
+        post(active, "   ", "empty")
+    assert (too_long.value.code, empty.value.code) == ("message_too_long", "empty_message")
+    assert Message.objects.filter(kind="text").count() == 0
+    post(active, "x" * 4000, "max")  # the limit itself is allowed
+
+
+def test_no_messages_while_waiting_or_after_the_end(topic):
+    waiting = consultations.start_consultation(topic_slug="hundesteuer")
+    with pytest.raises(DomainError) as error:
+        post(waiting)
+    assert error.value.code == "not_active"
+    consultations.leave_consultation(public_token=waiting.public_token)
+    with pytest.raises(DomainError):
+        post(waiting, client_id="later")
+
+
+def test_log_since_returns_exactly_the_gap_in_order(active):
+    for n in range(5):
+        post(active, f"m{n}", f"id{n}")
+    entries = selectors.log_since(consultation_id=active.pk, after_seq=3)
+    assert [e["seq"] for e in entries] == [4, 5, 6]
+    assert [e["body"] for e in entries] == ["m2", "m3", "m4"]
+
+
+def test_queue_position_counts_earlier_waiting_consultations_of_the_topic(topic, other_topic):
+    first = consultations.start_consultation(topic_slug="hundesteuer")
+    consultations.start_consultation(topic_slug="bauantrag")
+    second = consultations.start_consultation(topic_slug="hundesteuer")
+    third = consultations.start_consultation(topic_slug="hundesteuer")
+    assert selectors.queue_position(third) == {"position": 3, "waiting": 3}
+    consultations.leave_consultation(public_token=first.public_token)
+    assert selectors.queue_position(third) == {"position": 2, "waiting": 2}
+    second.refresh_from_db()
+    assert selectors.queue_position(second) == {"position": 1, "waiting": 2}
