@@ -56,6 +56,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             f"Redis at {redis_url} does not answer: {error}",
             "start it (`redis-server --daemonize yes`, or `bash .ci/run`).",
         )
+    from django.conf import settings
+
+    # WhiteNoise warns about a missing STATIC_ROOT; the tests serve static files from finders.
+    os.makedirs(settings.STATIC_ROOT, exist_ok=True)
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         _stop(
             "Headless Chromium is missing (needed by the end-to-end tests).",

@@ -16,10 +16,6 @@ from django.db import connection
 
 from tests.conftest import CHROMIUM
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the test
-# itself (creating fixtures) are still synchronous. Test settings only.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_ARGS = [
     "--no-sandbox",
@@ -53,7 +49,7 @@ def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[s
         database_url = _test_database_url()
     port = _free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": database_url,
         "WHITENOISE_USE_FINDERS": "true",
         "CHANNEL_PREFIX": f"e2e{port}",
@@ -93,16 +89,23 @@ def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[s
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module: Playwright's sync API keeps an event loop in this thread while it runs,
+    which must be gone before asyncio tests (pytest-asyncio) run in the same process."""
     from playwright.sync_api import sync_playwright
 
+    # The ORM calls of the test itself (fixtures, checks) are synchronous and safe here,
+    # but Django sees Playwright's loop and would refuse them. Only while Playwright runs.
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
         )
         yield browser
         browser.close()
+    mp.undo()
 
 
 class Pages:
