@@ -33,9 +33,10 @@ run: install
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py collectstatic --noinput -v 0
 	env -u DATABASE_URL -u REDIS_URL PORT=$(PORT) $(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
 	env -u DATABASE_URL -u REDIS_URL $(VENV)/bin/daphne -b $(HOST) -p $(PORT) \
-		--websocket-max-message-size 65536 config.asgi:application
+		--websocket-max-message-size 65536 --access-log /dev/null config.asgi:application
 
 test: install-test
+	@mkdir -p var/static
 	$(PY) manage.py compilemessages --ignore='.venv/*' -v 0
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy config consult signaling frontend

@@ -139,6 +139,7 @@ def pages(browser: Any, live_server_url: str, transactional_db: None) -> Iterato
     pages = Pages(browser, live_server_url)
     yield pages
     pages.close()
+    assert pages.foreign_requests() == [], "a page requested another host"
 
 
 _axe = Axe()
