@@ -29,6 +29,20 @@ async def accept(consultation, clerk):
     )
 
 
+async def both_in_chat(consultation, clerk):
+    """Accept, connect citizen and clerk, and resume both from the start."""
+    await accept(consultation, clerk)
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    clerk_ws, ok = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
+    )
+    assert ok
+    for ws in (citizen, clerk_ws):
+        await send(ws, type="resume", last_seq=0)
+        await receive_until(ws, "ready")
+    return citizen, clerk_ws
+
+
 async def test_waiting_citizen_sees_position_and_then_the_accept(setup):
     clerk, consultation = setup
     citizen, ok = await connect(f"/ws/citizen/{consultation.public_token}/")
@@ -60,15 +74,7 @@ async def test_position_moves_up_when_someone_ahead_leaves(setup, topic):
 
 async def test_chat_both_ways_with_typing(setup):
     clerk, consultation = setup
-    await accept(consultation, clerk)
-    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
-    clerk_ws, ok = await connect(
-        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
-    )
-    assert ok
-    for ws in (citizen, clerk_ws):
-        await send(ws, type="resume", last_seq=0)
-        await receive_until(ws, "ready")
+    citizen, clerk_ws = await both_in_chat(consultation, clerk)
 
     await send(citizen, type="message", client_id="c-1", body="Guten Tag, mein Hund …")
     for ws in (citizen, clerk_ws):
@@ -138,14 +144,7 @@ async def test_resend_with_same_client_id_is_stored_once_and_confirmed(setup):
 
 async def test_ending_reaches_the_citizen_and_confirms_to_the_clerk(setup):
     clerk, consultation = setup
-    await accept(consultation, clerk)
-    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
-    clerk_ws, _ = await connect(
-        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
-    )
-    for ws in (citizen, clerk_ws):
-        await send(ws, type="resume", last_seq=0)
-        await receive_until(ws, "ready")
+    citizen, clerk_ws = await both_in_chat(consultation, clerk)
     await send(clerk_ws, type="end", outcome="resolved")
     assert (await receive_until(citizen, "message"))["kind"] == "ended"
     assert await receive_until(clerk_ws, "closed") == {"type": "closed", "outcome": "resolved"}
