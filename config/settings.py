@@ -177,3 +177,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Queueing (see docs/queueing.md).
+# A clerk whose console has not been seen for this long gives back their consultations.
+QUEUE_GRACE_SECONDS = int(os.environ.get("QUEUE_GRACE_SECONDS", "15"))
+# How often a console reports that it is alive; must be well below the grace period.
+QUEUE_HEARTBEAT_SECONDS = float(os.environ.get("QUEUE_HEARTBEAT_SECONDS", "5"))
+# A clerk who declined or let an offer time out is not offered that consultation again
+# for this long.
+QUEUE_OFFER_COOLDOWN_SECONDS = int(os.environ.get("QUEUE_OFFER_COOLDOWN_SECONDS", "120"))
+# After this many offers in a row timed out, the clerk is set away.
+QUEUE_MISSED_OFFERS_AWAY = int(os.environ.get("QUEUE_MISSED_OFFERS_AWAY", "2"))
+# Every web process sweeps due deadlines (offer timeouts, grace periods) this often; 0 = never.
+QUEUE_SWEEP_SECONDS = float(os.environ.get("QUEUE_SWEEP_SECONDS", "1"))
+# Handle time assumed for a topic until it has enough history of its own.
+QUEUE_DEFAULT_HANDLE_SECONDS = int(os.environ.get("QUEUE_DEFAULT_HANDLE_SECONDS", "300"))

@@ -1,11 +1,13 @@
 """Writes for the chat log: every entry gets the consultation's next sequence number."""
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from . import events
 from .errors import DomainError
@@ -33,6 +35,7 @@ def append_log_entry(
     body: str,
     client_id: str = "",
     author_id: int | None = None,
+    now: datetime | None = None,
 ) -> Message:
     """Append to the log and broadcast on commit. The caller holds a transaction.
 
@@ -52,6 +55,7 @@ def append_log_entry(
         author_id=author_id,
         body=body,
         client_id=client_id,
+        created_at=now or timezone.now(),
     )
     events.publish(
         events.consultation_group(consultation.pk),

@@ -1,73 +1,40 @@
-"""Writes for the consultation life cycle: start, accept, leave, end."""
+"""Writes for the consultation life cycle: start, leave, end. Assignment is in queueing."""
+
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from . import events
+from . import events, queueing
 from .chat import append_log_entry
 from .errors import DomainError
-from .models import Consultation, Message, StaffProfile, Topic
+from .models import Consultation, Message, Topic
 
 
 def start_consultation(
-    *, topic_slug: str, channel: str = Consultation.Channel.CHAT
+    *, topic_slug: str, channel: str = Consultation.Channel.CHAT, now: datetime | None = None
 ) -> Consultation:
-    """A citizen joins the waiting queue of an active topic."""
+    """A citizen joins the waiting queue of an active topic (and routing runs)."""
     if channel not in Consultation.Channel.values:
         raise DomainError("invalid_channel", "Unknown channel.")
+    now = now or timezone.now()
     with transaction.atomic():
         topic = Topic.objects.filter(slug=topic_slug, active=True).first()
         if topic is None:
             raise DomainError("unknown_topic", "This topic does not exist or is closed.")
-        consultation = Consultation.objects.create(topic=topic, channel=channel)
+        consultation = Consultation.objects.create(
+            topic=topic, channel=channel, created_at=now, queued_at=now
+        )
         events.publish(events.topic_group(topic.pk), "queue.changed", topic=topic.pk)
+    queueing.dispatch(now=now)
+    consultation.refresh_from_db()
     return consultation
 
 
-def _clerk_profile(clerk: AbstractBaseUser) -> StaffProfile:
-    profile = StaffProfile.objects.filter(user_id=clerk.pk).first()
-    if profile is None:
-        raise DomainError("not_clerk", "Only clerks can do this.")
-    return profile
-
-
-def accept(*, consultation_id: int, clerk: AbstractBaseUser) -> Consultation:
-    """A clerk takes a waiting consultation; of several simultaneous accepts exactly one wins.
-
-    The state change is a compare-and-set (``UPDATE ... WHERE state = 'waiting'``), which is
-    atomic on every database: the loser's update matches no row.
-    """
-    profile = _clerk_profile(clerk)
-    if profile.status != StaffProfile.Status.AVAILABLE:
-        raise DomainError("not_available", "Set yourself available first.")
-    with transaction.atomic():
-        consultation = Consultation.objects.filter(pk=consultation_id).first()
-        if consultation is None or not profile.topics.filter(pk=consultation.topic_id).exists():
-            raise DomainError("not_found", "No such consultation in your topics.")
-        now = timezone.now()
-        won = Consultation.objects.filter(
-            pk=consultation_id, state=Consultation.State.WAITING
-        ).update(state=Consultation.State.ACTIVE, clerk_id=clerk.pk, accepted_at=now)
-        if won != 1:
-            raise DomainError("already_taken", "Another clerk has already taken this consultation.")
-        consultation.refresh_from_db()
-        append_log_entry(
-            consultation=consultation,
-            kind=Message.Kind.ACCEPTED,
-            sender=Message.Sender.SYSTEM,
-            author_id=clerk.pk,
-            body=profile.display_name,
-        )
-        events.publish(
-            events.topic_group(consultation.topic_id), "queue.changed", topic=consultation.topic_id
-        )
-        events.publish(events.clerk_group(clerk.pk), "clerk.assigned", consultation=consultation.pk)
-    return consultation
-
-
-def leave_consultation(*, public_token: str) -> Consultation:
+def leave_consultation(*, public_token: str, now: datetime | None = None) -> Consultation:
     """The citizen leaves: a waiting consultation is abandoned, an active one ends."""
+    now = now or timezone.now()
     with transaction.atomic():
         consultation = (
             Consultation.objects.select_for_update().filter(public_token=public_token).first()
@@ -77,17 +44,23 @@ def leave_consultation(*, public_token: str) -> Consultation:
         if not consultation.is_open:
             return consultation
         was_waiting = consultation.state == Consultation.State.WAITING
+        offered_to = consultation.offered_to_id
         consultation.state = (
             Consultation.State.ABANDONED if was_waiting else Consultation.State.ENDED
         )
-        consultation.ended_at = timezone.now()
+        consultation.ended_at = now
         consultation.ended_by = Consultation.EndedBy.CITIZEN
-        consultation.save(update_fields=["state", "ended_at", "ended_by"])
+        consultation.offered_to = None
+        consultation.offer_expires_at = None
+        consultation.save(
+            update_fields=["state", "ended_at", "ended_by", "offered_to", "offer_expires_at"]
+        )
         append_log_entry(
             consultation=consultation,
             kind=Message.Kind.ABANDONED if was_waiting else Message.Kind.ENDED,
             sender=Message.Sender.SYSTEM,
             body=Consultation.EndedBy.CITIZEN,
+            now=now,
         )
         if was_waiting:
             events.publish(
@@ -95,11 +68,16 @@ def leave_consultation(*, public_token: str) -> Consultation:
                 "queue.changed",
                 topic=consultation.topic_id,
             )
+            if offered_to is not None:
+                queueing.close_offers(consultation.pk, now)
+        elif consultation.clerk_id is not None:
+            queueing.became_free(consultation.clerk_id, now)
+    queueing.dispatch(now=now)
     return consultation
 
 
 def end_consultation(
-    *, consultation_id: int, clerk: AbstractBaseUser, outcome: str
+    *, consultation_id: int, clerk: AbstractBaseUser, outcome: str, now: datetime | None = None
 ) -> Consultation:
     """The clerk closes their consultation with an outcome.
 
@@ -107,6 +85,7 @@ def end_consultation(
     """
     if outcome not in Consultation.Outcome.values:
         raise DomainError("invalid_outcome", "Choose one of the listed outcomes.")
+    now = now or timezone.now()
     with transaction.atomic():
         consultation = (
             Consultation.objects.select_for_update()
@@ -124,7 +103,7 @@ def end_consultation(
         if consultation.state != Consultation.State.ACTIVE:
             raise DomainError("not_active", "This consultation is not active.")
         consultation.state = Consultation.State.ENDED
-        consultation.ended_at = timezone.now()
+        consultation.ended_at = now
         consultation.ended_by = Consultation.EndedBy.CLERK
         consultation.outcome = outcome
         consultation.save(update_fields=["state", "ended_at", "ended_by", "outcome"])
@@ -134,5 +113,8 @@ def end_consultation(
             sender=Message.Sender.SYSTEM,
             author_id=clerk.pk,
             body=Consultation.EndedBy.CLERK,
+            now=now,
         )
+        queueing.became_free(clerk.pk, now)
+    queueing.dispatch(now=now)
     return consultation

@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,11 +15,24 @@ def new_public_token() -> str:
 
 
 class Topic(models.Model):
+    class RoutingMode(models.TextChoices):
+        AUTO_OFFER = "auto_offer", _("auto-offer to the clerk idle longest")
+        MANUAL = "manual", _("manual pick from the queue")
+
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.CharField(_("short description"), max_length=300, blank=True)
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    routing_mode = models.CharField(
+        _("routing mode"),
+        max_length=12,
+        choices=RoutingMode.choices,
+        default=RoutingMode.AUTO_OFFER,
+    )
+    offer_timeout_seconds = models.PositiveSmallIntegerField(
+        _("offer timeout (seconds)"), default=20
+    )
 
     class Meta:
         ordering = ["sort_order", "name"]
@@ -47,7 +61,17 @@ class StaffProfile(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.OFFLINE
     )
-    status_changed_at = models.DateTimeField(_("status changed"), auto_now_add=True)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    capacity = models.PositiveSmallIntegerField(
+        _("chats at once"), default=3, help_text=_("A video call always takes the whole capacity.")
+    )
+    idle_since = models.DateTimeField(
+        _("idle since"), default=timezone.now, help_text=_("When the clerk last became free.")
+    )
+    last_seen_at = models.DateTimeField(
+        _("console last seen"), null=True, blank=True, help_text=_("Heartbeat of the console.")
+    )
+    missed_offers = models.PositiveSmallIntegerField(_("offers missed in a row"), default=0)
 
     class Meta:
         verbose_name = _("staff profile")
@@ -74,6 +98,10 @@ class Consultation(models.Model):
         REFERRED = "referred", _("referred elsewhere")
         UNRESOLVED = "unresolved", _("could not be resolved")
 
+    class Priority(models.IntegerChoices):
+        NORMAL = 0, _("normal")
+        REQUEUED = 10, _("returned to the queue")
+
     class EndedBy(models.TextChoices):
         CITIZEN = "citizen", _("citizen")
         CLERK = "clerk", _("clerk")
@@ -98,7 +126,18 @@ class Consultation(models.Model):
         related_name="consultations",
         verbose_name=_("clerk"),
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    priority = models.SmallIntegerField(_("priority"), choices=Priority.choices, default=0)
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
+    offered_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("offered to"),
+    )
+    offer_expires_at = models.DateTimeField(_("offer expires"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     ended_by = models.CharField(_("ended by"), max_length=8, choices=EndedBy.choices, blank=True)
@@ -110,7 +149,20 @@ class Consultation(models.Model):
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
         indexes = [
-            models.Index(fields=["topic", "state", "created_at"], name="consult_queue_idx"),
+            # The head of a topic's queue, in dispatch order, without scanning the queue.
+            models.Index(
+                "topic",
+                models.F("priority").desc(),
+                "queued_at",
+                "id",
+                name="consult_queue_head_idx",
+                condition=models.Q(state="waiting"),
+            ),
+            models.Index(
+                fields=["offer_expires_at"],
+                name="consult_offer_due_idx",
+                condition=models.Q(offer_expires_at__isnull=False),
+            ),
             models.Index(fields=["clerk", "state"], name="consult_clerk_state_idx"),
         ]
         constraints = [
@@ -136,6 +188,8 @@ class Message(models.Model):
         ACCEPTED = "accepted", _("accepted")
         ENDED = "ended", _("ended")
         ABANDONED = "abandoned", _("abandoned")
+        REQUEUED = "requeued", _("returned to the queue")
+        TRANSFERRED = "transferred", _("transferred")
 
     class Sender(models.TextChoices):
         CITIZEN = "citizen", _("citizen")
@@ -158,7 +212,7 @@ class Message(models.Model):
     )
     body = models.TextField(_("body"), blank=True)
     client_id = models.CharField(_("client id"), max_length=64, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["consultation", "seq"]
@@ -175,3 +229,32 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultation_id}:{self.seq} {self.kind}"
+
+
+class Offer(models.Model):
+    """One ring of a clerk's console for one consultation, and how it ended."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        EXPIRED = "expired", _("timed out")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="offers")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        indexes = [models.Index(fields=["clerk", "consultation", "decided_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id} -> {self.clerk_id}: {self.outcome}"

@@ -1,11 +1,14 @@
 """Reads for pages and consumers. No writes here."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from .chat import serialize_message
+from .estimates import estimate_wait
 from .models import Consultation, Message, StaffProfile, Topic
 
 
@@ -39,17 +42,38 @@ def clerk_consultation(*, consultation_id: int, clerk: AbstractBaseUser) -> Cons
 
 
 def queue_position(consultation: Consultation) -> dict[str, int] | None:
-    """1-based place in the topic's queue and how many wait in it; None once not waiting."""
+    """1-based place in the topic's queue (dispatch order) and how many wait in it;
+    None once not waiting."""
     if consultation.state != Consultation.State.WAITING:
         return None
     waiting = Consultation.objects.filter(
         topic_id=consultation.topic_id, state=Consultation.State.WAITING
     )
-    ahead = (
-        waiting.filter(created_at__lt=consultation.created_at).count()
-        + waiting.filter(created_at=consultation.created_at, pk__lt=consultation.pk).count()
-    )
+    p, q = consultation.priority, consultation.queued_at
+    ahead = waiting.filter(
+        Q(priority__gt=p)
+        | Q(priority=p, queued_at__lt=q)
+        | Q(priority=p, queued_at=q, pk__lt=consultation.pk)
+    ).count()
     return {"position": ahead + 1, "waiting": waiting.count()}
+
+
+def waiting_room(consultation_id: int, now: datetime | None = None) -> dict[str, Any] | None:
+    """What the waiting room shows: place, queue length and the estimated wait (seconds,
+    with a low-high range; None when nobody is staffed for the topic)."""
+    consultation = Consultation.objects.filter(pk=consultation_id).first()
+    if consultation is None:
+        return None
+    position = queue_position(consultation)
+    if position is None:
+        return None
+    estimate = estimate_wait(consultation, now or timezone.now())
+    return {
+        **position,
+        "estimate": estimate.seconds if estimate else None,
+        "estimate_low": estimate.low if estimate else None,
+        "estimate_high": estimate.high if estimate else None,
+    }
 
 
 def log_since(*, consultation_id: int, after_seq: int) -> list[dict[str, Any]]:
@@ -63,15 +87,22 @@ def log_since(*, consultation_id: int, after_seq: int) -> list[dict[str, Any]]:
 
 
 def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
-    """What the console shows: status, waiting consultations of the clerk's topics, own chats."""
+    """What the console shows: status, the waiting consultations of the clerk's topics in
+    queue order, the clerk's own chats, the offer ringing for them, available colleagues."""
     profile = clerk_profile(clerk)
     if profile is None:
-        return {"status": StaffProfile.Status.OFFLINE, "waiting": [], "mine": []}
+        return {
+            "status": StaffProfile.Status.OFFLINE,
+            "waiting": [],
+            "mine": [],
+            "offer": None,
+            "colleagues": [],
+        }
     topic_ids = [t.pk for t in profile.topics.all()]
     waiting = (
         Consultation.objects.filter(topic_id__in=topic_ids, state=Consultation.State.WAITING)
         .select_related("topic")
-        .order_by("created_at", "pk")
+        .order_by("-priority", "queued_at", "pk")[:200]
     )
     mine = (
         Consultation.objects.filter(clerk_id=clerk.pk)
@@ -79,20 +110,45 @@ def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
         .select_related("topic")
         .order_by("accepted_at", "pk")
     )
+    offer = (
+        Consultation.objects.filter(offered_to_id=clerk.pk, state=Consultation.State.WAITING)
+        .select_related("topic")
+        .first()
+    )
+    colleagues = (
+        StaffProfile.objects.filter(status=StaffProfile.Status.AVAILABLE)
+        .exclude(user_id=clerk.pk)
+        .prefetch_related("topics")
+        .order_by("display_name")
+    )
     return {
         "status": profile.status,
         "waiting": [_summary(c) for c in waiting],
         "mine": [_summary(c) for c in mine],
+        "offer": _offer_summary(offer) if offer is not None else None,
+        "colleagues": [
+            {"id": p.user_id, "name": p.display_name, "topics": [t.slug for t in p.topics.all()]}
+            for p in colleagues
+        ],
     }
+
+
+def _offer_summary(consultation: Consultation) -> dict[str, Any]:
+    expires = consultation.offer_expires_at
+    return {**_summary(consultation), "expires": expires.isoformat() if expires else ""}
 
 
 def _summary(consultation: Consultation) -> dict[str, Any]:
     return {
         "id": consultation.pk,
         "topic": consultation.topic.name,
+        "topic_slug": consultation.topic.slug,
         "channel": consultation.channel,
         "state": consultation.state,
         "created": consultation.created_at.isoformat(),
+        "queued": consultation.queued_at.isoformat(),
+        "requeued": consultation.priority >= Consultation.Priority.REQUEUED,
+        "offered": consultation.offered_to_id is not None,
     }
 
 

@@ -1,26 +1,43 @@
 """Writes for clerks' presence."""
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from . import events
+from . import events, queueing
 from .errors import DomainError
 from .models import StaffProfile
 
 
-def set_status(*, clerk: AbstractBaseUser, status: str) -> StaffProfile:
+def set_status(
+    *, clerk: AbstractBaseUser, status: str, now: datetime | None = None
+) -> StaffProfile:
+    """Available: routing may offer consultations. Away: no new ones, current chats stay.
+    Offline: current consultations go back to the head of their queues."""
     if status not in StaffProfile.Status.values:
         raise DomainError("invalid_status", "Unknown status.")
+    now = now or timezone.now()
     with transaction.atomic():
         profile = StaffProfile.objects.select_for_update().filter(user_id=clerk.pk).first()
         if profile is None:
             raise DomainError("not_clerk", "Only clerks have a status.")
         if profile.status != status:
             profile.status = status
-            profile.status_changed_at = timezone.now()
-            profile.save(update_fields=["status", "status_changed_at"])
+            profile.status_changed_at = now
+            profile.missed_offers = 0
+            fields = ["status", "status_changed_at", "missed_offers"]
+            if status == StaffProfile.Status.AVAILABLE and queueing.load_of(clerk.pk).active == 0:
+                profile.idle_since = now
+                fields.append("idle_since")
+            profile.save(update_fields=fields)
+        if status == StaffProfile.Status.OFFLINE:
+            queueing.release_clerk(clerk_id=clerk.pk, now=now)
+        elif status == StaffProfile.Status.AWAY:
+            queueing.withdraw_offers(clerk_id=clerk.pk, now=now)
         events.publish(events.clerk_group(clerk.pk), "clerk.status", status=status)
         for topic_id in profile.topics.values_list("pk", flat=True):
             events.publish(events.topic_group(topic_id), "queue.changed", topic=topic_id)
+    queueing.dispatch(now=now)
     return profile

@@ -4,21 +4,25 @@ Each handler decodes one frame, calls one domain function and replies. Log entri
 sequence numbers; a client sends ``resume`` with the last one it saw and gets the gap.
 """
 
+import asyncio
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from consult import chat, consultations, events, selectors, staff
+from consult import chat, consultations, events, queueing, selectors, staff
 from consult.models import Consultation, Message
 
-from . import protocol
+from . import protocol, sweeper
 from .base import FrameConsumer
 
 STATE_AFTER = {
     Message.Kind.ACCEPTED: Consultation.State.ACTIVE,
     Message.Kind.ENDED: Consultation.State.ENDED,
     Message.Kind.ABANDONED: Consultation.State.ABANDONED,
+    Message.Kind.REQUEUED: Consultation.State.WAITING,
+    Message.Kind.TRANSFERRED: Consultation.State.WAITING,
 }
 
 
@@ -38,6 +42,7 @@ class ChatConsumer(FrameConsumer):
             events.consultation_group(self.consultation_id), self.channel_name
         )
         await self.accept()
+        sweeper.ensure_sweeping()
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "consultation_id"):
@@ -101,9 +106,10 @@ class CitizenChatConsumer(ChatConsumer):
             await self.close()
             return
         await self.join(consultation)
-        if consultation.state == Consultation.State.WAITING:
-            await self.channel_layer.group_add(events.topic_group(self.topic_id), self.channel_name)
-            await self.send_position()
+        # The topic's group tells about queue changes; a requeued or transferred citizen
+        # waits again, so the citizen stays in it for the whole consultation.
+        await self.channel_layer.group_add(events.topic_group(self.topic_id), self.channel_name)
+        await self.send_position()
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "topic_id"):
@@ -113,13 +119,27 @@ class CitizenChatConsumer(ChatConsumer):
         await super().disconnect(code)
 
     async def send_position(self) -> None:
-        position = await database_sync_to_async(self._position)()
-        if position is not None:
-            await self.send_frame(protocol.Position(**position))
+        room = await database_sync_to_async(selectors.waiting_room)(self.consultation_id)
+        if room is not None:
+            await self.send_frame(protocol.Position(**room))
 
-    def _position(self) -> dict[str, int] | None:
-        consultation = Consultation.objects.filter(pk=self.consultation_id).first()
-        return selectors.queue_position(consultation) if consultation else None
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        await super().chat_message(event)
+        if event["message"]["kind"] == Message.Kind.TRANSFERRED:
+            await self.follow_topic()
+        if self.state == Consultation.State.WAITING:
+            await self.send_position()
+
+    async def follow_topic(self) -> None:
+        consultation = await database_sync_to_async(
+            Consultation.objects.filter(pk=self.consultation_id).first
+        )()
+        if consultation is not None and consultation.topic_id != self.topic_id:
+            await self.channel_layer.group_discard(
+                events.topic_group(self.topic_id), self.channel_name
+            )
+            self.topic_id = consultation.topic_id
+            await self.channel_layer.group_add(events.topic_group(self.topic_id), self.channel_name)
 
     async def queue_changed(self, event: dict[str, Any]) -> None:
         if self.state == Consultation.State.WAITING:
@@ -130,7 +150,9 @@ class ClerkChatConsumer(ChatConsumer):
     """``/ws/clerk/consultations/<id>/``: only the clerk the consultation is assigned to."""
 
     role = Message.Sender.CLERK
-    accepted_frames = frozenset({"resume", "message", "typing", "end"})
+    accepted_frames = frozenset(
+        {"resume", "message", "typing", "end", "transfer_topic", "transfer_clerk"}
+    )
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -154,12 +176,25 @@ class ClerkChatConsumer(ChatConsumer):
         )
         await self.send_frame(protocol.Closed(outcome=consultation.outcome))
 
+    async def on_transfer_topic(self, frame: protocol.TransferTopic) -> None:
+        await database_sync_to_async(queueing.transfer_to_topic)(
+            consultation_id=self.consultation_id, clerk=self.user(), topic_slug=frame.topic
+        )
+        await self.send_frame(protocol.Closed(outcome="transferred"))
+
+    async def on_transfer_clerk(self, frame: protocol.TransferClerk) -> None:
+        await database_sync_to_async(queueing.transfer_to_clerk)(
+            consultation_id=self.consultation_id, clerk=self.user(), target_id=frame.clerk
+        )
+        await self.send_frame(protocol.Closed(outcome="transferred"))
+
 
 class ClerkQueueConsumer(FrameConsumer):
     """``/ws/clerk/queue/``: the live list of waiting consultations, status, accept."""
 
-    accepted_frames = frozenset({"set_status", "accept"})
+    accepted_frames = frozenset({"set_status", "accept", "decline"})
     groups_joined: list[str]
+    heartbeat: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -177,9 +212,21 @@ class ClerkQueueConsumer(FrameConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        await database_sync_to_async(queueing.console_connected)(clerk=user)
         await self.send_snapshot()
+        touch = database_sync_to_async(queueing.touch_presence)
+        self.heartbeat = asyncio.get_running_loop().create_task(
+            sweeper.every(
+                settings.QUEUE_HEARTBEAT_SECONDS, lambda: touch(clerk=user), "console heartbeat"
+            )
+        )
+        sweeper.ensure_sweeping()
 
     async def disconnect(self, code: int) -> None:
+        # The clerk's consultations stay theirs for the grace period (a reload or a short
+        # network loss); the sweep gives them back when the heartbeat stays silent.
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -191,10 +238,15 @@ class ClerkQueueConsumer(FrameConsumer):
         await database_sync_to_async(staff.set_status)(clerk=self.user(), status=frame.status)
 
     async def on_accept(self, frame: protocol.Accept) -> None:
-        consultation = await database_sync_to_async(consultations.accept)(
+        consultation = await database_sync_to_async(queueing.accept)(
             consultation_id=frame.consultation, clerk=self.user()
         )
         await self.send_frame(protocol.Accepted(consultation=consultation.pk))
+
+    async def on_decline(self, frame: protocol.Decline) -> None:
+        await database_sync_to_async(queueing.decline_offer)(
+            consultation_id=frame.consultation, clerk=self.user()
+        )
 
     async def queue_changed(self, event: dict[str, Any]) -> None:
         await self.send_snapshot()

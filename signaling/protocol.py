@@ -35,7 +35,8 @@ def _check_types(frame: Any) -> None:
         # bool is an int in Python, but not in our protocol.
         ok = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
         if not ok:
-            raise ClientError("invalid_field", f"'{field.name}' must be {expected.__name__}.")
+            name = getattr(expected, "__name__", str(expected))
+            raise ClientError("invalid_field", f"'{field.name}' must be {name}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,8 +122,55 @@ class Accept(Frame):
             raise ClientError("invalid_field", "'consultation' must be a positive id.")
 
 
+@dataclasses.dataclass(frozen=True)
+class Decline(Frame):
+    """The clerk declines the offer ringing on their console."""
+
+    type: ClassVar[str] = "decline"
+    consultation: int
+
+    def validate(self) -> None:
+        if self.consultation <= 0:
+            raise ClientError("invalid_field", "'consultation' must be a positive id.")
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferTopic(Frame):
+    """The clerk hands the consultation to another topic's queue (at its head)."""
+
+    type: ClassVar[str] = "transfer_topic"
+    topic: str
+
+    def validate(self) -> None:
+        if not 0 < len(self.topic) <= 80:
+            raise ClientError("invalid_field", "'topic' must be a topic's slug.")
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferClerk(Frame):
+    """The clerk hands the consultation to a named colleague (who gets an offer)."""
+
+    type: ClassVar[str] = "transfer_clerk"
+    clerk: int
+
+    def validate(self) -> None:
+        if self.clerk <= 0:
+            raise ClientError("invalid_field", "'clerk' must be a positive id.")
+
+
 CLIENT_FRAMES: dict[str, type[Frame]] = {
-    cls.type: cls for cls in (Resume, SendMessage, Typing, End, SetStatus, Accept)
+    cls.type: cls
+    for cls in (
+        Resume,
+        SendMessage,
+        Typing,
+        End,
+        SetStatus,
+        Accept,
+        Decline,
+        TransferTopic,
+        TransferClerk,
+    )
 }
 
 
@@ -163,6 +211,9 @@ class Position(Frame):
     type: ClassVar[str] = "position"
     position: int
     waiting: int
+    estimate: int | None
+    estimate_low: int | None
+    estimate_high: int | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,6 +222,8 @@ class QueueSnapshot(Frame):
     status: str
     waiting: list
     mine: list
+    offer: dict | None
+    colleagues: list
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,6 +52,12 @@ def transactional(transactional_db: None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_background_sweep(settings: Any) -> None:
+    """Tests run ``queueing.sweep`` themselves, with a clock they control."""
+    settings.QUEUE_SWEEP_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 async def close_consumer_connections() -> Any:
     """Consumers' database calls run in asgiref's shared thread; close its connection after
     each test so the test database can be dropped at the end."""

@@ -6,7 +6,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
-from consult import chat, consultations
+from consult import chat, consultations, queueing
 from consult.models import Consultation, Message
 
 from .conftest import connect, receive, receive_until, send, session_cookie
@@ -24,7 +24,7 @@ async def setup(topic, make_clerk):
 
 
 async def accept(consultation, clerk):
-    return await database_sync_to_async(consultations.accept)(
+    return await database_sync_to_async(queueing.accept)(
         consultation_id=consultation.pk, clerk=clerk
     )
 
@@ -47,7 +47,9 @@ async def test_waiting_citizen_sees_position_and_then_the_accept(setup):
     clerk, consultation = setup
     citizen, ok = await connect(f"/ws/citizen/{consultation.public_token}/")
     assert ok
-    assert await receive(citizen) == {"type": "position", "position": 1, "waiting": 1}
+    position = await receive(citizen)
+    assert (position["type"], position["position"], position["waiting"]) == ("position", 1, 1)
+    assert position["estimate"] is None  # nobody is staffed: the wait is unknown
     await send(citizen, type="resume", last_seq=0)
     assert await receive(citizen) == {"type": "ready", "state": "waiting", "last_seq": 0}
     await accept(consultation, clerk)
@@ -64,11 +66,8 @@ async def test_position_moves_up_when_someone_ahead_leaves(setup, topic):
     citizen, _ = await connect(f"/ws/citizen/{second.public_token}/")
     assert (await receive(citizen))["position"] == 2
     await database_sync_to_async(consultations.leave_consultation)(public_token=first.public_token)
-    assert await receive_until(citizen, "position") == {
-        "type": "position",
-        "position": 1,
-        "waiting": 1,
-    }
+    moved = await receive_until(citizen, "position")
+    assert (moved["position"], moved["waiting"]) == (1, 1)
     await citizen.disconnect()
 
 

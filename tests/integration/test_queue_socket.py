@@ -7,7 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
 
-from consult import consultations
+from consult import consultations, queueing
 from consult.errors import DomainError
 from consult.models import Consultation, Message
 
@@ -99,7 +99,7 @@ def test_twenty_threads_accepting_at_once_give_exactly_one_winner(topic, make_cl
     def race(clerk):
         try:
             barrier.wait()
-            consultations.accept(consultation_id=waiting.pk, clerk=clerk)
+            queueing.accept(consultation_id=waiting.pk, clerk=clerk)
             results.append("won")
         except DomainError as error:
             results.append(error.code)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from consult import chat, consultations, selectors
+from consult import chat, consultations, queueing, selectors
 from consult.errors import DomainError
 from consult.models import Message
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def active(topic, make_clerk):
     clerk = make_clerk("anna", [topic])
     consultation = consultations.start_consultation(topic_slug="hundesteuer")
-    return consultations.accept(consultation_id=consultation.pk, clerk=clerk)
+    return queueing.accept(consultation_id=consultation.pk, clerk=clerk)
 
 
 def post(consultation, body="Hallo", client_id="c1", sender="citizen"):

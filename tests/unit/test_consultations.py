@@ -2,7 +2,7 @@
 
 import pytest
 
-from consult import consultations
+from consult import consultations, queueing
 from consult.errors import DomainError
 from consult.models import Consultation, Message, StaffProfile
 
@@ -49,7 +49,7 @@ def test_accept_makes_it_active_logs_the_clerk_and_notifies(
     waiting = consultations.start_consultation(topic_slug="hundesteuer")
     sent_events.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        active = consultations.accept(consultation_id=waiting.pk, clerk=clerk)
+        active = queueing.accept(consultation_id=waiting.pk, clerk=clerk)
     assert active.state == Consultation.State.ACTIVE
     assert active.clerk == clerk
     assert active.accepted_at is not None
@@ -63,9 +63,9 @@ def test_accept_makes_it_active_logs_the_clerk_and_notifies(
 def test_second_accept_loses_with_already_taken(topic, make_clerk):
     anna, ben = make_clerk("anna", [topic]), make_clerk("ben", [topic])
     waiting = consultations.start_consultation(topic_slug="hundesteuer")
-    consultations.accept(consultation_id=waiting.pk, clerk=anna)
+    queueing.accept(consultation_id=waiting.pk, clerk=anna)
     with pytest.raises(DomainError) as error:
-        consultations.accept(consultation_id=waiting.pk, clerk=ben)
+        queueing.accept(consultation_id=waiting.pk, clerk=ben)
     assert error.value.code == "already_taken"
     waiting.refresh_from_db()
     assert waiting.clerk == anna
@@ -75,7 +75,7 @@ def test_clerk_cannot_accept_outside_their_topics(topic, other_topic, make_clerk
     ben = make_clerk("ben", [other_topic])
     waiting = consultations.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
-        consultations.accept(consultation_id=waiting.pk, clerk=ben)
+        queueing.accept(consultation_id=waiting.pk, clerk=ben)
     assert error.value.code == "not_found"
     waiting.refresh_from_db()
     assert waiting.state == Consultation.State.WAITING
@@ -85,7 +85,7 @@ def test_clerk_must_be_available_to_accept(topic, make_clerk):
     anna = make_clerk("anna", [topic], status=StaffProfile.Status.AWAY)
     waiting = consultations.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
-        consultations.accept(consultation_id=waiting.pk, clerk=anna)
+        queueing.accept(consultation_id=waiting.pk, clerk=anna)
     assert error.value.code == "not_available"
 
 
@@ -93,7 +93,7 @@ def test_user_without_profile_cannot_accept(topic, django_user_model):
     user = django_user_model.objects.create_user(username="x", password="pw")
     waiting = consultations.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
-        consultations.accept(consultation_id=waiting.pk, clerk=user)
+        queueing.accept(consultation_id=waiting.pk, clerk=user)
     assert error.value.code == "not_clerk"
 
 
@@ -109,7 +109,7 @@ def test_leaving_while_waiting_abandons(topic):
 def test_leaving_an_active_conversation_ends_it_and_clerk_records_outcome_after(topic, make_clerk):
     anna = make_clerk("anna", [topic])
     consultation = consultations.start_consultation(topic_slug="hundesteuer")
-    consultations.accept(consultation_id=consultation.pk, clerk=anna)
+    queueing.accept(consultation_id=consultation.pk, clerk=anna)
     left = consultations.leave_consultation(public_token=consultation.public_token)
     assert left.state == Consultation.State.ENDED
     closed = consultations.end_consultation(
@@ -134,7 +134,7 @@ def test_leaving_twice_changes_nothing(topic):
 def test_end_needs_a_listed_outcome_and_the_own_clerk(topic, make_clerk):
     anna, ben = make_clerk("anna", [topic]), make_clerk("ben", [topic])
     consultation = consultations.start_consultation(topic_slug="hundesteuer")
-    consultations.accept(consultation_id=consultation.pk, clerk=anna)
+    queueing.accept(consultation_id=consultation.pk, clerk=anna)
     with pytest.raises(DomainError) as error:
         consultations.end_consultation(
             consultation_id=consultation.pk, clerk=anna, outcome="whatever"

@@ -1,0 +1,509 @@
+"""Routing: which clerk gets which waiting consultation, exactly once.
+
+Policy (docs/queueing.md):
+- A topic's queue is ordered by priority (highest first), then by ``queued_at``, then id.
+- A clerk is eligible for a consultation when they are available, their console is alive
+  (seen within the grace period), they serve its topic, have room (chats below capacity; a
+  video call only when idle, and nothing else beside one), have no offer ringing, and have not
+  declined or let this consultation's offer time out within the cooldown.
+- Auto-offer topics: the head of the queue is offered to the eligible clerk with the lowest
+  load, then idle longest. Manual topics wait until a clerk picks.
+- Assignment is a compare-and-set on the consultation's state; clerks' capacity is checked
+  under a row lock on their profile. Deadlines are columns, enforced by ``sweep()`` in any
+  process, so no timer dies with a process.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from . import events
+from .chat import append_log_entry
+from .errors import DomainError
+from .models import Consultation, Message, Offer, StaffProfile, Topic
+
+WAITING = Consultation.State.WAITING
+ACTIVE = Consultation.State.ACTIVE
+VIDEO = Consultation.Channel.VIDEO
+
+
+@dataclass(frozen=True)
+class Load:
+    active: int
+    video: int
+
+    def has_room(self, *, capacity: int, channel: str) -> bool:
+        if self.video:
+            return False
+        if channel == VIDEO:
+            return self.active == 0
+        return self.active < capacity
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _alive_since(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.QUEUE_GRACE_SECONDS)
+
+
+def _count_active(channel: str | None = None) -> Coalesce:
+    """Subquery: a clerk's active consultations (uses the clerk/state index)."""
+    active = Consultation.objects.filter(clerk_id=OuterRef("user_id"), state=ACTIVE)
+    if channel:
+        active = active.filter(channel=channel)
+    counted = active.order_by().values("clerk_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), Value(0))
+
+
+def load_of(user_id: int) -> Load:
+    rows = Consultation.objects.filter(clerk_id=user_id, state=ACTIVE).aggregate(
+        active=Count("pk"), video=Count("pk", filter=Q(channel=VIDEO))
+    )
+    return Load(active=rows["active"], video=rows["video"])
+
+
+def _publish_topic(topic_id: int) -> None:
+    events.publish(events.topic_group(topic_id), "queue.changed", topic=topic_id)
+
+
+def _publish_clerk(user_id: int) -> None:
+    events.publish(events.clerk_group(user_id), "clerk.assigned", clerk=user_id)
+
+
+def became_free(user_id: int, now: datetime) -> None:
+    """After a clerk's load dropped: if they are now idle, they are idle since now."""
+    if load_of(user_id).active == 0:
+        StaffProfile.objects.filter(user_id=user_id).update(idle_since=now)
+
+
+# --- Dispatch -----------------------------------------------------------------------------
+
+
+def _candidates(now: datetime) -> list[StaffProfile]:
+    """Clerks who could take an offer now, with their load annotated."""
+    ringing = Consultation.objects.filter(offered_to_id=OuterRef("user_id"), state=WAITING)
+    profiles = (
+        StaffProfile.objects.filter(
+            status=StaffProfile.Status.AVAILABLE, last_seen_at__gte=_alive_since(now)
+        )
+        .annotate(n_active=_count_active(), n_video=_count_active(VIDEO))
+        .exclude(user_id__in=ringing.values("offered_to_id"))
+        .filter(n_video=0, n_active__lt=F("capacity"))
+        .prefetch_related("topics")
+    )
+    return list(profiles)
+
+
+def _n_active(profile: StaffProfile) -> int:
+    """The active-consultation count annotated by ``_candidates``."""
+    return int(getattr(profile, "n_active", 0))
+
+
+def _cooled(clerk_id: int, now: datetime) -> list[int]:
+    since = now - timedelta(seconds=settings.QUEUE_OFFER_COOLDOWN_SECONDS)
+    return list(
+        Offer.objects.filter(
+            clerk_id=clerk_id,
+            decided_at__gte=since,
+            outcome__in=[Offer.Outcome.DECLINED, Offer.Outcome.EXPIRED],
+        ).values_list("consultation_id", flat=True)
+    )
+
+
+def queue_order_key(consultation: Consultation) -> tuple[int, datetime, int]:
+    return (-consultation.priority, consultation.queued_at, consultation.pk)
+
+
+def _head_for(profile: StaffProfile, now: datetime) -> Consultation | None:
+    """The first consultation in queue order this clerk may be offered (one indexed query per
+    topic, independent of the queue's length)."""
+    cooled = _cooled(profile.user_id, now)
+    best: Consultation | None = None
+    for topic in profile.topics.all():
+        if not topic.active or topic.routing_mode != Topic.RoutingMode.AUTO_OFFER:
+            continue
+        queue = Consultation.objects.filter(
+            topic_id=topic.pk, state=WAITING, offered_to__isnull=True
+        ).exclude(pk__in=cooled)
+        if _n_active(profile):
+            queue = queue.exclude(channel=VIDEO)
+        head = queue.order_by("-priority", "queued_at", "pk").first()
+        if head is not None and (best is None or queue_order_key(head) < queue_order_key(best)):
+            best = head
+    return best
+
+
+def _offer(consultation: Consultation, profile: StaffProfile, now: datetime) -> bool:
+    """Ring one clerk for one consultation; False when a concurrent change got there first."""
+    with transaction.atomic():
+        locked = (
+            StaffProfile.objects.select_for_update(skip_locked=True).filter(pk=profile.pk).first()
+        )
+        if locked is None or locked.status != StaffProfile.Status.AVAILABLE:
+            return False
+        if Consultation.objects.filter(offered_to_id=locked.user_id, state=WAITING).exists():
+            return False
+        if not load_of(locked.user_id).has_room(
+            capacity=locked.capacity, channel=consultation.channel
+        ):
+            return False
+        topic = Topic.objects.get(pk=consultation.topic_id)
+        expires = now + timedelta(seconds=topic.offer_timeout_seconds)
+        won = Consultation.objects.filter(
+            pk=consultation.pk, state=WAITING, offered_to__isnull=True
+        ).update(offered_to_id=locked.user_id, offer_expires_at=expires)
+        if won != 1:
+            return False
+        Offer.objects.create(
+            consultation_id=consultation.pk,
+            clerk_id=locked.user_id,
+            created_at=now,
+            expires_at=expires,
+        )
+        _publish_topic(consultation.topic_id)
+        _publish_clerk(locked.user_id)
+    return True
+
+
+def dispatch(*, now: datetime | None = None, max_offers: int = 1000) -> int:
+    """Offer waiting consultations of auto-offer topics to eligible clerks until no more
+    offer can be made. Returns the number of offers made."""
+    now = _now(now)
+    made = 0
+    attempts = 0
+    while made < max_offers and attempts < max_offers * 2:
+        attempts += 1
+        heads = [(head, p) for p in _candidates(now) if (head := _head_for(p, now)) is not None]
+        if not heads:
+            break
+        # The consultation first in queue order; among the clerks whose head it is, the
+        # least loaded, then the one idle longest.
+        consultation, profile = min(
+            heads,
+            key=lambda hp: (
+                queue_order_key(hp[0]),
+                _n_active(hp[1]),
+                hp[1].idle_since,
+                hp[1].user_id,
+            ),
+        )
+        if _offer(consultation, profile, now):
+            made += 1
+    return made
+
+
+# --- Offers -------------------------------------------------------------------------------
+
+
+def _clerk_profile_locked(clerk: AbstractBaseUser) -> StaffProfile:
+    profile = StaffProfile.objects.select_for_update().filter(user_id=clerk.pk).first()
+    if profile is None:
+        raise DomainError("not_clerk", "Only clerks can do this.")
+    return profile
+
+
+def close_offers(consultation_id: int, now: datetime, *, accepted_by: int | None = None) -> None:
+    """End the pending offers of a consultation: accepted by ``accepted_by``, withdrawn else."""
+    pending = Offer.objects.filter(consultation_id=consultation_id, outcome=Offer.Outcome.PENDING)
+    for clerk_id in pending.exclude(clerk_id=accepted_by).values_list("clerk_id", flat=True):
+        _publish_clerk(clerk_id)  # their ring stops
+    pending.update(
+        outcome=Case(
+            When(clerk_id=accepted_by, then=Value(Offer.Outcome.ACCEPTED)),
+            default=Value(Offer.Outcome.WITHDRAWN),
+        ),
+        decided_at=now,
+    )
+
+
+def accept(
+    *, consultation_id: int, clerk: AbstractBaseUser, now: datetime | None = None
+) -> Consultation:
+    """A clerk takes a waiting consultation: their offer, or picked by hand from the queue.
+
+    Of several simultaneous accepts exactly one wins: the state change is a compare-and-set
+    (``UPDATE ... WHERE state = 'waiting'``). The clerk's profile row is locked so two accepts
+    by the same clerk cannot both pass the capacity check.
+    """
+    now = _now(now)
+    with transaction.atomic():
+        profile = _clerk_profile_locked(clerk)
+        if profile.status != StaffProfile.Status.AVAILABLE:
+            raise DomainError("not_available", "Set yourself available first.")
+        consultation = Consultation.objects.filter(pk=consultation_id).first()
+        if consultation is None or not (
+            consultation.offered_to_id == clerk.pk
+            or profile.topics.filter(pk=consultation.topic_id).exists()
+        ):
+            raise DomainError("not_found", "No such consultation in your topics.")
+        if consultation.state != WAITING:
+            raise DomainError("already_taken", "Another clerk has already taken this consultation.")
+        if not load_of(clerk.pk).has_room(capacity=profile.capacity, channel=consultation.channel):
+            raise DomainError("at_capacity", "You have no room for another consultation now.")
+        won = Consultation.objects.filter(pk=consultation_id, state=WAITING).update(
+            state=ACTIVE,
+            clerk_id=clerk.pk,
+            accepted_at=now,
+            offered_to=None,
+            offer_expires_at=None,
+        )
+        if won != 1:
+            raise DomainError("already_taken", "Another clerk has already taken this consultation.")
+        close_offers(consultation_id, now, accepted_by=clerk.pk)
+        StaffProfile.objects.filter(pk=profile.pk).update(missed_offers=0)
+        consultation.refresh_from_db()
+        append_log_entry(
+            consultation=consultation,
+            kind=Message.Kind.ACCEPTED,
+            sender=Message.Sender.SYSTEM,
+            author_id=clerk.pk,
+            body=profile.display_name,
+            now=now,
+        )
+        _publish_topic(consultation.topic_id)
+        _publish_clerk(clerk.pk)
+    dispatch(now=now)  # an offer withdrawn from someone else frees them for the next
+    return consultation
+
+
+def decline_offer(
+    *, consultation_id: int, clerk: AbstractBaseUser, now: datetime | None = None
+) -> None:
+    now = _now(now)
+    with transaction.atomic():
+        cleared = Consultation.objects.filter(
+            pk=consultation_id, state=WAITING, offered_to_id=clerk.pk
+        ).update(offered_to=None, offer_expires_at=None)
+        if cleared != 1:
+            raise DomainError("not_offered", "This consultation is not offered to you.")
+        Offer.objects.filter(
+            consultation_id=consultation_id, clerk_id=clerk.pk, outcome=Offer.Outcome.PENDING
+        ).update(outcome=Offer.Outcome.DECLINED, decided_at=now)
+        topic_id = Consultation.objects.values_list("topic_id", flat=True).get(pk=consultation_id)
+        _publish_topic(topic_id)
+        _publish_clerk(clerk.pk)
+    dispatch(now=now)
+
+
+def _expire_offers(now: datetime) -> int:
+    expired = 0
+    due = Consultation.objects.filter(state=WAITING, offer_expires_at__lte=now).values_list(
+        "pk", flat=True
+    )
+    for consultation_id in list(due[:500]):
+        with transaction.atomic():
+            consultation = (
+                Consultation.objects.select_for_update(skip_locked=True)
+                .filter(pk=consultation_id, state=WAITING, offer_expires_at__lte=now)
+                .first()
+            )
+            if consultation is None or consultation.offered_to_id is None:
+                continue
+            clerk_id = consultation.offered_to_id
+            Consultation.objects.filter(pk=consultation.pk).update(
+                offered_to=None, offer_expires_at=None
+            )
+            Offer.objects.filter(
+                consultation_id=consultation.pk, clerk_id=clerk_id, outcome=Offer.Outcome.PENDING
+            ).update(outcome=Offer.Outcome.EXPIRED, decided_at=now)
+            StaffProfile.objects.filter(user_id=clerk_id).update(
+                missed_offers=F("missed_offers") + 1
+            )
+            missed_too_often = StaffProfile.objects.filter(
+                user_id=clerk_id,
+                missed_offers__gte=settings.QUEUE_MISSED_OFFERS_AWAY,
+                status=StaffProfile.Status.AVAILABLE,
+            )
+            if missed_too_often.update(
+                status=StaffProfile.Status.AWAY, status_changed_at=now, missed_offers=0
+            ):
+                events.publish(events.clerk_group(clerk_id), "clerk.status", status="away")
+            _publish_topic(consultation.topic_id)
+            _publish_clerk(clerk_id)
+            expired += 1
+    return expired
+
+
+# --- Giving consultations back ------------------------------------------------------------
+
+
+def _requeue(consultation: Consultation, now: datetime, *, kind: str, body: str) -> None:
+    """Back to the head of its topic's queue (priority "requeued", original queue time)."""
+    old_clerk = consultation.clerk_id
+    consultation.state = WAITING
+    consultation.clerk = None
+    consultation.priority = max(consultation.priority, Consultation.Priority.REQUEUED)
+    consultation.offered_to = None
+    consultation.offer_expires_at = None
+    consultation.save(
+        update_fields=["state", "clerk", "priority", "offered_to", "offer_expires_at", "topic"]
+    )
+    append_log_entry(
+        consultation=consultation, kind=kind, sender=Message.Sender.SYSTEM, body=body, now=now
+    )
+    _publish_topic(consultation.topic_id)
+    if old_clerk is not None:
+        _publish_clerk(old_clerk)
+
+
+def release_clerk(*, clerk_id: int, now: datetime | None = None) -> int:
+    """Return a clerk's active consultations to the head of their queues and withdraw the
+    offer ringing on their console. Returns how many consultations went back."""
+    now = _now(now)
+    released = 0
+    with transaction.atomic():
+        for consultation in Consultation.objects.select_for_update().filter(
+            clerk_id=clerk_id, state=ACTIVE
+        ):
+            _requeue(consultation, now, kind=Message.Kind.REQUEUED, body="")
+            released += 1
+        withdraw_offers(clerk_id=clerk_id, now=now)
+        if released:
+            StaffProfile.objects.filter(user_id=clerk_id).update(idle_since=now)
+        _publish_clerk(clerk_id)
+    return released
+
+
+def withdraw_offers(*, clerk_id: int, now: datetime | None = None) -> None:
+    """Stop the ring on a clerk's console (they went away, offline or absent)."""
+    now = _now(now)
+    with transaction.atomic():
+        for consultation in Consultation.objects.filter(offered_to_id=clerk_id, state=WAITING):
+            Consultation.objects.filter(pk=consultation.pk, offered_to_id=clerk_id).update(
+                offered_to=None, offer_expires_at=None
+            )
+            Offer.objects.filter(
+                consultation_id=consultation.pk,
+                clerk_id=clerk_id,
+                outcome=Offer.Outcome.PENDING,
+            ).update(outcome=Offer.Outcome.WITHDRAWN, decided_at=now)
+            _publish_topic(consultation.topic_id)
+        _publish_clerk(clerk_id)
+
+
+def _release_absent_clerks(now: datetime) -> int:
+    absent = (
+        StaffProfile.objects.filter(
+            Q(status=StaffProfile.Status.OFFLINE) | Q(last_seen_at__lt=_alive_since(now))
+        )
+        .filter(
+            Q(user__consultations__state=ACTIVE)
+            | Q(user_id__in=Consultation.objects.filter(state=WAITING).values("offered_to_id"))
+        )
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    return sum(release_clerk(clerk_id=user_id, now=now) for user_id in list(absent))
+
+
+def sweep(*, now: datetime | None = None) -> None:
+    """Enforce due deadlines, then dispatch. Safe to run in every process at once."""
+    now = _now(now)
+    _expire_offers(now)
+    _release_absent_clerks(now)
+    dispatch(now=now)
+
+
+def console_connected(*, clerk: AbstractBaseUser, now: datetime | None = None) -> None:
+    """A console came (back): the clerk is present, so routing may ring it."""
+    now = _now(now)
+    touch_presence(clerk=clerk, now=now)
+    dispatch(now=now)
+
+
+def touch_presence(*, clerk: AbstractBaseUser, now: datetime | None = None) -> None:
+    """The console's heartbeat."""
+    StaffProfile.objects.filter(user_id=clerk.pk).update(last_seen_at=_now(now))
+
+
+# --- Transfers ----------------------------------------------------------------------------
+
+
+def _own_active(consultation_id: int, clerk: AbstractBaseUser) -> Consultation:
+    consultation = (
+        Consultation.objects.select_for_update()
+        .filter(pk=consultation_id, clerk_id=clerk.pk, state=ACTIVE)
+        .first()
+    )
+    if consultation is None:
+        raise DomainError("not_found", "No such active consultation of yours.")
+    return consultation
+
+
+def transfer_to_topic(
+    *,
+    consultation_id: int,
+    clerk: AbstractBaseUser,
+    topic_slug: str,
+    now: datetime | None = None,
+) -> Consultation:
+    """Hand a consultation to another topic: it enters that queue at the head."""
+    now = _now(now)
+    with transaction.atomic():
+        consultation = _own_active(consultation_id, clerk)
+        topic = Topic.objects.filter(slug=topic_slug, active=True).first()
+        if topic is None:
+            raise DomainError("unknown_topic", "This topic does not exist or is closed.")
+        old_topic = consultation.topic_id
+        consultation.topic = topic
+        _requeue(consultation, now, kind=Message.Kind.TRANSFERRED, body=topic.name)
+        _publish_topic(old_topic)
+        became_free(clerk.pk, now)
+    dispatch(now=now)
+    return consultation
+
+
+def transfer_to_clerk(
+    *,
+    consultation_id: int,
+    clerk: AbstractBaseUser,
+    target_id: int,
+    now: datetime | None = None,
+) -> Consultation:
+    """Hand a consultation to a named available colleague who serves its topic: they get an
+    offer; if they decline or let it time out, normal routing takes over."""
+    now = _now(now)
+    with transaction.atomic():
+        consultation = _own_active(consultation_id, clerk)
+        target = (
+            StaffProfile.objects.select_for_update()
+            .filter(
+                user_id=target_id,
+                status=StaffProfile.Status.AVAILABLE,
+                topics=consultation.topic_id,
+            )
+            .exclude(user_id=clerk.pk)
+            .first()
+        )
+        if target is None:
+            raise DomainError("clerk_unavailable", "That colleague cannot take it now.")
+        ringing = Consultation.objects.filter(offered_to_id=target_id, state=WAITING).exists()
+        if ringing or not load_of(target_id).has_room(
+            capacity=target.capacity, channel=consultation.channel
+        ):
+            raise DomainError("clerk_busy", "That colleague has no room at the moment.")
+        _requeue(consultation, now, kind=Message.Kind.TRANSFERRED, body=target.display_name)
+        timeout = Topic.objects.values_list("offer_timeout_seconds", flat=True).get(
+            pk=consultation.topic_id
+        )
+        expires = now + timedelta(seconds=timeout)
+        Consultation.objects.filter(pk=consultation.pk).update(
+            offered_to_id=target_id, offer_expires_at=expires
+        )
+        Offer.objects.create(
+            consultation_id=consultation.pk,
+            clerk_id=target_id,
+            created_at=now,
+            expires_at=expires,
+        )
+        _publish_clerk(target_id)
+        became_free(clerk.pk, now)
+    return consultation
