@@ -259,6 +259,11 @@ def accept(
             raise DomainError("already_taken", "Another clerk has already taken this consultation.")
         close_offers(consultation_id, now, accepted_by=clerk.pk)
         StaffProfile.objects.filter(pk=profile.pk).update(missed_offers=0)
+        ringing = Consultation.objects.filter(offered_to_id=clerk.pk, state=WAITING).first()
+        if ringing is not None and not load_of(clerk.pk).has_room(
+            capacity=profile.capacity, channel=ringing.channel
+        ):
+            withdraw_offers(clerk_id=clerk.pk, now=now)  # picked another by hand: now full
         consultation.refresh_from_db()
         append_log_entry(
             consultation=consultation,

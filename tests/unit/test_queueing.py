@@ -1,0 +1,249 @@
+"""Routing policy: who is offered what, when offers time out, and what goes back."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from consult import chat, consultations, queueing, staff
+from consult.errors import DomainError
+from consult.models import Consultation, Message, Offer, StaffProfile, Topic
+
+pytestmark = pytest.mark.django_db
+
+T0 = timezone.now().replace(microsecond=0)
+
+
+def at(seconds):
+    return T0 + timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def present(make_clerk):
+    """A clerk who is available with an open console, idle since ``idle`` seconds."""
+
+    def make(name, topics, *, idle=0, capacity=3, status="available"):
+        user = make_clerk(name, topics, status=status)
+        StaffProfile.objects.filter(user=user).update(
+            last_seen_at=T0, idle_since=at(idle), capacity=capacity
+        )
+        return user
+
+    return make
+
+
+def start(slug="hundesteuer", seconds=0, channel="chat"):
+    return consultations.start_consultation(topic_slug=slug, channel=channel, now=at(seconds))
+
+
+def offered_to(consultation):
+    consultation.refresh_from_db()
+    return consultation.offered_to
+
+
+def test_an_arrival_is_offered_to_the_clerk_idle_longest(
+    topic, present, sent_events, django_capture_on_commit_callbacks
+):
+    anna = present("anna", [topic], idle=-600)
+    present("ben", [topic], idle=-300)
+    with django_capture_on_commit_callbacks(execute=True):
+        consultation = start()
+    assert offered_to(consultation) == anna
+    offer = Offer.objects.get()
+    assert (offer.clerk, offer.outcome, offer.expires_at) == (anna, "pending", at(20))
+    assert (f"clerk.{anna.pk}", {"type": "clerk.assigned", "clerk": anna.pk}) in sent_events
+
+
+def test_a_clerk_with_fewer_chats_goes_first(topic, present):
+    anna = present("anna", [topic], idle=-600)
+    ben = present("ben", [topic], idle=-10)
+    first = start()
+    queueing.accept(consultation_id=first.pk, clerk=anna, now=at(1))
+    assert offered_to(start(seconds=2)) == ben
+
+
+def test_manual_topics_wait_for_a_pick(topic, present):
+    topic.routing_mode = Topic.RoutingMode.MANUAL
+    topic.save()
+    present("anna", [topic])
+    assert offered_to(start()) is None
+
+
+def test_clerks_without_a_live_console_or_not_available_get_no_offer(topic, present):
+    present("anna", [topic], status="away")
+    ben = present("ben", [topic])
+    StaffProfile.objects.filter(user=ben).update(last_seen_at=at(-60))
+    assert offered_to(start()) is None
+
+
+def test_one_ring_at_a_time_and_queue_order_within_priority(topic, present):
+    anna = present("anna", [topic])
+    older, newer = start(seconds=0), start(seconds=1)
+    assert (offered_to(older), offered_to(newer)) == (anna, None)
+    queueing.accept(consultation_id=older.pk, clerk=anna, now=at(2))
+    assert offered_to(newer) == anna
+
+
+def test_timeout_moves_on_cools_down_and_repeated_misses_set_away(topic, present, settings):
+    settings.QUEUE_MISSED_OFFERS_AWAY = 2
+    anna = present("anna", [topic], idle=-600)
+    ben = present("ben", [topic], idle=-300)
+    consultation = start()
+    assert offered_to(consultation) == anna
+    StaffProfile.objects.update(last_seen_at=at(18))  # consoles still beating
+    queueing.sweep(now=at(19))
+    assert offered_to(consultation) == anna  # not yet due
+    StaffProfile.objects.update(last_seen_at=at(20))
+    queueing.sweep(now=at(21))
+    assert offered_to(consultation) == ben
+    assert Offer.objects.get(clerk=anna).outcome == "expired"
+    StaffProfile.objects.update(last_seen_at=at(40))
+    queueing.sweep(now=at(42))  # ben misses too; anna is cooling down for this one
+    assert offered_to(consultation) is None
+    other = start(seconds=43)
+    assert offered_to(other) == anna  # a different consultation may ring her
+    StaffProfile.objects.update(last_seen_at=at(60))
+    queueing.sweep(now=at(64))
+    anna_profile = StaffProfile.objects.get(user=anna)
+    assert anna_profile.status == "away"  # second miss in a row
+
+
+def test_decline_offers_the_next_clerk_and_not_the_decliner_again_soon(topic, present, settings):
+    anna = present("anna", [topic], idle=-600)
+    ben = present("ben", [topic], idle=-300)
+    consultation = start()
+    queueing.decline_offer(consultation_id=consultation.pk, clerk=anna, now=at(3))
+    assert offered_to(consultation) == ben
+    queueing.decline_offer(consultation_id=consultation.pk, clerk=ben, now=at(4))
+    assert offered_to(consultation) is None
+    StaffProfile.objects.update(last_seen_at=at(200))
+    queueing.sweep(now=at(4 + settings.QUEUE_OFFER_COOLDOWN_SECONDS + 1))
+    assert offered_to(consultation) == anna
+    with pytest.raises(DomainError) as error:
+        queueing.decline_offer(consultation_id=consultation.pk, clerk=ben, now=at(200))
+    assert error.value.code == "not_offered"
+
+
+def test_capacity_is_respected_by_offers_and_picks(topic, present):
+    anna = present("anna", [topic], capacity=2)
+    first, second, third = start(seconds=0), start(seconds=1), start(seconds=2)
+    queueing.accept(consultation_id=first.pk, clerk=anna, now=at(3))
+    queueing.accept(consultation_id=second.pk, clerk=anna, now=at(4))
+    assert offered_to(third) is None
+    with pytest.raises(DomainError) as error:
+        queueing.accept(consultation_id=third.pk, clerk=anna, now=at(5))
+    assert error.value.code == "at_capacity"
+
+
+def test_video_is_exclusive(topic, present):
+    anna = present("anna", [topic])
+    chat_one = start(seconds=0)
+    queueing.accept(consultation_id=chat_one.pk, clerk=anna, now=at(1))
+    video = start(seconds=2, channel="video")
+    assert offered_to(video) is None  # anna is chatting
+    consultations.end_consultation(
+        consultation_id=chat_one.pk, clerk=anna, outcome="resolved", now=at(3)
+    )
+    assert offered_to(video) == anna
+    queueing.accept(consultation_id=video.pk, clerk=anna, now=at(4))
+    assert offered_to(start(seconds=5)) is None  # nothing beside a video call
+
+
+def test_a_silent_console_gives_its_consultations_back_after_the_grace_period(
+    topic, present, settings
+):
+    anna = present("anna", [topic], idle=-600)
+    consultation = start()
+    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
+    later = start(seconds=2)
+    ben = present("ben", [topic], idle=0)
+    StaffProfile.objects.filter(user=ben).update(last_seen_at=at(30))
+    queueing.sweep(now=at(settings.QUEUE_GRACE_SECONDS - 1))
+    consultation.refresh_from_db()
+    assert consultation.state == "active"
+    queueing.sweep(now=at(settings.QUEUE_GRACE_SECONDS + 1))
+    consultation.refresh_from_db()
+    assert (consultation.state, consultation.clerk, consultation.priority) == ("waiting", None, 10)
+    assert consultation.messages.last().kind == Message.Kind.REQUEUED
+    # Back at the head: it is offered before the consultation that came later.
+    assert (offered_to(consultation), offered_to(later)) == (ben, None)
+
+
+def test_going_offline_gives_consultations_back_at_once(topic, present):
+    anna = present("anna", [topic])
+    consultation = start()
+    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
+    staff.set_status(clerk=anna, status="offline", now=at(2))
+    consultation.refresh_from_db()
+    assert consultation.state == "waiting"
+
+
+def test_going_away_keeps_chats_but_stops_the_ring(topic, present):
+    anna = present("anna", [topic])
+    ringing = start()
+    staff.set_status(clerk=anna, status="away", now=at(1))
+    assert offered_to(ringing) is None
+    assert Offer.objects.get().outcome == "withdrawn"
+
+
+def test_a_manual_pick_of_an_offered_consultation_withdraws_the_offer(topic, present):
+    anna = present("anna", [topic], idle=-600)
+    ben = present("ben", [topic], idle=-10)
+    consultation = start()
+    assert offered_to(consultation) == anna
+    queueing.accept(consultation_id=consultation.pk, clerk=ben, now=at(2))
+    outcomes = dict(Offer.objects.values_list("clerk_id", "outcome"))
+    assert outcomes == {anna.pk: "withdrawn"}
+
+
+def test_transfer_to_another_topic_enters_at_its_head(topic, other_topic, present):
+    other_topic.routing_mode = Topic.RoutingMode.MANUAL
+    other_topic.save()
+    anna = present("anna", [topic])
+    early = start("bauantrag", seconds=0)
+    consultation = start(seconds=1)
+    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(2))
+    queueing.transfer_to_topic(
+        consultation_id=consultation.pk, clerk=anna, topic_slug="bauantrag", now=at(3)
+    )
+    consultation.refresh_from_db()
+    assert (consultation.state, consultation.topic, consultation.priority) == (
+        "waiting",
+        other_topic,
+        10,
+    )
+    from consult import selectors
+
+    assert selectors.queue_position(consultation)["position"] == 1
+    early.refresh_from_db()
+    assert selectors.queue_position(early)["position"] == 2
+    assert consultation.messages.last().body == "Bauantrag"
+
+
+def test_transfer_to_a_named_colleague_rings_them(topic, present):
+    anna = present("anna", [topic], idle=-600)
+    ben = present("ben", [topic], idle=-10)
+    consultation = start()
+    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
+    queueing.transfer_to_clerk(
+        consultation_id=consultation.pk, clerk=anna, target_id=ben.pk, now=at(2)
+    )
+    assert offered_to(consultation) == ben
+    queueing.accept(consultation_id=consultation.pk, clerk=ben, now=at(3))
+    consultation.refresh_from_db()
+    assert consultation.clerk == ben
+    chat.post_message(consultation_id=consultation.pk, sender="clerk", body="Hallo", client_id="b")
+
+
+def test_transfer_to_a_colleague_who_cannot_take_it_is_refused(topic, other_topic, present):
+    anna = present("anna", [topic])
+    carl = present("carl", [other_topic])
+    consultation = start()
+    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
+    with pytest.raises(DomainError) as error:
+        queueing.transfer_to_clerk(
+            consultation_id=consultation.pk, clerk=anna, target_id=carl.pk, now=at(2)
+        )
+    assert error.value.code == "clerk_unavailable"
+    consultation.refresh_from_db()
+    assert consultation.state == "active"
