@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from consult import chat, consultations, queueing, staff
 from consult.errors import DomainError
-from consult.models import Consultation, Message, Offer, StaffProfile, Topic
+from consult.models import Message, Offer, StaffProfile, Topic
 
 pytestmark = pytest.mark.django_db
 
