@@ -8,6 +8,9 @@ from .models import StaffProfile, Topic
 
 DEMO_PASSWORD = "sprechstunde-demo"  # noqa: S105 - printed for the local demo only
 
+# Bauantrag is routed by manual pick (clerks choose cases they know); the others auto-offer.
+MANUAL_TOPICS = {"bauantrag"}
+
 TOPICS = [
     ("hundesteuer", "Hundesteuer", "An- und Abmeldung von Hunden, Steuerbescheid, Ermäßigungen."),
     (
@@ -45,6 +48,9 @@ def load_demo() -> None:
         topics[slug], _ = Topic.objects.update_or_create(
             slug=slug,
             defaults={
+                "routing_mode": Topic.RoutingMode.MANUAL
+                if slug in MANUAL_TOPICS
+                else Topic.RoutingMode.AUTO_OFFER,
                 "name": name,
                 "description": description,
                 "active": True,

@@ -114,6 +114,7 @@ def console(request: HttpRequest) -> HttpResponse:
             "profile": profile,
             "statuses": StaffProfile.Status.choices,
             "outcomes": Consultation.Outcome.choices,
+            "topics": selectors.active_topics(),
             "console_config": {
                 "queueWs": "/ws/clerk/queue/",
                 "chatWs": "/ws/clerk/consultations/",

@@ -67,6 +67,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> Iterator[None]:
+    """A new channel-layer object per test: channels-redis binds receive state to the event
+    loop that first receives, and every async test has a loop of its own."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
+
+
 @pytest.fixture
 def make_clerk(django_user_model: Any) -> Callable[..., Any]:
     from consult.models import StaffProfile, Topic

@@ -53,6 +53,9 @@ def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[s
         "DATABASE_URL": database_url,
         "WHITENOISE_USE_FINDERS": "true",
         "CHANNEL_PREFIX": f"e2e{port}",
+        # Short deadlines so the tests can wait for them (the defaults are 15 s and 5 s).
+        "QUEUE_GRACE_SECONDS": "3",
+        "QUEUE_HEARTBEAT_SECONDS": "0.5",
     }
     (ROOT / "var").mkdir(exist_ok=True)
     log = open(ROOT / "var" / "e2e-daphne.log", "w")
@@ -116,6 +119,7 @@ class Pages:
         self.base_url = base_url
         self.contexts: list[Any] = []
         self.requests: list[str] = []
+        self.errors: list[str] = []
 
     def new(self) -> Any:
         context = self.browser.new_context(base_url=self.base_url)
@@ -123,6 +127,11 @@ class Pages:
         self.contexts.append(context)
         page = context.new_page()
         page.on("websocket", lambda ws: self.requests.append(ws.url))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: message.type == "error" and self.errors.append(message.text),
+        )
         return page
 
     def close(self) -> None:
@@ -140,6 +149,7 @@ def pages(browser: Any, live_server_url: str, transactional_db: None) -> Iterato
     yield pages
     pages.close()
     assert pages.foreign_requests() == [], "a page requested another host"
+    assert pages.errors == [], "a page reported script errors"
 
 
 _axe = Axe()

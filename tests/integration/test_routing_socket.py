@@ -51,7 +51,7 @@ sweep = database_sync_to_async(queueing.sweep)
 
 
 async def test_the_offer_rings_the_console_of_the_clerk_idle_longest(two_consoles):
-    anna, ben, anna_ws, ben_ws = two_consoles
+    _anna, _ben, anna_ws, ben_ws = two_consoles
     consultation = await start(topic_slug="hundesteuer")
     ring = await next_snapshot(anna_ws, lambda s: s["offer"])
     assert ring["offer"]["id"] == consultation.pk
@@ -63,7 +63,7 @@ async def test_the_offer_rings_the_console_of_the_clerk_idle_longest(two_console
 
 
 async def test_a_timed_out_offer_moves_on_to_the_next_clerk(two_consoles):
-    anna, ben, anna_ws, ben_ws = two_consoles
+    _anna, _ben, anna_ws, ben_ws = two_consoles
     consultation = await start(topic_slug="hundesteuer")
     await next_snapshot(anna_ws, lambda s: s["offer"])
     later = timezone.now() + timedelta(seconds=21)
@@ -75,7 +75,7 @@ async def test_a_timed_out_offer_moves_on_to_the_next_clerk(two_consoles):
 
 
 async def test_decline_through_the_socket_rings_the_next(two_consoles):
-    anna, ben, anna_ws, ben_ws = two_consoles
+    _anna, _ben, anna_ws, ben_ws = two_consoles
     consultation = await start(topic_slug="hundesteuer")
     await next_snapshot(anna_ws, lambda s: s["offer"])
     await send(anna_ws, type="decline", consultation=consultation.pk)
@@ -102,7 +102,8 @@ async def test_a_closed_console_gives_the_citizen_back_at_the_head(topic, make_c
     soon = timezone.now() + timedelta(seconds=settings.QUEUE_GRACE_SECONDS - 5)
     await sweep(now=soon)
     state = await database_sync_to_async(
-        lambda: Consultation.objects.get(pk=consultation.pk).state)()
+        lambda: Consultation.objects.get(pk=consultation.pk).state
+    )()
     assert state == "active"  # a reload within the grace period keeps the conversation
 
     late = timezone.now() + timedelta(seconds=settings.QUEUE_GRACE_SECONDS + 6)
@@ -125,14 +126,14 @@ async def test_transfer_to_another_topic_through_the_chat_socket(topic, other_to
     consultation = await start(topic_slug="hundesteuer")
     await database_sync_to_async(queueing.accept)(consultation_id=consultation.pk, clerk=anna)
     citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
-    anna_chat, _ = await connect(f"/ws/clerk/consultations/{consultation.pk}/",
-                                 cookie=await session_cookie(anna))
+    anna_chat, _ = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(anna)
+    )
     carl_ws = await console(carl)
     assert (await receive_until(carl_ws, "queue"))["waiting"] == []
 
     await send(anna_chat, type="transfer_topic", topic="bauantrag")
-    assert await receive_until(anna_chat, "closed") == {"type": "closed",
-                                                         "outcome": "transferred"}
+    assert await receive_until(anna_chat, "closed") == {"type": "closed", "outcome": "transferred"}
     entry = await receive_until(citizen, "message")
     assert (entry["kind"], entry["body"]) == ("transferred", "Bauantrag")
     position = await receive_until(citizen, "position")

@@ -143,6 +143,14 @@ function systemText(frame, labels) {
       : gettext("The clerk has ended the conversation.");
   }
   if (frame.kind === "abandoned") return gettext("The citizen has left the queue.");
+  if (frame.kind === "requeued") {
+    return gettext("The connection to the clerk was lost. The conversation is back at the head of the queue.");
+  }
+  if (frame.kind === "transferred") {
+    return interpolate(gettext("The conversation was transferred to %(target)s."), {
+      target: frame.body,
+    });
+  }
   return "";
 }
 

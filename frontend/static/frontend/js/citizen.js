@@ -2,6 +2,22 @@
 import { ChatSession, wireCompose } from "./chat.js";
 import { errorText, gettext, interpolate, showError } from "./i18n.js";
 
+// "ca. 4 Min.", or a range when the projection with short and long conversations differs.
+function estimateText({ estimate, estimate_low: low, estimate_high: high }) {
+  if (estimate === null) {
+    return gettext("Nobody is available for this topic at the moment. You keep your place.");
+  }
+  if (high < 60) return gettext("Estimated wait: less than a minute.");
+  const from = Math.max(1, Math.round(low / 60));
+  const to = Math.max(from, Math.ceil(high / 60));
+  if (to - from >= 2) {
+    return interpolate(gettext("Estimated wait: about %(from)s–%(to)s min."), { from, to });
+  }
+  return interpolate(gettext("Estimated wait: about %(minutes)s min."), {
+    minutes: Math.max(1, Math.round(estimate / 60)),
+  });
+}
+
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (id) => document.getElementById(id);
 const sections = { waiting: $("waiting"), chat: $("chat"), ended: $("ended") };
@@ -10,17 +26,19 @@ const endForm = $("end-form");
 const textarea = $("message");
 const connection = $("connection");
 let state = config.state;
+let talked = config.state !== "waiting";
 
 function show(next) {
   const previous = state;
   state = next;
   sections.waiting.hidden = state !== "waiting";
-  sections.chat.hidden = state === "waiting" || state === "abandoned";
+  // Back in the queue after a conversation (requeued, transferred): the history stays.
+  sections.chat.hidden = state === "abandoned" || (state === "waiting" && !talked);
   sections.ended.hidden = state === "waiting" || state === "active";
   compose.hidden = state !== "active";
   endForm.hidden = state !== "active";
   if (previous === "waiting" && state === "active") textarea.focus();
-  if (previous === "active" && state !== "active") {
+  if (previous === "active" && (state === "ended" || state === "abandoned")) {
     const heading = $("ended-heading");
     heading.tabIndex = -1;
     heading.focus();
@@ -48,6 +66,8 @@ const session = new ChatSession({
   },
   onReady: (frame) => show(frame.state),
   onEntry: (frame) => {
+    if (frame.kind === "accepted") talked = true;
+    if (frame.kind === "requeued" || frame.kind === "transferred") show("waiting");
     if (frame.kind === "accepted") show("active");
     if (frame.kind === "ended") show("ended");
     if (frame.kind === "abandoned") show("abandoned");
@@ -58,6 +78,7 @@ const session = new ChatSession({
         gettext("You are number %(position)s of %(waiting)s in the queue."),
         frame,
       );
+      $("estimate").textContent = estimateText(frame);
     } else if (frame.type === "error") {
       showError($("errors"), errorText(frame));
     }

@@ -1,14 +1,13 @@
-// The clerk console: live queue of the clerk's topics, status switch, one panel per chat.
-import { ChatSession, wireCompose } from "./chat.js";
+// The clerk console: live queue of the clerk's topics, status, the ring, one panel per chat.
+import { ChatPanel } from "./chatpanel.js";
 import { errorText, gettext, interpolate, showError } from "./i18n.js";
+import { OfferBell } from "./offer.js";
 import { LiveSocket } from "./socket.js";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
 const $ = (id) => document.getElementById(id);
 const errors = $("errors");
-const queueList = $("queue");
-const chats = $("chats");
-const panels = new Map(); // consultation id -> { element, session }
+const panels = new Map(); // consultation id -> ChatPanel
 let lastWaiting = [];
 let focusOnOpen = null; // the consultation just accepted: its message box gets focus
 
@@ -26,84 +25,75 @@ function renderQueue(waiting) {
     li.className = "queue-item";
     const label = document.createElement("span");
     label.id = `queue-item-${item.id}`;
-    label.textContent = `${item.topic} (#${item.id}) – ${since(item.created)}`;
+    const notes = [item.requeued ? gettext("priority") : "", item.offered ? gettext("being offered") : ""]
+      .filter(Boolean)
+      .map((note) => ` [${note}]`)
+      .join("");
+    label.textContent = `${item.topic} (#${item.id}) – ${since(item.created)}${notes}`;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "button";
     button.textContent = gettext("Accept");
     button.setAttribute("aria-describedby", label.id);
-    button.addEventListener("click", () => queue.send({ type: "accept", consultation: item.id }));
+    button.addEventListener("click", () => accept(item.id));
     li.append(label, button);
     return li;
   });
-  queueList.replaceChildren(...items);
+  $("queue").replaceChildren(...items);
   $("queue-summary").textContent =
     waiting.length === 0
       ? gettext("Nobody is waiting.")
       : interpolate(gettext("%(count)s waiting."), { count: waiting.length });
 }
 
-function openPanel(item) {
-  if (panels.has(item.id)) return;
-  const fragment = $("chat-panel").content.cloneNode(true);
-  const element = fragment.querySelector(".chat-panel");
-  element.id = `chat-${item.id}`;
-  element.setAttribute("aria-labelledby", `chat-${item.id}-title`);
-  const title = element.querySelector(".chat-title");
-  title.id = `chat-${item.id}-title`;
-  title.textContent = `${item.topic} (#${item.id})`;
-  const log = element.querySelector(".log");
-  log.setAttribute("aria-labelledby", title.id);
-  const compose = element.querySelector(".compose");
-  const textarea = compose.querySelector("textarea");
-  textarea.id = `chat-${item.id}-message`;
-  compose.querySelector("label").htmlFor = textarea.id;
-  const endForm = element.querySelector(".end-form");
-  const outcome = endForm.querySelector("select");
-  outcome.id = `chat-${item.id}-outcome`;
-  endForm.querySelector("label").htmlFor = outcome.id;
-  const stateLine = element.querySelector(".chat-state");
-
-  const setState = (state) => {
-    compose.hidden = state !== "active";
-    stateLine.textContent =
-      state === "active" ? gettext("Conversation in progress.") : gettext("The conversation has ended. Please record the outcome.");
-  };
-  const session = new ChatSession({
-    path: `${config.chatWs}${item.id}/`,
-    log,
-    typing: element.querySelector(".typing"),
-    labels: { self: "clerk", you: gettext("You"), citizen: gettext("Citizen"), clerk: gettext("You") },
-    onReady: (frame) => setState(frame.state),
-    onEntry: (frame) => {
-      if (frame.kind === "ended") setState("ended");
-    },
-    onFrame: (frame) => {
-      if (frame.type === "closed") closePanel(item.id);
-      else if (frame.type === "error") showError(errors, errorText(frame));
-    },
-  });
-  wireCompose(compose, textarea, session);
-  endForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    session.sendFrame({ type: "end", outcome: outcome.value });
-  });
-  chats.append(element);
-  panels.set(item.id, { element, session });
-  $("no-chats").hidden = true;
-  if (focusOnOpen === item.id) textarea.focus();
+function syncPanels(mine, colleagues) {
+  const open = new Set(mine.map((item) => item.id));
+  for (const id of panels.keys()) if (!open.has(id)) closePanel(id, false);
+  for (const item of mine) {
+    if (!panels.has(item.id)) {
+      const panel = new ChatPanel({
+        item,
+        template: $("chat-panel"),
+        basePath: config.chatWs,
+        errors,
+        onClosed: (id) => closePanel(id, true),
+      });
+      $("chats").append(panel.element);
+      panels.set(item.id, panel);
+      if (focusOnOpen === item.id) panel.textarea.focus();
+    }
+    panels.get(item.id).setColleagues(colleagues);
+  }
+  $("no-chats").hidden = panels.size > 0;
 }
 
-function closePanel(id) {
+function closePanel(id, moveFocus) {
   const panel = panels.get(id);
   if (!panel) return;
-  panel.session.close();
-  panel.element.remove();
+  const hadFocus = panel.element.contains(document.activeElement);
+  panel.close();
   panels.delete(id);
   $("no-chats").hidden = panels.size > 0;
-  $("queue-heading").tabIndex = -1;
-  $("queue-heading").focus();
+  if (moveFocus || hadFocus) {
+    $("queue-heading").tabIndex = -1;
+    $("queue-heading").focus();
+  }
 }
+
+function accept(id) {
+  queue.send({ type: "accept", consultation: id });
+}
+
+const bell = new OfferBell({
+  section: $("offer"),
+  text: $("offer-text"),
+  countdown: $("offer-countdown"),
+  accept: $("offer-accept"),
+  decline: $("offer-decline"),
+  sound: $("ring-sound"),
+  onAccept: accept,
+  onDecline: (id) => queue.send({ type: "decline", consultation: id }),
+});
 
 const CONNECTION_TEXT = {
   open: () => gettext("Connected."),
@@ -123,12 +113,13 @@ const queue = new LiveSocket(config.queueWs, {
       $("status").value = frame.status;
       $("status").disabled = false;
       renderQueue(frame.waiting);
-      for (const item of frame.mine) openPanel(item);
+      syncPanels(frame.mine, frame.colleagues);
+      bell.show(frame.offer);
     } else if (frame.type === "accepted") {
       errors.replaceChildren();
       focusOnOpen = frame.consultation;
       const panel = panels.get(frame.consultation);
-      if (panel) panel.element.querySelector("textarea").focus();
+      if (panel) panel.textarea.focus();
     } else if (frame.type === "error") {
       showError(errors, errorText(frame));
     }

@@ -14,6 +14,11 @@ const MESSAGES = {
   rate_limited: () => gettext("You are sending too fast. Please wait a moment."),
   not_found: () => gettext("This consultation is no longer available."),
   invalid_outcome: () => gettext("Please choose an outcome."),
+  at_capacity: () => gettext("You have no room for another consultation now."),
+  not_offered: () => gettext("This request is no longer offered to you."),
+  clerk_unavailable: () => gettext("That colleague cannot take this consultation now."),
+  clerk_busy: () => gettext("That colleague has no room at the moment."),
+  unknown_topic: () => gettext("This topic does not exist or is closed."),
 };
 
 export function errorText(frame) {

@@ -1,0 +1,82 @@
+// One conversation in the clerk console: chat, outcome, transfer.
+import { ChatSession, wireCompose } from "./chat.js";
+import { errorText, gettext, showError } from "./i18n.js";
+
+export class ChatPanel {
+  constructor({ item, template, basePath, errors, onClosed }) {
+    this.item = item;
+    const element = template.content.cloneNode(true).querySelector(".chat-panel");
+    this.element = element;
+    const id = `chat-${item.id}`;
+    element.id = id;
+    element.setAttribute("aria-labelledby", `${id}-title`);
+    const title = element.querySelector(".chat-title");
+    title.id = `${id}-title`;
+    title.textContent = `${item.topic} (#${item.id})`;
+    const log = element.querySelector(".log");
+    log.setAttribute("aria-labelledby", title.id);
+    for (const control of element.querySelectorAll("[data-field]")) {
+      control.id = `${id}-${control.dataset.field}`;
+      control.closest("form, p, div").querySelector("label").htmlFor = control.id;
+    }
+    const compose = element.querySelector(".compose");
+    this.textarea = compose.querySelector("textarea");
+    const stateLine = element.querySelector(".chat-state");
+    const setState = (state) => {
+      compose.hidden = state !== "active";
+      element.querySelector(".transfer").hidden = state !== "active";
+      stateLine.textContent =
+        state === "active"
+          ? gettext("Conversation in progress.")
+          : gettext("The conversation has ended. Please record the outcome.");
+    };
+    this.session = new ChatSession({
+      path: `${basePath}${item.id}/`,
+      log,
+      typing: element.querySelector(".typing"),
+      labels: { self: "clerk", you: gettext("You"), citizen: gettext("Citizen"), clerk: gettext("You") },
+      onReady: (frame) => setState(frame.state),
+      onEntry: (frame) => {
+        if (frame.kind === "ended") setState("ended");
+      },
+      onFrame: (frame) => {
+        if (frame.type === "closed") onClosed(item.id);
+        else if (frame.type === "error") showError(errors, errorText(frame));
+      },
+    });
+    wireCompose(compose, this.textarea, this.session);
+    this.submit(".end-form", (form) => ({ type: "end", outcome: form.querySelector("select").value }));
+    this.submit(".transfer-topic", (form) => ({
+      type: "transfer_topic",
+      topic: form.querySelector("select").value,
+    }));
+    this.submit(".transfer-clerk", (form) => {
+      const value = Number(form.querySelector("select").value);
+      return value ? { type: "transfer_clerk", clerk: value } : null;
+    });
+  }
+
+  submit(selector, frameOf) {
+    const form = this.element.querySelector(selector);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const frame = frameOf(form);
+      if (frame) this.session.sendFrame(frame);
+    });
+  }
+
+  setColleagues(colleagues) {
+    const select = this.element.querySelector(".transfer-clerk select");
+    const choices = colleagues.filter((c) => c.topics.includes(this.item.topic_slug));
+    const options = choices.map((c) => new Option(c.name, String(c.id)));
+    if (options.length === 0) options.push(new Option(gettext("Nobody available"), ""));
+    const previous = select.value;
+    select.replaceChildren(...options);
+    if (choices.some((c) => String(c.id) === previous)) select.value = previous;
+  }
+
+  close() {
+    this.session.close();
+    this.element.remove();
+  }
+}

@@ -1,0 +1,64 @@
+// The ring: a banner with accept / decline, a countdown and a tone while an offer is pending.
+import { gettext, interpolate } from "./i18n.js";
+
+const RING_EVERY_MS = 2000;
+
+export class OfferBell {
+  constructor({ section, text, countdown, accept, decline, sound, onAccept, onDecline }) {
+    Object.assign(this, { section, text, countdown, sound });
+    this.current = null;
+    this.timers = [];
+    accept.addEventListener("click", () => this.current && onAccept(this.current.id));
+    decline.addEventListener("click", () => this.current && onDecline(this.current.id));
+  }
+
+  show(offer) {
+    if (offer && this.current && offer.id === this.current.id) return;
+    this.stop();
+    this.current = offer;
+    this.section.hidden = !offer;
+    if (!offer) return;
+    const channel = offer.channel === "video" ? gettext("video") : gettext("chat");
+    // role="alert": announced once; the countdown beside it is visual only.
+    this.text.textContent = interpolate(gettext("New request: %(topic)s (%(channel)s)."), {
+      topic: offer.topic,
+      channel,
+    });
+    const tick = () => {
+      const left = Math.max(0, Math.round((new Date(offer.expires) - Date.now()) / 1000));
+      this.countdown.textContent = interpolate(gettext("%(seconds)s s left to accept"), {
+        seconds: left,
+      });
+    };
+    tick();
+    this.timers.push(window.setInterval(tick, 1000));
+    this.ring();
+    this.timers.push(window.setInterval(() => this.ring(), RING_EVERY_MS));
+  }
+
+  ring() {
+    if (!this.sound.checked || !window.AudioContext) return;
+    try {
+      this.audio = this.audio || new AudioContext();
+      const now = this.audio.currentTime;
+      for (const [start, frequency] of [[0, 880], [0.25, 660]]) {
+        const tone = this.audio.createOscillator();
+        const gain = this.audio.createGain();
+        tone.frequency.value = frequency;
+        gain.gain.setValueAtTime(0.15, now + start);
+        gain.gain.exponentialRampToValueAtTime(0.001, now + start + 0.2);
+        tone.connect(gain).connect(this.audio.destination);
+        tone.start(now + start);
+        tone.stop(now + start + 0.2);
+      }
+    } catch {
+      // No audio output: the banner still shows the offer.
+    }
+  }
+
+  stop() {
+    this.timers.forEach((timer) => window.clearInterval(timer));
+    this.timers = [];
+    this.current = null;
+  }
+}
