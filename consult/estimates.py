@@ -1,30 +1,30 @@
 """Estimated waiting time (docs/queueing.md).
 
 The textbook model is Erlang C, which predicts the *average* wait of a stationary queue. A
-citizen wants *their* wait, given their place and what the clerks are doing now, so we
-project the queue forward instead:
+citizen wants *their* wait, given their place and what the clerks are doing right now, so we
+simulate the near future of the actual queue many times (Monte Carlo) and report the median:
 
-1. Each clerk who could serve the topic (available, console alive) has slots: ``capacity``
-   chat slots (a video call takes all). A busy slot frees after the expected *remaining*
-   handle time of its consultation, given how long it has run already: the mean of
-   ``h - elapsed`` over recent handle times ``h > elapsed`` of that topic.
-2. The waiting consultations ahead (of every topic those clerks serve, in queue order) take
-   the earliest slot of a clerk who serves their topic; each holds it for its topic's mean
-   handle time.
-3. The estimate is when the citizen's own turn comes. Running the projection with the lower
-   and upper quartile of handle times gives the range shown when it is wide.
+1. Clerks: everyone available with a live console who serves the citizen's topic, or a topic
+   whose queue competes for the same clerks. Each has ``capacity`` chat slots (a video call
+   takes all). A busy slot frees after a *remaining* handle time drawn from the recent handle
+   times of its topic that are longer than the conversation has lasted so far.
+2. The consultations ahead (queue order, all those topics) take, one by one, the slot that
+   frees first among clerks who serve their topic, and hold it for a handle time drawn from
+   their topic's recent history.
+3. The citizen's start in each run is one sample of their wait; the median is the estimate
+   (it minimises the absolute error), the quartiles give the range shown when it is wide.
 
-This accounts for clerks shared between topics and for conversations about to finish, which
-the naive ``position x mean handle time / clerks`` does not. ``erlang_c`` is kept for
-comparison (tests/bench/queue_sim.py prints both).
+Runs are seeded by the consultation, so an unchanged queue gives an unchanged estimate.
+``naive_estimate`` and ``erlang_c`` are kept for comparison (tests/bench/queue_sim.py).
 """
 
+import bisect
 import heapq
 import math
+import random
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db.models import F
@@ -34,6 +34,8 @@ from .models import Consultation, StaffProfile
 HISTORY_DAYS = 30
 HISTORY_SIZE = 200
 MIN_SAMPLES = 5
+RUNS = 200
+MAX_AHEAD = 500  # beyond this the estimate is "long" anyway; bounds the cost
 
 
 @dataclass(frozen=True)
@@ -60,40 +62,46 @@ def handle_times(topic_id: int, now: datetime) -> list[float]:
 
 
 class HandleModel:
-    """What we know about a topic's handle times."""
+    """What we know about a topic's handle times: recent samples, or a default."""
 
     def __init__(self, samples: list[float]) -> None:
         if len(samples) < MIN_SAMPLES:
             samples = [float(settings.QUEUE_DEFAULT_HANDLE_SECONDS)]
         self.samples = sorted(samples)
         self.mean = statistics.fmean(self.samples)
-        quartiles = (
-            statistics.quantiles(self.samples, n=4) if len(self.samples) > 1 else [self.mean] * 3
-        )
-        self.low, self.high = quartiles[0], quartiles[2]
 
-    def remaining(self, elapsed: float) -> float:
-        longer = [h - elapsed for h in self.samples if h > elapsed]
-        return statistics.fmean(longer) if longer else max(30.0, 0.1 * self.mean)
+    def draw(self, rng: random.Random) -> float:
+        return rng.choice(self.samples)
+
+    def draw_remaining(self, elapsed: float, rng: random.Random) -> float:
+        """A handle time longer than ``elapsed``, minus ``elapsed``."""
+        first_longer = bisect.bisect_right(self.samples, elapsed)
+        if first_longer == len(self.samples):  # longer than all we have seen
+            return rng.expovariate(1 / max(30.0, 0.1 * self.mean))
+        return rng.choice(self.samples[first_longer:]) - elapsed
 
 
 def estimate_wait(consultation: Consultation, now: datetime) -> Estimate | None:
     """None when nobody who serves the topic is available (the wait is unknown)."""
     if consultation.state != Consultation.State.WAITING:
         return None
-    clerks = list(
-        StaffProfile.objects.filter(
-            status=StaffProfile.Status.AVAILABLE,
-            last_seen_at__gte=now - timedelta(seconds=settings.QUEUE_GRACE_SECONDS),
-            topics=consultation.topic_id,
-        ).prefetch_related("topics")
+    alive = StaffProfile.objects.filter(
+        status=StaffProfile.Status.AVAILABLE,
+        last_seen_at__gte=now - timedelta(seconds=settings.QUEUE_GRACE_SECONDS),
     )
-    if not clerks:
+    own = list(alive.filter(topics=consultation.topic_id).prefetch_related("topics"))
+    if not own:
         return None
-    topic_ids = {t.pk for clerk in clerks for t in clerk.topics.all()}
+    topic_ids = {t.pk for clerk in own for t in clerk.topics.all()}
+    clerks = list(alive.filter(topics__in=topic_ids).distinct().prefetch_related("topics"))
     models = {tid: HandleModel(handle_times(tid, now)) for tid in topic_ids}
-    active = [
-        dict(row)
+    busy = [
+        (
+            row["clerk_id"],
+            row["topic_id"],
+            row["channel"],
+            (now - row["accepted_at"]).total_seconds(),
+        )
         for row in Consultation.objects.filter(
             state=Consultation.State.ACTIVE,
             clerk_id__in=[c.user_id for c in clerks],
@@ -102,70 +110,60 @@ def estimate_wait(consultation: Consultation, now: datetime) -> Estimate | None:
     ]
     key = (-consultation.priority, consultation.queued_at, consultation.pk)
     ahead = [
-        (row["topic_id"], row["channel"])
+        row["topic_id"]
         for row in Consultation.objects.filter(
             state=Consultation.State.WAITING, topic_id__in=topic_ids
         )
         .order_by(F("priority").desc(), "queued_at", "pk")
-        .values("pk", "topic_id", "channel", "priority", "queued_at")
+        .values("pk", "topic_id", "priority", "queued_at")[:MAX_AHEAD]
         if (-row["priority"], row["queued_at"], row["pk"]) < key
     ]
-    runs = {
-        which: _project(clerks, active, ahead, consultation, models, now, which)
-        for which in ("mean", "low", "high")
-    }
-    low, high = sorted((runs["low"], runs["high"]))
-    return Estimate(seconds=round(runs["mean"]), low=round(low), high=round(high))
+    rng = random.Random(consultation.pk)  # noqa: S311 - a simulation, not a secret
+    waits = sorted(
+        _one_future(clerks, busy, ahead, consultation.topic_id, models, rng) for _ in range(RUNS)
+    )
+    low, median, high = statistics.quantiles(waits, n=4, method="inclusive")
+    return Estimate(seconds=round(median), low=round(low), high=round(high))
 
 
-def _project(
+def _one_future(
     clerks: list[StaffProfile],
-    active: list[dict[str, Any]],
-    ahead: list[tuple[int, str]],
-    consultation: Consultation,
+    busy: list[tuple[int, int, str, float]],
+    ahead: list[int],
+    topic_id: int,
     models: dict[int, HandleModel],
-    now: datetime,
-    which: str,
+    rng: random.Random,
 ) -> float:
-    """Seconds until the consultation's turn, if handle times are ``which`` (mean/low/high)."""
+    """One sampled future: seconds until ``topic_id``'s consultation gets a clerk."""
 
-    def model(topic_id: int) -> HandleModel:
-        if topic_id not in models:  # e.g. a clerk's chat of a topic they no longer serve
-            models[topic_id] = HandleModel([])
-        return models[topic_id]
+    def model(tid: int) -> HandleModel:
+        if tid not in models:  # e.g. a chat of a topic the clerk no longer serves
+            models[tid] = HandleModel([])
+        return models[tid]
 
-    def duration(topic_id: int) -> float:
-        return float(getattr(model(topic_id), which))
-
-    # One heap of slot free times (seconds from now) per clerk.
     slots: dict[int, list[float]] = {}
     for clerk in clerks:
-        busy = [a for a in active if a["clerk_id"] == clerk.user_id]
-        frees = []
-        for row in busy:
-            elapsed = (now - row["accepted_at"]).total_seconds()
-            topic_model = model(row["topic_id"])
-            scale = duration(row["topic_id"]) / topic_model.mean
-            frees.append(topic_model.remaining(elapsed) * scale)
-        if any(row["channel"] == Consultation.Channel.VIDEO for row in busy):
+        mine = [b for b in busy if b[0] == clerk.user_id]
+        frees = [model(tid).draw_remaining(elapsed, rng) for _, tid, _, elapsed in mine]
+        if any(channel == Consultation.Channel.VIDEO for _, _, channel, _ in mine):
             frees = [max(frees)] * max(clerk.capacity, 1)
         frees += [0.0] * max(clerk.capacity - len(frees), 0)
         heapq.heapify(frees)
         slots[clerk.user_id] = frees
     serves = {c.user_id: {t.pk for t in c.topics.all()} for c in clerks}
 
-    def take(topic_id: int) -> float:
-        eligible = [uid for uid, topics in serves.items() if topic_id in topics]
+    def take(tid: int) -> float:
+        eligible = [uid for uid, topics in serves.items() if tid in topics and slots[uid]]
         if not eligible:
             return math.inf
         uid = min(eligible, key=lambda u: slots[u][0])
         start = heapq.heappop(slots[uid])
-        heapq.heappush(slots[uid], start + duration(topic_id))
+        heapq.heappush(slots[uid], start + model(tid).draw(rng))
         return start
 
-    for topic_id, _channel in ahead:
-        take(topic_id)
-    return take(consultation.topic_id)
+    for tid in ahead:
+        take(tid)
+    return take(topic_id)
 
 
 def naive_estimate(*, position: int, mean_handle: float, clerks: int) -> float:
