@@ -11,7 +11,7 @@ HOST   ?= 127.0.0.1
 TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/sprechstunde
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint typecheck messages install install-test clean bench-queue
+.PHONY: run test lint messages install install-test clean bench-queue
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +38,14 @@ run: install
 test: install-test
 	@mkdir -p var/static
 	$(PY) manage.py compilemessages --ignore='.venv/*' -v 0
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy config consult signaling frontend
+	$(MAKE) --no-print-directory lint
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy config consult signaling frontend
 
 # Refresh the .po files after changing user-facing strings, then translate the new entries.
 messages: install

@@ -96,17 +96,11 @@ def estimate_wait(consultation: Consultation, now: datetime) -> Estimate | None:
     clerks = list(alive.filter(topics__in=topic_ids).distinct().prefetch_related("topics"))
     models = {tid: HandleModel(handle_times(tid, now)) for tid in topic_ids}
     busy = [
-        (
-            row["clerk_id"],
-            row["topic_id"],
-            row["channel"],
-            (now - row["accepted_at"]).total_seconds(),
-        )
-        for row in Consultation.objects.filter(
-            state=Consultation.State.ACTIVE,
-            clerk_id__in=[c.user_id for c in clerks],
-            accepted_at__isnull=False,
-        ).values("clerk_id", "topic_id", "channel", "accepted_at")
+        (clerk_id, tid, channel, (now - accepted).total_seconds())
+        for clerk_id, tid, channel, accepted in Consultation.objects.filter(
+            state=Consultation.State.ACTIVE, clerk_id__in=[c.user_id for c in clerks]
+        ).values_list("clerk_id", "topic_id", "channel", "accepted_at")
+        if clerk_id is not None and accepted is not None
     ]
     key = (-consultation.priority, consultation.queued_at, consultation.pk)
     ahead = [
