@@ -192,3 +192,8 @@ QUEUE_MISSED_OFFERS_AWAY = int(os.environ.get("QUEUE_MISSED_OFFERS_AWAY", "2"))
 QUEUE_SWEEP_SECONDS = float(os.environ.get("QUEUE_SWEEP_SECONDS", "1"))
 # Handle time assumed for a topic until it has enough history of its own.
 QUEUE_DEFAULT_HANDLE_SECONDS = int(os.environ.get("QUEUE_DEFAULT_HANDLE_SECONDS", "300"))
+
+# --- Statistics (see docs/metrics.md).
+# Service level: share of requests answered within this many seconds (115: 75 % in 30 s).
+SERVICE_LEVEL_SECONDS = int(os.environ.get("SERVICE_LEVEL_SECONDS", "30"))
+SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))

@@ -139,6 +139,12 @@ class Consultation(models.Model):
     )
     offer_expires_at = models.DateTimeField(_("offer expires"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    first_accepted_at = models.DateTimeField(
+        _("first accepted"),
+        null=True,
+        blank=True,
+        help_text=_("The end of the wait, for statistics; a requeue does not reset it."),
+    )
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     ended_by = models.CharField(_("ended by"), max_length=8, choices=EndedBy.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
@@ -148,6 +154,7 @@ class Consultation(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
+        permissions = [("view_statistics", _("Can view statistics and the wallboard"))]
         indexes = [
             # The head of a topic's queue, in dispatch order, without scanning the queue.
             models.Index(
@@ -164,6 +171,8 @@ class Consultation(models.Model):
                 condition=models.Q(offer_expires_at__isnull=False),
             ),
             models.Index(fields=["clerk", "state"], name="consult_clerk_state_idx"),
+            # Statistics filter by the day a consultation was requested.
+            models.Index(fields=["created_at", "topic"], name="consult_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -258,3 +267,48 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultation_id} -> {self.clerk_id}: {self.outcome}"
+
+
+class StatusPeriod(models.Model):
+    """A stretch of time a clerk spent in one status (for occupancy)."""
+
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="status_periods"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=StaffProfile.Status.choices)
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("status period")
+        verbose_name_plural = _("status periods")
+        indexes = [models.Index(fields=["status", "started_at"], name="statusperiod_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.clerk_id} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Feedback(models.Model):
+    """The citizen's rating after a consultation (1 = poor, 5 = very good)."""
+
+    consultation = models.OneToOneField(
+        Consultation, on_delete=models.CASCADE, related_name="feedback"
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), choices=[(n, str(n)) for n in range(1, 6)]
+    )
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id}: {self.rating}"

@@ -26,7 +26,7 @@ from django.utils import timezone
 from . import events
 from .chat import append_log_entry
 from .errors import DomainError
-from .models import Consultation, Message, Offer, StaffProfile, Topic
+from .models import Consultation, Message, Offer, StaffProfile, StatusPeriod, Topic
 
 WAITING = Consultation.State.WAITING
 ACTIVE = Consultation.State.ACTIVE
@@ -252,6 +252,7 @@ def accept(
             state=ACTIVE,
             clerk_id=clerk.pk,
             accepted_at=now,
+            first_accepted_at=Coalesce(F("first_accepted_at"), Value(now)),
             offered_to=None,
             offer_expires_at=None,
         )
@@ -330,6 +331,10 @@ def _expire_offers(now: datetime) -> int:
             if missed_too_often.update(
                 status=StaffProfile.Status.AWAY, status_changed_at=now, missed_offers=0
             ):
+                StatusPeriod.objects.filter(clerk_id=clerk_id, ended_at__isnull=True).update(
+                    ended_at=now
+                )
+                StatusPeriod.objects.create(clerk_id=clerk_id, status="away", started_at=now)
                 events.publish(events.clerk_group(clerk_id), "clerk.status", status="away")
             _publish_topic(consultation.topic_id)
             _publish_clerk(clerk_id)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from . import events, queueing
 from .errors import DomainError
-from .models import StaffProfile
+from .models import StaffProfile, StatusPeriod
 
 
 def set_status(
@@ -32,6 +32,10 @@ def set_status(
                 profile.idle_since = now
                 fields.append("idle_since")
             profile.save(update_fields=fields)
+            StatusPeriod.objects.filter(clerk_id=clerk.pk, ended_at__isnull=True).update(
+                ended_at=now
+            )
+            StatusPeriod.objects.create(clerk_id=clerk.pk, status=status, started_at=now)
         if status == StaffProfile.Status.OFFLINE:
             queueing.release_clerk(clerk_id=clerk.pk, now=now)
         elif status == StaffProfile.Status.AWAY:

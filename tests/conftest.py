@@ -14,7 +14,14 @@ def _stop(what: str, how: str) -> None:
     pytest.exit(f"\n{what}\n  How to fix: {how}\n", returncode=3)
 
 
+# Set by tests/unit/test_sqlite_fallback.py only: runs chosen tests on the embedded SQLite
+# default to prove its fallbacks; the suite itself always needs PostgreSQL and Redis.
+SQLITE_RUN = os.environ.get("SPRECHSTUNDE_SQLITE_RUN") == "1"
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    if SQLITE_RUN:
+        return
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
         _stop(
