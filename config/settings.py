@@ -118,7 +118,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "frontend:login"
-LOGIN_REDIRECT_URL = "frontend:console"
+LOGIN_REDIRECT_URL = "frontend:staff_home"
 LOGOUT_REDIRECT_URL = "frontend:login"
 
 # --- Language: German first, English second.

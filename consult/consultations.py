@@ -26,7 +26,7 @@ def start_consultation(
         consultation = Consultation.objects.create(
             topic=topic, channel=channel, created_at=now, queued_at=now
         )
-        events.publish(events.topic_group(topic.pk), "queue.changed", topic=topic.pk)
+        events.publish_queue_changed(topic.pk)
     queueing.dispatch(now=now)
     consultation.refresh_from_db()
     return consultation
@@ -63,11 +63,7 @@ def leave_consultation(*, public_token: str, now: datetime | None = None) -> Con
             now=now,
         )
         if was_waiting:
-            events.publish(
-                events.topic_group(consultation.topic_id),
-                "queue.changed",
-                topic=consultation.topic_id,
-            )
+            events.publish_queue_changed(consultation.topic_id)
             if offered_to is not None:
                 queueing.close_offers(consultation.pk, now)
         elif consultation.clerk_id is not None:

@@ -25,6 +25,9 @@ def clerk_group(user_id: int) -> str:
     return f"clerk.{user_id}"
 
 
+WALLBOARD_GROUP = "wallboard"
+
+
 def _message(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
     # Channels maps "queue.changed" to the consumer method queue_changed.
     return {"type": event_type, **payload}
@@ -46,3 +49,9 @@ async def publish_now(group: str, event_type: str, **payload: Any) -> None:
     layer = get_channel_layer()
     if layer is not None:
         await layer.group_send(group, _message(event_type, payload))
+
+
+def publish_queue_changed(topic_id: int) -> None:
+    """A topic's queue changed: its consoles, its waiting citizens and the wallboard."""
+    publish(topic_group(topic_id), "queue.changed", topic=topic_id)
+    publish(WALLBOARD_GROUP, "wallboard.changed")

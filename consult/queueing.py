@@ -71,7 +71,7 @@ def load_of(user_id: int) -> Load:
 
 
 def _publish_topic(topic_id: int) -> None:
-    events.publish(events.topic_group(topic_id), "queue.changed", topic=topic_id)
+    events.publish_queue_changed(topic_id)
 
 
 def _publish_clerk(user_id: int) -> None:
@@ -82,6 +82,7 @@ def became_free(user_id: int, now: datetime) -> None:
     """After a clerk's load dropped: if they are now idle, they are idle since now."""
     if load_of(user_id).active == 0:
         StaffProfile.objects.filter(user_id=user_id).update(idle_since=now)
+    events.publish(events.WALLBOARD_GROUP, "wallboard.changed")
 
 
 # --- Dispatch -----------------------------------------------------------------------------

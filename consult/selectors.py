@@ -4,9 +4,10 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
+from . import statistics
 from .chat import serialize_message
 from .estimates import estimate_wait
 from .models import Consultation, Message, StaffProfile, Topic
@@ -30,6 +31,15 @@ def clerk_profile(user: AbstractBaseUser | AnonymousUser) -> StaffProfile | None
     if not user.is_authenticated:
         return None
     return StaffProfile.objects.prefetch_related("topics").filter(user_id=user.pk).first()
+
+
+STATISTICS_PERMISSION = "consult.view_statistics"
+
+
+def can_view_statistics(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Managers: the statistics permission (the demo's group "Leitung" has it)."""
+    has_perm = getattr(user, "has_perm", None)
+    return bool(user.is_authenticated and has_perm and has_perm(STATISTICS_PERMISSION))
 
 
 def clerk_consultation(*, consultation_id: int, clerk: AbstractBaseUser) -> Consultation | None:
@@ -154,3 +164,48 @@ def _summary(consultation: Consultation) -> dict[str, Any]:
 
 def clerk_topic_ids(clerk: AbstractBaseUser) -> list[int]:
     return list(Topic.objects.filter(staff__user_id=clerk.pk).values_list("pk", flat=True))
+
+
+def wallboard(now: datetime | None = None) -> dict[str, Any]:
+    """The live board: per topic who waits and for how long, clerks by state, today's
+    service level."""
+    now = now or timezone.now()
+    waiting = (
+        Consultation.objects.filter(state=Consultation.State.WAITING)
+        .values("topic_id")
+        .annotate(count=Count("pk"), oldest=Min("created_at"))
+    )
+    per_topic = {row["topic_id"]: row for row in waiting}
+    topics = [
+        {
+            "name": topic.name,
+            "waiting": per_topic.get(topic.pk, {}).get("count", 0),
+            "oldest": _iso(per_topic.get(topic.pk, {}).get("oldest")),
+        }
+        for topic in active_topics()
+    ]
+    busy_ids = set(
+        Consultation.objects.filter(state=Consultation.State.ACTIVE).values_list(
+            "clerk_id", flat=True
+        )
+    )
+    clerks = {"available": 0, "busy": 0, "away": 0, "offline": 0}
+    for user_id, status in StaffProfile.objects.values_list("user_id", "status"):
+        if user_id in busy_ids:
+            clerks["busy"] += 1
+        else:
+            clerks[status] += 1
+    today = statistics.today_figures(now)
+    return {
+        "topics": topics,
+        "clerks": clerks,
+        "service_level": today["service_level"],
+        "service_seconds": today["service_seconds"],
+        "requested": today["requested"],
+        "answered": today["answered"],
+        "now": now.isoformat(),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

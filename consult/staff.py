@@ -41,7 +41,8 @@ def set_status(
         elif status == StaffProfile.Status.AWAY:
             queueing.withdraw_offers(clerk_id=clerk.pk, now=now)
         events.publish(events.clerk_group(clerk.pk), "clerk.status", status=status)
+        events.publish(events.WALLBOARD_GROUP, "wallboard.changed")
         for topic_id in profile.topics.values_list("pk", flat=True):
-            events.publish(events.topic_group(topic_id), "queue.changed", topic=topic_id)
+            events.publish_queue_changed(topic_id)
     queueing.dispatch(now=now)
     return profile

@@ -307,7 +307,8 @@ def _busy_seconds(start: datetime, end: datetime, filters: Filters) -> dict[int,
     """Per clerk, the length of the union of their consultations' intervals (parallel chats
     count once), computed in SQL on PostgreSQL ("gaps and islands")."""
     if connection.vendor == "postgresql":
-        where, params = "", {"start": start, "end": end}
+        where = ""
+        params: dict[str, Any] = {"start": start, "end": end}
         if filters.topic_id:
             where += " AND topic_id = %(topic)s"
             params["topic"] = filters.topic_id
@@ -345,8 +346,16 @@ def _union_seconds(spans: Iterable[tuple[int, datetime, datetime]]) -> dict[int,
     return result
 
 
-def today_service_level(now: datetime | None = None) -> float | None:
+def today_figures(now: datetime | None = None) -> dict[str, Any]:
+    """Today's figures so far (Berlin day), for the wallboard."""
     day = timezone.localtime(now or timezone.now(), BERLIN).date()
-    return summary(Filters(start=day, end=day, service_seconds=settings.SERVICE_LEVEL_SECONDS))[
-        "service_level"
-    ]
+    seconds = settings.SERVICE_LEVEL_SECONDS
+    figures = summary(
+        Filters(
+            start=day,
+            end=day,
+            service_seconds=seconds,
+            short_abandon_seconds=settings.SHORT_ABANDON_SECONDS,
+        )
+    )
+    return {**figures, "service_seconds": seconds}

@@ -25,13 +25,14 @@ class StartConsultationForm(forms.Form):
         topic_field.choices = [(t.slug, t.name) for t in selectors.active_topics()]
 
 
-class ClerkAuthenticationForm(AuthenticationForm):
-    """The console login: only users with a staff profile (clerks) get in."""
+class StaffAuthenticationForm(AuthenticationForm):
+    """The staff login: clerks (with a staff profile) and managers (statistics permission)."""
 
     def confirm_login_allowed(self, user: "User") -> None:
         super().confirm_login_allowed(user)
-        if selectors.clerk_profile(user) is None:
+        is_manager = selectors.can_view_statistics(user)
+        if selectors.clerk_profile(user) is None and not is_manager:
             raise ValidationError(
-                _("This account is not set up as a clerk. Managers use the administration."),
+                _("This account is neither a clerk nor a manager of the citizen service."),
                 code="not_clerk",
             )

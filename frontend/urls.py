@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import statistics_views, views
 
 app_name = "frontend"
 
@@ -11,7 +11,16 @@ urlpatterns = [
     path("c/<str:token>/", views.room, name="room"),
     path("c/<str:token>/leave/", views.leave, name="leave"),
     path("console/", views.console, name="console"),
-    path("console/login/", views.ClerkLoginView.as_view(), name="login"),
+    path("console/login/", views.StaffLoginView.as_view(), name="login"),
     path("console/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("staff/", views.staff_home, name="staff_home"),
+    path("statistics/", statistics_views.dashboard, name="statistics"),
+    path("statistics/figures.csv", statistics_views.export_figures, name="export_figures"),
+    path(
+        "statistics/consultations.csv",
+        statistics_views.export_consultations,
+        name="export_consultations",
+    ),
+    path("statistics/wallboard/", statistics_views.wallboard, name="wallboard"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -17,7 +17,7 @@ from consult import consultations, selectors
 from consult.errors import DomainError
 from consult.models import Consultation, StaffProfile
 
-from .forms import ClerkAuthenticationForm, StartConsultationForm
+from .forms import StaffAuthenticationForm, StartConsultationForm
 
 SESSION_KEY = "consultation_tokens"
 
@@ -95,10 +95,21 @@ def leave(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("frontend:room", token=token)
 
 
-class ClerkLoginView(auth_views.LoginView):
+class StaffLoginView(auth_views.LoginView):
     template_name = "frontend/login.html"
-    authentication_form = ClerkAuthenticationForm
+    authentication_form = StaffAuthenticationForm
     redirect_authenticated_user = True
+
+
+@login_required
+@require_safe
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """After login: clerks to their console, managers to the statistics."""
+    if selectors.clerk_profile(request.user) is not None:
+        return redirect("frontend:console")
+    if selectors.can_view_statistics(request.user):
+        return redirect("frontend:statistics")
+    raise PermissionDenied
 
 
 @login_required

@@ -256,3 +256,30 @@ class ClerkQueueConsumer(FrameConsumer):
 
     async def clerk_assigned(self, event: dict[str, Any]) -> None:
         await self.send_snapshot()
+
+
+class WallboardConsumer(FrameConsumer):
+    """``/ws/wallboard/``: managers only; a fresh board after every change."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        allowed = user is not None and await database_sync_to_async(selectors.can_view_statistics)(
+            user
+        )
+        if not allowed:
+            await self.close()
+            return
+        await self.channel_layer.group_add(events.WALLBOARD_GROUP, self.channel_name)
+        await self.accept()
+        await self.send_board()
+        sweeper.ensure_sweeping()
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(events.WALLBOARD_GROUP, self.channel_name)
+
+    async def send_board(self) -> None:
+        board = await database_sync_to_async(selectors.wallboard)()
+        await self.send_frame(protocol.Wallboard(**board))
+
+    async def wallboard_changed(self, event: dict[str, Any]) -> None:
+        await self.send_board()

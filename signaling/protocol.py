@@ -241,6 +241,20 @@ class Closed(Frame):
 
 
 @dataclasses.dataclass(frozen=True)
+class Wallboard(Frame):
+    """The live board: per topic waiting count and oldest wait, clerks by state, today."""
+
+    type: ClassVar[str] = "wallboard"
+    topics: list
+    clerks: dict
+    service_level: float | None
+    service_seconds: int
+    requested: int
+    answered: int
+    now: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Error(Frame):
     type: ClassVar[str] = "error"
     code: str

@@ -8,9 +8,11 @@ from . import consumers
 citizen: Any = consumers.CitizenChatConsumer.as_asgi()
 clerk_chat: Any = consumers.ClerkChatConsumer.as_asgi()
 clerk_queue: Any = consumers.ClerkQueueConsumer.as_asgi()
+wallboard: Any = consumers.WallboardConsumer.as_asgi()
 
 websocket_urlpatterns = [
     path("ws/citizen/<str:token>/", citizen),
     path("ws/clerk/consultations/<int:consultation_id>/", clerk_chat),
     path("ws/clerk/queue/", clerk_queue),
+    path("ws/wallboard/", wallboard),
 ]

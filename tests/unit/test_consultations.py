@@ -17,7 +17,10 @@ def test_start_consultation_waits_in_topic_queue_and_tells_the_topic(
     assert consultation.state == Consultation.State.WAITING
     assert consultation.topic == topic
     assert len(consultation.public_token) >= 43  # 256 bits, URL-safe
-    assert sent_events == [(f"topic.{topic.pk}", {"type": "queue.changed", "topic": topic.pk})]
+    assert sent_events == [
+        (f"topic.{topic.pk}", {"type": "queue.changed", "topic": topic.pk}),
+        ("wallboard", {"type": "wallboard.changed"}),
+    ]
 
 
 def test_tokens_are_unique(topic):
@@ -56,7 +59,12 @@ def test_accept_makes_it_active_logs_the_clerk_and_notifies(
     entry = Message.objects.get(consultation=active)
     assert (entry.seq, entry.kind, entry.body) == (1, Message.Kind.ACCEPTED, "Anna")
     groups = [group for group, _ in sent_events]
-    assert groups == [f"consultation.{active.pk}", f"topic.{topic.pk}", f"clerk.{clerk.pk}"]
+    assert groups == [
+        f"consultation.{active.pk}",
+        f"topic.{topic.pk}",
+        "wallboard",
+        f"clerk.{clerk.pk}",
+    ]
     assert sent_events[0][1]["message"]["kind"] == "accepted"
 
 

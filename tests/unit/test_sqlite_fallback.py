@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_statistics_tests_pass_on_sqlite(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(SPRECHSTUNDE_SQLITE_RUN="1", SQLITE_PATH=str(tmp_path / "fallback.sqlite3"))
-    run = subprocess.run(  # noqa: S603
+    run = subprocess.run(
         [
             sys.executable,
             "-m",

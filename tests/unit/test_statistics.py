@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from consult import statistics
-from consult.models import Consultation, Feedback, StatusPeriod, Topic
+from consult.models import Consultation, Feedback, StatusPeriod
 from consult.statistics import Filters
 
 pytestmark = pytest.mark.django_db

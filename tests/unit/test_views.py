@@ -79,16 +79,17 @@ def test_pages_send_a_strict_csp_and_permissions_policy(client, topic):
 
 def test_console_is_for_clerks_only(client, topic, make_clerk, django_user_model):
     assert client.get("/console/").status_code == 302  # to the login
-    manager = django_user_model.objects.create_user(username="maria", password="pw-maria")
-    login = client.post("/console/login/", {"username": "maria", "password": "pw-maria"})
+    nobody = django_user_model.objects.create_user(username="nobody", password="pw-nobody")
+    login = client.post("/console/login/", {"username": "nobody", "password": "pw-nobody"})
     assert login.status_code == 200
-    assert "nicht für die Sachbearbeitung eingerichtet" in login.content.decode()
-    client.force_login(manager)
+    assert "weder zur Sachbearbeitung noch zur Leitung" in login.content.decode()
+    client.force_login(nobody)
     assert client.get("/console/").status_code == 403
     make_clerk("anna", [topic])
     clerk_client = Client()
     response = clerk_client.post("/console/login/", {"username": "anna", "password": "pw-anna"})
     assert response.status_code == 302
+    assert clerk_client.get(response["Location"]).url == "/console/"
     assert clerk_client.get("/console/").status_code == 200
 
 

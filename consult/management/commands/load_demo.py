@@ -1,8 +1,11 @@
 import os
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from consult import demo
+from consult.history import generate_history
+from consult.models import Consultation
 
 
 class Command(BaseCommand):
@@ -13,6 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: str) -> None:
         demo.load_demo()
+        if not Consultation.objects.filter(state=Consultation.State.ENDED).exists():
+            made = generate_history(days=28, until=timezone.localdate())
+            self.stdout.write(f"Demo history: {made} consultations over the last 28 days.")
         base = options["base_url"] or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
         clerks = ", ".join(f"{c[0]} ({', '.join(c[4])})" for c in demo.CLERKS)
         self.stdout.write(
@@ -22,7 +28,9 @@ class Command(BaseCommand):
                     "Sprechstunde is ready (demo data loaded).",
                     f"  Citizen page:   {base}/",
                     f"  Clerk console:  {base}/console/   logins: {clerks}",
-                    f"  Administration: {base}/admin/     login: {demo.MANAGER[0]} (manager)",
+                    f"  Statistics:     {base}/statistics/   login: {demo.MANAGER[0]} (manager)",
+                    f"  Wallboard:      {base}/statistics/wallboard/",
+                    f"  Administration: {base}/admin/     login: {demo.MANAGER[0]}",
                     f"  Password for every demo login: {demo.DEMO_PASSWORD}",
                     f"  Health:         {base}/healthz",
                     "",

@@ -1,0 +1,240 @@
+"""Manager pages: the statistics dashboard, CSV exports and the live wallboard."""
+
+import csv
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from consult import selectors, statistics
+from consult.models import Consultation
+
+from . import charts
+
+MAX_DAYS = 3 * 366
+WEEKDAYS = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+
+
+def manager_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """403 for everyone without the statistics permission (citizens and clerks alike)."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not selectors.can_view_statistics(request.user):
+            return render(request, "frontend/403.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+class StatisticsFilterForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    topic = forms.TypedChoiceField(label=_("Topic"), required=False, coerce=int, empty_value=None)
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        required=False,
+        choices=[("", _("all")), *Consultation.Channel.choices],
+    )
+    service = forms.IntegerField(
+        label=_("Service level threshold (seconds)"), min_value=1, max_value=3600
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        topic = self.fields["topic"]
+        assert isinstance(topic, forms.ChoiceField)  # noqa: S101 - narrows the type
+        topic.choices = [("", _("all")), *((t.pk, t.name) for t in selectors.active_topics())]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError(_("The start must not be after the end."))
+            if (end - start).days > MAX_DAYS:
+                raise forms.ValidationError(_("Choose at most three years."))
+        return data
+
+    def filters(self) -> statistics.Filters:
+        data = self.cleaned_data
+        return statistics.Filters(
+            start=data["start"],
+            end=data["end"],
+            topic_id=data["topic"],
+            channel=data["channel"] or None,
+            service_seconds=data["service"],
+            short_abandon_seconds=settings.SHORT_ABANDON_SECONDS,
+        )
+
+
+def _form(request: HttpRequest) -> StatisticsFilterForm:
+    today = timezone.localdate()
+    initial = {
+        "start": (today - timedelta(days=27)).isoformat(),
+        "end": today.isoformat(),
+        "service": settings.SERVICE_LEVEL_SECONDS,
+    }
+    return StatisticsFilterForm({**initial, **request.GET.dict()})
+
+
+@require_safe
+@manager_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form = _form(request)
+    if not form.is_valid():
+        return render(request, "frontend/statistics.html", {"form": form}, status=400)
+    filters = form.filters()
+    days = statistics.daily(filters)
+    heat = statistics.heatmap(filters)
+    peak = max([row["asa"] or 0 for row in heat.values()] + [1])
+    hours = range(6, 21)
+    heatmap = [
+        (
+            WEEKDAYS[weekday - 1],
+            [
+                (
+                    hour,
+                    heat.get((weekday, hour)),
+                    charts.heat_style((heat.get((weekday, hour)) or {}).get("asa"), peak),
+                )
+                for hour in hours
+            ],
+        )
+        for weekday in range(1, 8)
+    ]
+    return render(
+        request,
+        "frontend/statistics.html",
+        {
+            "form": form,
+            "filters": filters,
+            "summary": statistics.summary(filters),
+            "by_topic": statistics.by_topic(filters),
+            "by_channel": statistics.by_channel(filters),
+            "by_clerk": statistics.by_clerk(filters),
+            "days": days,
+            "trend_chart": charts.daily_bars(days),
+            "hours": hours,
+            "heatmap": heatmap,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+FIGURE_COLUMNS = [
+    "requested",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "ended",
+    "asa",
+    "median_wait",
+    "p90_wait",
+    "max_wait",
+    "service_level",
+    "abandonment_rate",
+    "aht",
+    "satisfaction",
+    "ratings",
+]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _number(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value
+
+
+@require_safe
+@manager_required
+def export_figures(request: HttpRequest) -> HttpResponseBase:
+    """The figures shown: the total and one row per topic and per channel."""
+    form = _form(request)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    filters = form.filters()
+
+    def rows() -> Iterator[list[Any]]:
+        yield ["group", "value", *FIGURE_COLUMNS]
+        yield ["total", "", *(_number(statistics.summary(filters)[c]) for c in FIGURE_COLUMNS)]
+        for row in statistics.by_topic(filters):
+            yield ["topic", row["topic__name"], *(_number(row[c]) for c in FIGURE_COLUMNS)]
+        for row in statistics.by_channel(filters):
+            yield ["channel", row["channel"], *(_number(row[c]) for c in FIGURE_COLUMNS)]
+
+    return _csv_response(rows(), f"figures_{filters.start}_{filters.end}.csv")
+
+
+@require_safe
+@manager_required
+def export_consultations(request: HttpRequest) -> HttpResponseBase:
+    """The underlying consultations, without personal data: no names, no messages."""
+    form = _form(request)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    filters = form.filters()
+    fields = [
+        "pk",
+        "topic__slug",
+        "channel",
+        "state",
+        "created_at",
+        "first_accepted_at",
+        "ended_at",
+        "ended_by",
+        "outcome",
+        "wait_s",
+        "handle_s",
+        "feedback__rating",
+    ]
+
+    def rows() -> Iterator[list[Any]]:
+        yield [
+            "id",
+            "topic",
+            "channel",
+            "state",
+            "requested",
+            "answered",
+            "ended",
+            "ended_by",
+            "outcome",
+            "wait_seconds",
+            "handle_seconds",
+            "rating",
+        ]
+        queryset = statistics.consultations(filters).order_by("created_at").values_list(*fields)
+        for row in queryset.iterator(chunk_size=2000):
+            yield [
+                value.isoformat() if hasattr(value, "isoformat") else _number(value)
+                for value in row
+            ]
+
+    return _csv_response(rows(), f"consultations_{filters.start}_{filters.end}.csv")
+
+
+@require_safe
+@manager_required
+def wallboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/wallboard.html", {"config": {"ws": "/ws/wallboard/"}})

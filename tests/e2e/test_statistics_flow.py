@@ -1,0 +1,68 @@
+"""A manager's dashboard and live wallboard in Chromium."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from consult.history import generate_history
+
+from .conftest import assert_accessible
+from .test_chat_flow import log_in
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def manager(django_user_model, topic, other_topic, make_clerk):
+    make_clerk("anna", [topic, other_topic])
+    user = django_user_model.objects.create_user(username="maria", password="pw-maria")
+    user.user_permissions.add(Permission.objects.get(codename="view_statistics"))
+    generate_history(days=14, per_day=30, until=timezone.localdate())
+    return user
+
+
+def test_dashboard_with_history_and_its_exports(pages, manager):
+    page = pages.new()
+    log_in_manager(page)
+    expect(page.get_by_role("heading", name="Statistik", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Nach Thema")).to_be_visible()
+    expect(page.locator("svg.chart rect").first).to_be_attached()
+    assert_accessible(page)
+    page.get_by_text("Tagesverlauf als Tabelle").click()
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Kennzahlen herunterladen (CSV)").click()
+    assert download.value.suggested_filename.startswith("figures_")
+    page.get_by_label("Kanal", exact=True).select_option("video")
+    page.get_by_role("button", name="Anzeigen").click()
+    expect(page).to_have_url(re.compile(r"channel=video"))
+
+
+def log_in_manager(page):
+    page.goto("/console/login/")
+    page.get_by_label("Benutzername").fill("maria")
+    page.get_by_label("Passwort").fill("pw-maria")
+    page.get_by_role("button", name="Anmelden").click()
+
+
+def test_the_wallboard_moves_when_a_citizen_joins(pages, manager):
+    board = pages.new()
+    log_in_manager(board)
+    board.get_by_role("link", name="Live-Wallboard").click()
+    expect(board.locator("#connection")).to_have_text("Verbunden.")
+    row = board.locator("#queues tr").filter(has_text="Hundesteuer")
+    expect(row.locator("td").first).to_have_text("0")
+    assert_accessible(board)
+
+    citizen = pages.new()
+    citizen.goto("/")
+    citizen.get_by_role("button", name="Chat starten", description="Hundesteuer").click()
+    expect(row.locator("td").first).to_have_text("1")
+    expect(row.locator("td").nth(1)).to_have_text(re.compile(r"^0:\d\d Min\.$"))
+
+    clerk = pages.new()
+    log_in(clerk, "anna")
+    expect(board.locator("#clerks-available")).to_have_text("1")
