@@ -11,7 +11,7 @@ HOST   ?= 127.0.0.1
 TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/sprechstunde
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint messages install install-test clean bench-queue
+.PHONY: run test lint messages install install-test clean bench-queue bench-statistics
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,6 @@ clean:
 # Benchmarks print figures (docs/performance.md); they need PostgreSQL like the tests.
 bench-queue: install-test
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m tests.bench.queue_sim
+
+bench-statistics: install-test
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m tests.bench.statistics_bench

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from .models import Consultation, Feedback, StaffProfile, StatusPeriod, Topic
+from .models import Consultation, StaffProfile, StatusPeriod, Topic
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Relative demand per hour of a weekday (08:00-17:59): a morning peak, a lunch dip.
@@ -31,7 +31,6 @@ def generate_history(*, days: int, per_day: int = 60, seed: int = 1, until: date
         return 0
     weights = [1.0 + 0.5 * (i % 3) for i in range(len(topics))]
     made: list[Consultation] = []
-    ratings: list[tuple[int, int]] = []
     periods: list[StatusPeriod] = []
     for offset in range(days, 0, -1):
         day = until - timedelta(days=offset)
@@ -77,19 +76,8 @@ def generate_history(*, days: int, per_day: int = 60, seed: int = 1, until: date
                         ["resolved", "follow_up", "referred", "unresolved"], [70, 15, 10, 5]
                     )[0]
                     if rng.random() < 0.35:
-                        ratings.append(
-                            (len(made), rng.choices([1, 2, 3, 4, 5], [3, 5, 12, 35, 45])[0])
-                        )
+                        consultation.rating = rng.choices([1, 2, 3, 4, 5], [3, 5, 12, 35, 45])[0]
                 made.append(consultation)
     Consultation.objects.bulk_create(made, batch_size=2000)
-    Feedback.objects.bulk_create(
-        [
-            Feedback(
-                consultation=made[i], rating=r, created_at=made[i].ended_at or made[i].created_at
-            )
-            for i, r in ratings
-        ],
-        batch_size=2000,
-    )
     StatusPeriod.objects.bulk_create(periods, batch_size=2000)
     return len(made)

@@ -1,5 +1,5 @@
-"""The consultation domain's data. Writes go through the functions in this package
-(``consultations``, ``chat``, ``staff``), never through ``save()`` in views or consumers."""
+"""The consultation domain's data. Writes go through the domain functions of this package
+(``consultations``, ``chat``, ``staff``, ``queueing``), never ``save()`` in views or consumers."""
 
 import secrets
 
@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .dbfunctions import Seconds
 
 
 def new_public_token() -> str:
@@ -149,6 +151,30 @@ class Consultation(models.Model):
     ended_by = models.CharField(_("ended by"), max_length=8, choices=EndedBy.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     last_seq = models.PositiveIntegerField(_("last sequence number"), default=0, editable=False)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), null=True, blank=True, help_text=_("The citizen's rating, 1 to 5.")
+    )
+    rating_comment = models.TextField(_("comment on the rating"), blank=True, max_length=2000)
+    # Durations kept by the database itself, so statistics read numbers instead of computing
+    # them for every row of every query.
+    wait_seconds = models.GeneratedField(
+        expression=Seconds(models.F("first_accepted_at"), models.F("created_at")),
+        output_field=models.FloatField(),
+        db_persist=True,
+        verbose_name=_("wait (s)"),
+    )
+    handle_seconds = models.GeneratedField(
+        expression=Seconds(models.F("ended_at"), models.F("first_accepted_at")),
+        output_field=models.FloatField(),
+        db_persist=True,
+        verbose_name=_("handle time (s)"),
+    )
+    duration_seconds = models.GeneratedField(
+        expression=Seconds(models.F("ended_at"), models.F("created_at")),
+        output_field=models.FloatField(),
+        db_persist=True,
+        verbose_name=_("request to end (s)"),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -178,6 +204,10 @@ class Consultation(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(state="active") | models.Q(clerk__isnull=False),
                 name="consult_active_has_clerk",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="consult_rating_1_5",
             ),
         ]
 
@@ -287,28 +317,3 @@ class StatusPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.clerk_id} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
-
-
-class Feedback(models.Model):
-    """The citizen's rating after a consultation (1 = poor, 5 = very good)."""
-
-    consultation = models.OneToOneField(
-        Consultation, on_delete=models.CASCADE, related_name="feedback"
-    )
-    rating = models.PositiveSmallIntegerField(
-        _("rating"), choices=[(n, str(n)) for n in range(1, 6)]
-    )
-    comment = models.TextField(_("comment"), blank=True, max_length=2000)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("feedback")
-        verbose_name_plural = _("feedback")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_5"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.consultation_id}: {self.rating}"

@@ -14,12 +14,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     Avg,
     Count,
-    F,
-    FloatField,
-    Func,
     Max,
     Q,
     QuerySet,
@@ -35,49 +31,12 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
+from .dbfunctions import PercentileCont, Seconds
 from .models import Consultation, StaffProfile, StatusPeriod
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ABANDONED = Consultation.State.ABANDONED
 ENDED = Consultation.State.ENDED
-
-
-class Seconds(Func):
-    """Seconds from ``start`` to ``end`` (two datetime expressions) as a float."""
-
-    output_field = FloatField()
-
-    def __init__(self, end: Any, start: Any) -> None:
-        super().__init__(end, start)
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="EXTRACT(EPOCH FROM (%(expressions)s))",
-            arg_joiner=" - ",
-            **extra,
-        )
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's ordered-set aggregate: the interpolated ``fraction`` percentile."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
-        super().__init__(expression, fraction=float(fraction), **extra)
 
 
 @dataclass(frozen=True)
@@ -104,15 +63,11 @@ def consultations(filters: Filters) -> QuerySet[Consultation]:
         rows = rows.filter(topic_id=filters.topic_id)
     if filters.channel:
         rows = rows.filter(channel=filters.channel)
-    return rows.annotate(
-        wait_s=Seconds(F("first_accepted_at"), F("created_at")),
-        handle_s=Seconds(F("ended_at"), F("first_accepted_at")),
-        abandon_s=Seconds(F("ended_at"), F("created_at")),
-    )
+    return rows
 
 
 def _aggregates(filters: Filters) -> dict[str, Any]:
-    short = Q(state=ABANDONED, abandon_s__lt=filters.short_abandon_seconds)
+    short = Q(state=ABANDONED, duration_seconds__lt=filters.short_abandon_seconds)
     answered = Q(first_accepted_at__isnull=False)
     aggregates: dict[str, Any] = {
         "total": Count("pk"),
@@ -120,16 +75,16 @@ def _aggregates(filters: Filters) -> dict[str, Any]:
         "answered": Count("pk", filter=answered),
         "abandoned": Count("pk", filter=Q(state=ABANDONED) & ~short),
         "ended": Count("pk", filter=Q(state=ENDED)),
-        "asa": Avg("wait_s", filter=answered),
-        "max_wait": Max("wait_s", filter=answered),
-        "within": Count("pk", filter=answered & Q(wait_s__lte=filters.service_seconds)),
-        "aht": Avg("handle_s", filter=answered & Q(state=ENDED)),
-        "satisfaction": Avg("feedback__rating"),
-        "ratings": Count("feedback"),
+        "asa": Avg("wait_seconds", filter=answered),
+        "max_wait": Max("wait_seconds", filter=answered),
+        "within": Count("pk", filter=answered & Q(wait_seconds__lte=filters.service_seconds)),
+        "aht": Avg("handle_seconds", filter=answered & Q(state=ENDED)),
+        "satisfaction": Avg("rating"),
+        "ratings": Count("rating"),
     }
     if connection.vendor == "postgresql":
-        aggregates["median_wait"] = PercentileCont("wait_s", 0.5, filter=answered)
-        aggregates["p90_wait"] = PercentileCont("wait_s", 0.9, filter=answered)
+        aggregates["median_wait"] = PercentileCont("wait_seconds", 0.5, filter=answered)
+        aggregates["p90_wait"] = PercentileCont("wait_seconds", 0.9, filter=answered)
     return aggregates
 
 
@@ -160,9 +115,9 @@ def _with_percentiles(
         return
     waits: dict[Any, list[float]] = {}
     values = base.filter(first_accepted_at__isnull=False)
-    fields = ["wait_s", key] if key else ["wait_s"]
-    for item in values.values(*fields).order_by("wait_s"):
-        waits.setdefault(item[key] if key else None, []).append(item["wait_s"])
+    fields = ["wait_seconds", key] if key else ["wait_seconds"]
+    for item in values.values(*fields).order_by("wait_seconds"):
+        waits.setdefault(item[key] if key else None, []).append(item["wait_seconds"])
     for row in rows:
         group = sorted(waits.get(row[key] if key else None, []))
         row["median_wait"] = _percentile(group, 0.5)
@@ -236,7 +191,7 @@ def heatmap(filters: Filters) -> dict[tuple[int, int], dict[str, Any]]:
         .values("weekday", "hour")
         .annotate(
             requests=Count("pk"),
-            asa=Avg("wait_s", filter=Q(first_accepted_at__isnull=False)),
+            asa=Avg("wait_seconds", filter=Q(first_accepted_at__isnull=False)),
         )
     )
     return {(row["weekday"], row["hour"]): row for row in rows}

@@ -204,9 +204,9 @@ def export_consultations(request: HttpRequest) -> HttpResponseBase:
         "ended_at",
         "ended_by",
         "outcome",
-        "wait_s",
-        "handle_s",
-        "feedback__rating",
+        "wait_seconds",
+        "handle_seconds",
+        "rating",
     ]
 
     def rows() -> Iterator[list[Any]]:

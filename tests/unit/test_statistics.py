@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from consult import statistics
-from consult.models import Consultation, Feedback, StatusPeriod
+from consult.models import Consultation, StatusPeriod
 from consult.statistics import Filters
 
 pytestmark = pytest.mark.django_db
@@ -43,9 +43,8 @@ def make(
     elif abandoned_after is not None:
         consultation.state = "abandoned"
         consultation.ended_at = created_at + _s(abandoned_after)
+    consultation.rating = rating
     consultation.save()
-    if rating:
-        Feedback.objects.create(consultation=consultation, rating=rating)
     return consultation
 
 
