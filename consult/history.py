@@ -52,8 +52,8 @@ def generate_history(*, days: int, per_day: int = 60, seed: int = 1, until: date
                 )
                 topic = rng.choices(topics, weights)[0]
                 video = rng.random() < 0.2
-                wait = _lognormal(rng, 40 + 90 * factor, 0.9)
-                patience = rng.expovariate(1 / 240)
+                wait = _lognormal(rng, 10 + 30 * factor, 1.0)
+                patience = rng.expovariate(1 / 900)
                 consultation = Consultation(
                     topic=topic,
                     channel="video" if video else "chat",
