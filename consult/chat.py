@@ -96,6 +96,11 @@ def post_message(
             return existing, False
         if consultation.state != Consultation.State.ACTIVE:
             raise DomainError("not_active", "Messages can be sent only during the conversation.")
+        if sender == Message.Sender.CLERK and (
+            author is None or consultation.clerk_id != author.pk
+        ):
+            # e.g. a clerk whose consultation was transferred or returned to the queue
+            raise DomainError("not_found", "This consultation is no longer yours.")
         message = append_log_entry(
             consultation=consultation,
             kind=Message.Kind.TEXT,

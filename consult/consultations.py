@@ -35,7 +35,13 @@ def start_consultation(
 def leave_consultation(*, public_token: str, now: datetime | None = None) -> Consultation:
     """The citizen leaves: a waiting consultation is abandoned, an active one ends."""
     now = now or timezone.now()
+    clerk_id = (
+        Consultation.objects.filter(public_token=public_token)
+        .values_list("clerk_id", flat=True)
+        .first()
+    )
     with transaction.atomic():
+        queueing.lock_profiles(clerk_id)  # profile before consultation, as everywhere
         consultation = (
             Consultation.objects.select_for_update().filter(public_token=public_token).first()
         )
@@ -83,6 +89,7 @@ def end_consultation(
         raise DomainError("invalid_outcome", "Choose one of the listed outcomes.")
     now = now or timezone.now()
     with transaction.atomic():
+        queueing.lock_profiles(clerk.pk)  # profile before consultation, as everywhere
         consultation = (
             Consultation.objects.select_for_update()
             .filter(pk=consultation_id, clerk_id=clerk.pk)

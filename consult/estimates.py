@@ -117,6 +117,8 @@ def estimate_wait(consultation: Consultation, now: datetime) -> Estimate | None:
         _one_future(clerks, busy, ahead, consultation.topic_id, models, rng) for _ in range(RUNS)
     )
     low, median, high = statistics.quantiles(waits, n=4, method="inclusive")
+    if not math.isfinite(high):  # no slot for this topic at all (e.g. capacity 0)
+        return None
     return Estimate(seconds=round(median), low=round(low), high=round(high))
 
 

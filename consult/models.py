@@ -4,6 +4,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -65,7 +66,10 @@ class StaffProfile(models.Model):
     )
     status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
     capacity = models.PositiveSmallIntegerField(
-        _("chats at once"), default=3, help_text=_("A video call always takes the whole capacity.")
+        _("chats at once"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_("A video call always takes the whole capacity."),
     )
     idle_since = models.DateTimeField(
         _("idle since"), default=timezone.now, help_text=_("When the clerk last became free.")
@@ -78,6 +82,9 @@ class StaffProfile(models.Model):
     class Meta:
         verbose_name = _("staff profile")
         verbose_name_plural = _("staff profiles")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(capacity__gte=1), name="staff_capacity_1")
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -204,6 +204,14 @@ def dispatch(*, now: datetime | None = None, max_offers: int = 1000) -> int:
 # --- Offers -------------------------------------------------------------------------------
 
 
+def lock_profiles(*user_ids: int | None) -> None:
+    """Lock clerks' profile rows, in id order. Every write that touches a clerk's profile and
+    a consultation locks the profile first: one order everywhere means no deadlock."""
+    ids = sorted({uid for uid in user_ids if uid is not None})
+    if ids:
+        list(StaffProfile.objects.select_for_update().filter(user_id__in=ids).order_by("user_id"))
+
+
 def _clerk_profile_locked(clerk: AbstractBaseUser) -> StaffProfile:
     profile = StaffProfile.objects.select_for_update().filter(user_id=clerk.pk).first()
     if profile is None:
@@ -302,19 +310,24 @@ def decline_offer(
 
 def _expire_offers(now: datetime) -> int:
     expired = 0
-    due = Consultation.objects.filter(state=WAITING, offer_expires_at__lte=now).values_list(
-        "pk", flat=True
-    )
-    for consultation_id in list(due[:500]):
+    due = Consultation.objects.filter(
+        state=WAITING, offer_expires_at__lte=now, offered_to__isnull=False
+    ).values_list("pk", "offered_to_id")
+    for consultation_id, clerk_id in list(due[:500]):
         with transaction.atomic():
+            lock_profiles(clerk_id)
             consultation = (
                 Consultation.objects.select_for_update(skip_locked=True)
-                .filter(pk=consultation_id, state=WAITING, offer_expires_at__lte=now)
+                .filter(
+                    pk=consultation_id,
+                    state=WAITING,
+                    offer_expires_at__lte=now,
+                    offered_to_id=clerk_id,
+                )
                 .first()
             )
-            if consultation is None or consultation.offered_to_id is None:
+            if consultation is None:
                 continue
-            clerk_id = consultation.offered_to_id
             Consultation.objects.filter(pk=consultation.pk).update(
                 offered_to=None, offer_expires_at=None
             )
@@ -371,6 +384,7 @@ def release_clerk(*, clerk_id: int, now: datetime | None = None) -> int:
     now = _now(now)
     released = 0
     with transaction.atomic():
+        lock_profiles(clerk_id)
         for consultation in Consultation.objects.select_for_update().filter(
             clerk_id=clerk_id, state=ACTIVE
         ):
@@ -459,6 +473,7 @@ def transfer_to_topic(
     """Hand a consultation to another topic: it enters that queue at the head."""
     now = _now(now)
     with transaction.atomic():
+        lock_profiles(clerk.pk)
         consultation = _own_active(consultation_id, clerk)
         topic = Topic.objects.filter(slug=topic_slug, active=True).first()
         if topic is None:
@@ -483,10 +498,10 @@ def transfer_to_clerk(
     offer; if they decline or let it time out, normal routing takes over."""
     now = _now(now)
     with transaction.atomic():
+        lock_profiles(clerk.pk, target_id)
         consultation = _own_active(consultation_id, clerk)
         target = (
-            StaffProfile.objects.select_for_update()
-            .filter(
+            StaffProfile.objects.filter(
                 user_id=target_id,
                 status=StaffProfile.Status.AVAILABLE,
                 topics=consultation.topic_id,

@@ -57,6 +57,9 @@ class StatisticsFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
+        for value in (start, end):
+            if value and not 2000 <= value.year <= 2100:
+                raise forms.ValidationError(_("Choose dates between the years 2000 and 2100."))
         if start and end:
             if start > end:
                 raise forms.ValidationError(_("The start must not be after the end."))

@@ -6,6 +6,7 @@ from typing import Any, ClassVar, cast
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import DatabaseError
 
 from consult.errors import DomainError
 
@@ -40,3 +41,9 @@ class FrameConsumer(AsyncWebsocketConsumer):
         except (protocol.ClientError, DomainError) as error:
             logger.info("client error %s on %s", error.code, type(self).__name__)
             await self.send_frame(protocol.Error(code=error.code, detail=error.detail))
+        except DatabaseError:
+            # e.g. a deadlock victim or a lost connection: nothing was changed; say so.
+            logger.exception("database error on %s", type(self).__name__)
+            await self.send_frame(
+                protocol.Error(code="try_again", detail="A temporary error; please retry.")
+            )

@@ -170,6 +170,15 @@ class ClerkChatConsumer(ChatConsumer):
     def author(self) -> AbstractBaseUser | None:
         return self.user()
 
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        await super().chat_message(event)
+        if event["message"]["kind"] in (Message.Kind.REQUEUED, Message.Kind.TRANSFERRED):
+            await self.close()  # it went to the queue or a colleague: no longer this clerk's
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if self.state == Consultation.State.ACTIVE:
+            await super().chat_typing(event)
+
     async def on_end(self, frame: protocol.End) -> None:
         consultation = await database_sync_to_async(consultations.end_consultation)(
             consultation_id=self.consultation_id, clerk=self.user(), outcome=frame.outcome

@@ -37,6 +37,19 @@ def _check_types(frame: Any) -> None:
         if not ok:
             name = getattr(expected, "__name__", str(expected))
             raise ClientError("invalid_field", f"'{field.name}' must be {name}.")
+        if isinstance(value, str) and not _storable(value):
+            raise ClientError("invalid_field", f"'{field.name}' contains invalid characters.")
+
+
+def _storable(text: str) -> bool:
+    """Valid JSON may still carry lone surrogates or NUL, which no database stores."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,7 +287,7 @@ def decode(text: str | None, *, accepted: Collection[str]) -> Frame:
         )
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ClientError("malformed_json", "The frame is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ClientError("malformed_json", "A frame is a JSON object.")

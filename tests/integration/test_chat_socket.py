@@ -226,7 +226,11 @@ async def test_one_citizen_token_does_not_see_another_consultation(setup, make_c
     snoop, _ = await connect(f"/ws/citizen/{other.public_token}/")
     await receive(snoop)  # its own position
     await database_sync_to_async(chat.post_message)(
-        consultation_id=consultation.pk, sender="clerk", body="vertraulich", client_id="v"
+        consultation_id=consultation.pk,
+        sender="clerk",
+        body="vertraulich",
+        client_id="v",
+        author=clerk,
     )
     frames = []
     while not await snoop.receive_nothing(timeout=0.3):

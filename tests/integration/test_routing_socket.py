@@ -140,7 +140,20 @@ async def test_transfer_to_another_topic_through_the_chat_socket(topic, other_to
     assert position["position"] == 1
     snapshot = await next_snapshot(carl_ws, lambda s: s["waiting"] or s["offer"])
     assert consultation.pk in [item["id"] for item in snapshot["waiting"]]
-    await send(anna_chat, type="message", client_id="late", body="Noch da?")
-    assert (await receive_until(anna_chat, "error"))["code"] == "not_active"
+    # Anna's chat socket is closed: the conversation is no longer hers.
+    assert (await receive_until(anna_chat, "message"))["kind"] == "transferred"
+    assert (await anna_chat.receive_output(timeout=3))["type"] == "websocket.close"
     for ws in (citizen, anna_chat, carl_ws):
         await ws.disconnect()
+
+
+async def test_the_old_clerk_socket_closes_after_a_transfer(topic, make_clerk):
+    anna, ben = await clerks(topic, make_clerk)
+    consultation = await start(topic_slug="hundesteuer")
+    await database_sync_to_async(queueing.accept)(consultation_id=consultation.pk, clerk=anna)
+    anna_chat, _ = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(anna)
+    )
+    await send(anna_chat, type="transfer_clerk", clerk=ben.pk)
+    assert (await receive_until(anna_chat, "message"))["kind"] == "transferred"
+    assert (await anna_chat.receive_output(timeout=3))["type"] == "websocket.close"

@@ -17,8 +17,13 @@ def active(topic, make_clerk):
 
 
 def post(consultation, body="Hallo", client_id="c1", sender="citizen"):
+    author = consultation.clerk if sender == "clerk" else None
     return chat.post_message(
-        consultation_id=consultation.pk, sender=sender, body=body, client_id=client_id
+        consultation_id=consultation.pk,
+        sender=sender,
+        body=body,
+        client_id=client_id,
+        author=author,
     )
 
 

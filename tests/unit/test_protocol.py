@@ -41,6 +41,10 @@ def test_valid_frames_decode_to_their_dataclass():
         ('{"type": "message", "client_id": "", "body": "x"}', "invalid_field"),
         ('{"type": "message", "client_id": "a", "body": "  "}', "empty_message"),
         ('{"type": "accept", "consultation": 0}', "invalid_field"),
+        ('{"type": "message", "client_id": "a", "body": "\\ud800"}', "invalid_field"),
+        ('{"type": "message", "client_id": "a", "body": "x\\u0000"}', "invalid_field"),
+        ('{"type": "transfer_topic", "topic": "\\udfff"}', "invalid_field"),
+        ("[" * 20000, "malformed_json"),
     ],
 )
 def test_malformed_frames_are_refused(text, code):

@@ -232,7 +232,9 @@ def test_transfer_to_a_named_colleague_rings_them(topic, present):
     queueing.accept(consultation_id=consultation.pk, clerk=ben, now=at(3))
     consultation.refresh_from_db()
     assert consultation.clerk == ben
-    chat.post_message(consultation_id=consultation.pk, sender="clerk", body="Hallo", client_id="b")
+    chat.post_message(
+        consultation_id=consultation.pk, sender="clerk", body="Hallo", client_id="b", author=ben
+    )
 
 
 def test_transfer_to_a_colleague_who_cannot_take_it_is_refused(topic, other_topic, present):
@@ -247,3 +249,38 @@ def test_transfer_to_a_colleague_who_cannot_take_it_is_refused(topic, other_topi
     assert error.value.code == "clerk_unavailable"
     consultation.refresh_from_db()
     assert consultation.state == "active"
+
+
+def test_a_clerk_who_transferred_cannot_write_into_the_conversation_any_more(topic, present):
+    anna = present("anna", [topic], idle=-600)
+    ben = present("ben", [topic], idle=-10)
+    consultation = start()
+    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
+    queueing.transfer_to_clerk(
+        consultation_id=consultation.pk, clerk=anna, target_id=ben.pk, now=at(2)
+    )
+    queueing.accept(consultation_id=consultation.pk, clerk=ben, now=at(3))
+    with pytest.raises(DomainError) as error:
+        chat.post_message(
+            consultation_id=consultation.pk,
+            sender="clerk",
+            body="Noch ich",
+            client_id="old",
+            author=anna,
+        )
+    assert error.value.code == "not_found"
+    chat.post_message(
+        consultation_id=consultation.pk,
+        sender="clerk",
+        body="Ben hier",
+        client_id="new",
+        author=ben,
+    )
+
+
+def test_capacity_must_be_at_least_one(topic, present):
+    from django.db import IntegrityError, transaction
+
+    anna = present("anna", [topic])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StaffProfile.objects.filter(user=anna).update(capacity=0)

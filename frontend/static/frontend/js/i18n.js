@@ -19,6 +19,7 @@ const MESSAGES = {
   clerk_unavailable: () => gettext("That colleague cannot take this consultation now."),
   clerk_busy: () => gettext("That colleague has no room at the moment."),
   unknown_topic: () => gettext("This topic does not exist or is closed."),
+  try_again: () => gettext("A temporary error occurred. Please try again."),
 };
 
 export function errorText(frame) {
