@@ -66,7 +66,9 @@ def consultations(filters: Filters) -> QuerySet[Consultation]:
     return rows
 
 
-def _aggregates(filters: Filters) -> dict[str, Any]:
+def _aggregates(filters: Filters, *, percentiles: bool = True) -> dict[str, Any]:
+    """The aggregates of one group. Without ``percentiles`` PostgreSQL may use a parallel
+    plan (ordered-set aggregates prevent it), which matters for long periods."""
     short = Q(state=ABANDONED, duration_seconds__lt=filters.short_abandon_seconds)
     answered = Q(first_accepted_at__isnull=False)
     aggregates: dict[str, Any] = {
@@ -82,7 +84,7 @@ def _aggregates(filters: Filters) -> dict[str, Any]:
         "satisfaction": Avg("rating"),
         "ratings": Count("rating"),
     }
-    if connection.vendor == "postgresql":
+    if percentiles and connection.vendor == "postgresql":
         aggregates["median_wait"] = PercentileCont("wait_seconds", 0.5, filter=answered)
         aggregates["p90_wait"] = PercentileCont("wait_seconds", 0.9, filter=answered)
     return aggregates
@@ -132,12 +134,22 @@ def summary(filters: Filters) -> dict[str, Any]:
 
 
 def grouped(
-    filters: Filters, key: str, rows: QuerySet[Consultation] | None = None
+    filters: Filters,
+    key: str,
+    rows: QuerySet[Consultation] | None = None,
+    *,
+    percentiles: bool = True,
 ) -> list[dict[str, Any]]:
-    """The figures per value of ``key`` (an annotation or field of the consultations)."""
+    """The figures per value of ``key`` (an annotation or field of the consultations);
+    median and 90th percentile only where ``percentiles`` (they are the costly part)."""
     base = rows if rows is not None else consultations(filters)
-    result = list(base.values(key).annotate(**_aggregates(filters)).order_by(key))
-    _with_percentiles(result, base, key)
+    aggregates = _aggregates(filters, percentiles=percentiles)
+    result = list(base.values(key).annotate(**aggregates).order_by(key))
+    if percentiles:
+        _with_percentiles(result, base, key)
+    else:
+        for row in result:
+            row["median_wait"] = row["p90_wait"] = None
     return [_finish(row) for row in result]
 
 
@@ -152,7 +164,8 @@ def by_channel(filters: Filters) -> list[dict[str, Any]]:
 def daily(filters: Filters) -> list[dict[str, Any]]:
     """One row per Berlin day of the period, zero rows included (for a continuous trend)."""
     annotated = consultations(filters).annotate(day=TruncDate("created_at", tzinfo=BERLIN))
-    found = {row["day"]: row for row in grouped(filters, "day", annotated)}
+    # The trend shows counts, ASA and service level: no percentiles per day.
+    found = {row["day"]: row for row in grouped(filters, "day", annotated, percentiles=False)}
     days = []
     day = filters.start
     while day <= filters.end:
@@ -207,7 +220,12 @@ def by_clerk(filters: Filters) -> list[dict[str, Any]]:
     where available idle time = time in status "available" without a consultation.
     """
     start, end = filters.bounds()
-    rows = grouped(filters, "clerk_id", consultations(filters).filter(clerk__isnull=False))
+    rows = grouped(
+        filters,
+        "clerk_id",
+        consultations(filters).filter(clerk__isnull=False),
+        percentiles=False,
+    )
     busy = _busy_seconds(start, end, filters)
     available = _available_seconds(start, end)
     names = dict(StaffProfile.objects.values_list("user_id", "display_name"))
