@@ -162,6 +162,7 @@ class Consultation(models.Model):
         _("rating"), null=True, blank=True, help_text=_("The citizen's rating, 1 to 5.")
     )
     rating_comment = models.TextField(_("comment on the rating"), blank=True, max_length=2000)
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
     # Durations kept by the database itself, so statistics read numbers instead of computing
     # them for every row of every query.
     wait_seconds = models.GeneratedField(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("consultations/", views.start_consultation, name="start_consultation"),
     path("c/<str:token>/", views.room, name="room"),
     path("c/<str:token>/leave/", views.leave, name="leave"),
+    path("c/<str:token>/feedback/", views.rate, name="rate"),
     path("console/", views.console, name="console"),
     path("console/login/", views.StaffLoginView.as_view(), name="login"),
     path("console/logout/", auth_views.LogoutView.as_view(), name="logout"),

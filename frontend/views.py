@@ -13,11 +13,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from consult import consultations, selectors
+from consult import consultations, feedback, selectors
 from consult.errors import DomainError
 from consult.models import Consultation, StaffProfile
 
-from .forms import StaffAuthenticationForm, StartConsultationForm
+from .forms import FeedbackForm, StaffAuthenticationForm, StartConsultationForm
 
 SESSION_KEY = "consultation_tokens"
 
@@ -82,7 +82,48 @@ def room(request: HttpRequest, token: str) -> HttpResponse:
         "clerk": clerk_profile.display_name if clerk_profile else "",
     }
     return render(
-        request, "frontend/room.html", {"consultation": consultation, "room_config": room_config}
+        request,
+        "frontend/room.html",
+        {
+            "consultation": consultation,
+            "room_config": room_config,
+            "feedback_form": FeedbackForm(),
+        },
+    )
+
+
+@require_POST
+def rate(request: HttpRequest, token: str) -> HttpResponse:
+    """The citizen's rating after the conversation; the room shows the thanks."""
+    consultation = selectors.consultation_by_token(token)
+    if consultation is None:
+        raise Http404
+    form = FeedbackForm(request.POST)
+    if form.is_valid():
+        try:
+            feedback.rate_consultation(
+                public_token=token,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+            )
+            return redirect("frontend:room", token=token)
+        except DomainError as error:
+            if error.code == "already_rated":  # e.g. a double click: the first one counted
+                return redirect("frontend:room", token=token)
+            form.add_error(None, error.detail)
+    return render(
+        request,
+        "frontend/room.html",
+        {
+            "consultation": consultation,
+            "room_config": {
+                "ws": f"/ws/citizen/{token}/",
+                "state": consultation.state,
+                "clerk": "",
+            },
+            "feedback_form": form,
+        },
+        status=400,
     )
 
 

@@ -73,8 +73,23 @@ def test_citizen_and_clerk_chat_end_to_end(pages, topic, anna):
     clerk.get_by_role("button", name="Beenden und Ergebnis festhalten").click()
     expect(citizen.get_by_role("heading", name="Diese Beratung ist beendet")).to_be_visible()
     expect(clerk.locator("#no-chats")).to_be_visible()
+
+    # The citizen rates the conversation.
+    expect(
+        citizen.get_by_role("group", name="Wie zufrieden sind Sie mit der Beratung?")
+    ).to_be_visible()
+    assert_accessible(citizen)
+    citizen.get_by_label("4 – zufrieden").check()
+    citizen.get_by_role("button", name="Rückmeldung senden").click()
+    expect(
+        citizen.get_by_role("status").filter(has_text="Vielen Dank für Ihre Rückmeldung.")
+    ).to_be_visible()
     consultation = Consultation.objects.get()
-    assert (consultation.state, consultation.outcome) == ("ended", "resolved")
+    assert (consultation.state, consultation.outcome, consultation.rating) == (
+        "ended",
+        "resolved",
+        4,
+    )
     assert list(consultation.messages.values_list("sender", flat=True)) == [
         "system",
         "citizen",
@@ -115,6 +130,7 @@ def test_leaving_the_queue_marks_the_consultation_abandoned(pages, topic):
     expect(citizen.locator("#position")).to_contain_text("Platz 1")
     citizen.get_by_role("button", name="Warteschlange verlassen").click()
     expect(citizen.get_by_role("heading", name="Diese Beratung ist beendet")).to_be_visible()
+    expect(citizen.locator("#feedback")).to_be_hidden()  # no conversation, nothing to rate
     assert Consultation.objects.get().state == "abandoned"
 
 

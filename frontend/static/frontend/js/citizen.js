@@ -36,6 +36,8 @@ function show(next) {
   sections.chat.hidden = state === "abandoned" || (state === "waiting" && !talked);
   sections.ended.hidden = state === "waiting" || state === "active";
   compose.hidden = state !== "active";
+  const feedback = $("feedback"); // the rating form, after a conversation that took place
+  if (feedback) feedback.hidden = !(state === "ended" && talked);
   endForm.hidden = state !== "active";
   if (previous === "waiting" && state === "active") textarea.focus();
   if (previous === "active" && (state === "ended" || state === "abandoned")) {

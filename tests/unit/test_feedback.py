@@ -1,0 +1,60 @@
+"""The citizen rates a conversation once, after it took place."""
+
+import pytest
+
+from consult import consultations, feedback, queueing
+from consult.errors import DomainError
+from consult.models import Consultation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ended(topic, make_clerk):
+    clerk = make_clerk("anna", [topic])
+    consultation = consultations.start_consultation(topic_slug=topic.slug)
+    queueing.accept(consultation_id=consultation.pk, clerk=clerk)
+    return consultations.end_consultation(
+        consultation_id=consultation.pk, clerk=clerk, outcome="resolved"
+    )
+
+
+def test_a_rating_is_stored_once(ended):
+    rated = feedback.rate_consultation(public_token=ended.public_token, rating=4, comment=" gut ")
+    assert (rated.rating, rated.rating_comment) == (4, "gut")
+    assert rated.rated_at is not None
+    with pytest.raises(DomainError) as error:
+        feedback.rate_consultation(public_token=ended.public_token, rating=1)
+    assert error.value.code == "already_rated"
+    assert Consultation.objects.get(pk=ended.pk).rating == 4
+
+
+@pytest.mark.parametrize("rating", [0, 6, -1])
+def test_out_of_range_ratings_are_refused(ended, rating):
+    with pytest.raises(DomainError):
+        feedback.rate_consultation(public_token=ended.public_token, rating=rating)
+    assert Consultation.objects.get(pk=ended.pk).rating is None
+
+
+def test_only_conversations_that_took_place_can_be_rated(topic):
+    waiting = consultations.start_consultation(topic_slug=topic.slug)
+    with pytest.raises(DomainError) as error:
+        feedback.rate_consultation(public_token=waiting.public_token, rating=5)
+    assert error.value.code == "not_rateable"
+    consultations.leave_consultation(public_token=waiting.public_token)
+    with pytest.raises(DomainError):
+        feedback.rate_consultation(public_token=waiting.public_token, rating=5)
+
+
+def test_the_form_in_the_room(client, ended):
+    page = client.get(f"/c/{ended.public_token}/").content.decode()
+    assert "Wie zufrieden sind Sie mit der Beratung?" in page
+    bad = client.post(f"/c/{ended.public_token}/feedback/", {"rating": "9"})
+    assert bad.status_code == 400 and 'role="alert"' in bad.content.decode()
+    good = client.post(f"/c/{ended.public_token}/feedback/", {"rating": "5", "comment": "Danke"})
+    assert good.status_code == 302
+    assert "Vielen Dank für Ihre Rückmeldung." in client.get(good["Location"]).content.decode()
+    again = client.post(f"/c/{ended.public_token}/feedback/", {"rating": "1"})
+    assert again.status_code == 302  # a double submit changes nothing
+    assert Consultation.objects.get(pk=ended.pk).rating == 5
+    assert client.post("/c/" + "x" * 43 + "/feedback/", {"rating": "5"}).status_code == 404
