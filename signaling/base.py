@@ -41,9 +41,10 @@ class FrameConsumer(AsyncWebsocketConsumer):
         except (protocol.ClientError, DomainError) as error:
             logger.info("client error %s on %s", error.code, type(self).__name__)
             await self.send_frame(protocol.Error(code=error.code, detail=error.detail))
-        except DatabaseError:
-            # e.g. a deadlock victim or a lost connection: nothing was changed; say so.
-            logger.exception("database error on %s", type(self).__name__)
+        except DatabaseError as error:
+            # e.g. a deadlock victim or a lost connection: nothing was changed; say so. Only
+            # the error's type is logged: its text could quote a chat message.
+            logger.error("database error %s on %s", type(error).__name__, type(self).__name__)
             await self.send_frame(
                 protocol.Error(code="try_again", detail="A temporary error; please retry.")
             )
