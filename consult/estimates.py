@@ -35,6 +35,10 @@ HISTORY_DAYS = 30
 HISTORY_SIZE = 200
 MIN_SAMPLES = 5
 RUNS = 200
+# Each run walks the queue ahead; bound the work per estimate (every waiting citizen's
+# estimate is recomputed on every queue change) to about this many steps.
+STEPS_PER_ESTIMATE = 10_000
+MIN_RUNS = 40
 MAX_AHEAD = 500  # beyond this the estimate is "long" anyway; bounds the cost
 
 
@@ -114,7 +118,8 @@ def estimate_wait(consultation: Consultation, now: datetime) -> Estimate | None:
     ]
     rng = random.Random(consultation.pk)  # noqa: S311 - a simulation, not a secret
     waits = sorted(
-        _one_future(clerks, busy, ahead, consultation.topic_id, models, rng) for _ in range(RUNS)
+        _one_future(clerks, busy, ahead, consultation.topic_id, models, rng)
+        for _ in range(max(MIN_RUNS, min(RUNS, STEPS_PER_ESTIMATE // (len(ahead) + 1))))
     )
     low, median, high = statistics.quantiles(waits, n=4, method="inclusive")
     if not math.isfinite(high):  # no slot for this topic at all (e.g. capacity 0)
