@@ -1,6 +1,7 @@
 """Random arrivals, offers, accepts, declines, timeouts, disconnects, transfers and ends,
 checked after every step against the routing invariants (hypothesis state machine)."""
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -242,7 +243,7 @@ class Routing(RuleBasedStateMachine):
 def test_routing_invariants_hold_under_random_operations():
     run = Routing.TestCase
     run.settings = hypothesis_settings(
-        max_examples=25,
+        max_examples=int(os.environ.get("ROUTING_EXAMPLES", "25")),  # more: a longer hunt
         stateful_step_count=30,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
