@@ -77,6 +77,7 @@ def _aggregates(filters: Filters, *, percentiles: bool = True) -> dict[str, Any]
         "answered": Count("pk", filter=answered),
         "abandoned": Count("pk", filter=Q(state=ABANDONED) & ~short),
         "ended": Count("pk", filter=Q(state=ENDED)),
+        "still_waiting": Count("pk", filter=Q(state=Consultation.State.WAITING)),
         "asa": Avg("wait_seconds", filter=answered),
         "max_wait": Max("wait_seconds", filter=answered),
         "within": Count("pk", filter=answered & Q(wait_seconds__lte=filters.service_seconds)),
@@ -101,11 +102,14 @@ def _percentile(sorted_values: list[float], fraction: float) -> float | None:
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:
-    """Derived figures: requested excludes short abandons (docs/metrics.md)."""
+    """Derived figures (docs/metrics.md): requested excludes short abandons; the rates count
+    only consultations that left the queue (answered or abandoned), so one still waiting
+    today does not count as missed yet."""
     requested = row["total"] - row["short_abandoned"]
+    decided = requested - row["still_waiting"]
     row["requested"] = requested
-    row["service_level"] = row["within"] / requested if requested else None
-    row["abandonment_rate"] = row["abandoned"] / requested if requested else None
+    row["service_level"] = row["within"] / decided if decided else None
+    row["abandonment_rate"] = row["abandoned"] / decided if decided else None
     return row
 
 
@@ -181,6 +185,7 @@ def _empty(**key: Any) -> dict[str, Any]:
         "short_abandoned": 0,
         "answered": 0,
         "abandoned": 0,
+        "still_waiting": 0,
         "ended": 0,
         "asa": None,
         "max_wait": None,

@@ -167,3 +167,11 @@ def test_per_clerk_handle_time_satisfaction_and_occupancy(data, topic):
     busy = 300 + 14 * 60 + 120  # 09:00:20-09:05:20, 09:11-09:25, 11:00:10-11:02:10
     assert anna["busy_seconds"] == pytest.approx(busy)
     assert anna["occupancy"] == pytest.approx(busy / (3 * 3600))
+
+
+def test_a_consultation_still_waiting_does_not_count_against_the_rates(data, topic):
+    make(topic, "11:30:00")  # requested, neither answered nor abandoned yet
+    figures = statistics.summary(Filters(start=DAY, end=DAY))
+    assert figures["requested"] == 5
+    assert figures["service_level"] == pytest.approx(0.5)  # still 2 of the 4 decided
+    assert figures["abandonment_rate"] == pytest.approx(0.25)
