@@ -19,19 +19,23 @@ class StaffProfileAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "user__username"]
 
 
-class MessageInline(admin.TabularInline):
+class NoAddMixin:
+    """Records made only by the domain functions: the admin may view and correct, not add."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class MessageInline(NoAddMixin, admin.TabularInline):
     model = Message
     extra = 0
     can_delete = False
     fields = ("seq", "kind", "sender", "body", "created_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(Consultation)
-class ConsultationAdmin(admin.ModelAdmin):
+class ConsultationAdmin(NoAddMixin, admin.ModelAdmin):
     """Read-mostly: the life cycle is driven by the domain functions, not by editing here."""
 
     list_display = [
@@ -62,12 +66,9 @@ class ConsultationAdmin(admin.ModelAdmin):
     fields = (*readonly_fields, "outcome")
     inlines = [MessageInline]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(NoAddMixin, admin.ModelAdmin):
     list_display = ["consultation", "seq", "kind", "sender", "created_at"]
     list_filter = ["kind", "sender"]
     readonly_fields = [
@@ -80,6 +81,3 @@ class MessageAdmin(admin.ModelAdmin):
         "client_id",
         "created_at",
     ]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False

@@ -26,7 +26,8 @@ from django.utils import timezone
 from . import events
 from .chat import append_log_entry
 from .errors import DomainError
-from .models import Consultation, Message, Offer, StaffProfile, StatusPeriod, Topic
+from .models import Consultation, Message, Offer, StaffProfile, Topic
+from .presence import record_status
 
 WAITING = Consultation.State.WAITING
 ACTIVE = Consultation.State.ACTIVE
@@ -150,28 +151,49 @@ def _offer(consultation: Consultation, profile: StaffProfile, now: datetime) -> 
         )
         if locked is None or locked.status != StaffProfile.Status.AVAILABLE:
             return False
-        if Consultation.objects.filter(offered_to_id=locked.user_id, state=WAITING).exists():
+        if not _free_to_ring(locked, consultation.channel):
             return False
-        if not load_of(locked.user_id).has_room(
-            capacity=locked.capacity, channel=consultation.channel
-        ):
-            return False
-        topic = Topic.objects.get(pk=consultation.topic_id)
-        expires = now + timedelta(seconds=topic.offer_timeout_seconds)
-        won = Consultation.objects.filter(
-            pk=consultation.pk, state=WAITING, offered_to__isnull=True
-        ).update(offered_to_id=locked.user_id, offer_expires_at=expires)
-        if won != 1:
-            return False
-        Offer.objects.create(
-            consultation_id=consultation.pk,
-            clerk_id=locked.user_id,
-            created_at=now,
-            expires_at=expires,
-        )
-        _publish_topic(consultation.topic_id)
-        _publish_clerk(locked.user_id)
+        return _ring(consultation, locked.user_id, now)
+
+
+def _free_to_ring(profile: StaffProfile, channel: str) -> bool:
+    """No offer ringing for the clerk, and room for a consultation of this channel."""
+    ringing = Consultation.objects.filter(offered_to_id=profile.user_id, state=WAITING).exists()
+    return not ringing and load_of(profile.user_id).has_room(
+        capacity=profile.capacity, channel=channel
+    )
+
+
+def _ring(consultation: Consultation, clerk_id: int, now: datetime) -> bool:
+    """Offer a waiting, unoffered consultation to a clerk (compare-and-set) with the topic's
+    deadline, and record the offer. The caller holds a transaction and the clerk's lock."""
+    timeout = Topic.objects.values_list("offer_timeout_seconds", flat=True).get(
+        pk=consultation.topic_id
+    )
+    expires = now + timedelta(seconds=timeout)
+    won = Consultation.objects.filter(
+        pk=consultation.pk, state=WAITING, offered_to__isnull=True
+    ).update(offered_to_id=clerk_id, offer_expires_at=expires)
+    if won != 1:
+        return False
+    Offer.objects.create(
+        consultation_id=consultation.pk, clerk_id=clerk_id, created_at=now, expires_at=expires
+    )
+    _publish_topic(consultation.topic_id)
+    _publish_clerk(clerk_id)
     return True
+
+
+def _end_offer(consultation_id: int, clerk_id: int, outcome: str, now: datetime) -> bool:
+    """Stop a ring: clear the consultation's offer to this clerk and record how it ended.
+    False when it was not (or no longer) ringing for them."""
+    cleared = Consultation.objects.filter(
+        pk=consultation_id, state=WAITING, offered_to_id=clerk_id
+    ).update(offered_to=None, offer_expires_at=None)
+    Offer.objects.filter(
+        consultation_id=consultation_id, clerk_id=clerk_id, outcome=Offer.Outcome.PENDING
+    ).update(outcome=outcome, decided_at=now)
+    return cleared == 1
 
 
 def dispatch(*, now: datetime | None = None, max_offers: int = 1000) -> int:
@@ -294,14 +316,8 @@ def decline_offer(
 ) -> None:
     now = _now(now)
     with transaction.atomic():
-        cleared = Consultation.objects.filter(
-            pk=consultation_id, state=WAITING, offered_to_id=clerk.pk
-        ).update(offered_to=None, offer_expires_at=None)
-        if cleared != 1:
+        if not _end_offer(consultation_id, clerk.pk, Offer.Outcome.DECLINED, now):
             raise DomainError("not_offered", "This consultation is not offered to you.")
-        Offer.objects.filter(
-            consultation_id=consultation_id, clerk_id=clerk.pk, outcome=Offer.Outcome.PENDING
-        ).update(outcome=Offer.Outcome.DECLINED, decided_at=now)
         topic_id = Consultation.objects.values_list("topic_id", flat=True).get(pk=consultation_id)
         _publish_topic(topic_id)
         _publish_clerk(clerk.pk)
@@ -328,12 +344,7 @@ def _expire_offers(now: datetime) -> int:
             )
             if consultation is None:
                 continue
-            Consultation.objects.filter(pk=consultation.pk).update(
-                offered_to=None, offer_expires_at=None
-            )
-            Offer.objects.filter(
-                consultation_id=consultation.pk, clerk_id=clerk_id, outcome=Offer.Outcome.PENDING
-            ).update(outcome=Offer.Outcome.EXPIRED, decided_at=now)
+            _end_offer(consultation.pk, clerk_id, Offer.Outcome.EXPIRED, now)
             StaffProfile.objects.filter(user_id=clerk_id).update(
                 missed_offers=F("missed_offers") + 1
             )
@@ -345,10 +356,7 @@ def _expire_offers(now: datetime) -> int:
             if missed_too_often.update(
                 status=StaffProfile.Status.AWAY, status_changed_at=now, missed_offers=0
             ):
-                StatusPeriod.objects.filter(clerk_id=clerk_id, ended_at__isnull=True).update(
-                    ended_at=now
-                )
-                StatusPeriod.objects.create(clerk_id=clerk_id, status="away", started_at=now)
+                record_status(clerk_id=clerk_id, status=StaffProfile.Status.AWAY, now=now)
                 events.publish(events.clerk_group(clerk_id), "clerk.status", status="away")
             _publish_topic(consultation.topic_id)
             _publish_clerk(clerk_id)
@@ -402,14 +410,7 @@ def withdraw_offers(*, clerk_id: int, now: datetime | None = None) -> None:
     now = _now(now)
     with transaction.atomic():
         for consultation in Consultation.objects.filter(offered_to_id=clerk_id, state=WAITING):
-            Consultation.objects.filter(pk=consultation.pk, offered_to_id=clerk_id).update(
-                offered_to=None, offer_expires_at=None
-            )
-            Offer.objects.filter(
-                consultation_id=consultation.pk,
-                clerk_id=clerk_id,
-                outcome=Offer.Outcome.PENDING,
-            ).update(outcome=Offer.Outcome.WITHDRAWN, decided_at=now)
+            _end_offer(consultation.pk, clerk_id, Offer.Outcome.WITHDRAWN, now)
             _publish_topic(consultation.topic_id)
         _publish_clerk(clerk_id)
 
@@ -511,25 +512,9 @@ def transfer_to_clerk(
         )
         if target is None:
             raise DomainError("clerk_unavailable", "That colleague cannot take it now.")
-        ringing = Consultation.objects.filter(offered_to_id=target_id, state=WAITING).exists()
-        if ringing or not load_of(target_id).has_room(
-            capacity=target.capacity, channel=consultation.channel
-        ):
+        if not _free_to_ring(target, consultation.channel):
             raise DomainError("clerk_busy", "That colleague has no room at the moment.")
         _requeue(consultation, now, kind=Message.Kind.TRANSFERRED, body=target.display_name)
-        timeout = Topic.objects.values_list("offer_timeout_seconds", flat=True).get(
-            pk=consultation.topic_id
-        )
-        expires = now + timedelta(seconds=timeout)
-        Consultation.objects.filter(pk=consultation.pk).update(
-            offered_to_id=target_id, offer_expires_at=expires
-        )
-        Offer.objects.create(
-            consultation_id=consultation.pk,
-            clerk_id=target_id,
-            created_at=now,
-            expires_at=expires,
-        )
-        _publish_clerk(target_id)
+        _ring(consultation, target_id, now)
         became_free(clerk.pk, now)
     return consultation

@@ -51,6 +51,13 @@ def clerk_consultation(*, consultation_id: int, clerk: AbstractBaseUser) -> Cons
     )
 
 
+def topic_of(consultation_id: int) -> int | None:
+    """The topic a consultation is in now (it changes on transfer)."""
+    return (
+        Consultation.objects.filter(pk=consultation_id).values_list("topic_id", flat=True).first()
+    )
+
+
 def queue_position(consultation: Consultation) -> dict[str, int] | None:
     """1-based place in the topic's queue (dispatch order) and how many wait in it;
     None once not waiting."""

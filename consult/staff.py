@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from . import events, queueing
 from .errors import DomainError
-from .models import StaffProfile, StatusPeriod
+from .models import StaffProfile
+from .presence import record_status
 
 
 def set_status(
@@ -32,10 +33,7 @@ def set_status(
                 profile.idle_since = now
                 fields.append("idle_since")
             profile.save(update_fields=fields)
-            StatusPeriod.objects.filter(clerk_id=clerk.pk, ended_at__isnull=True).update(
-                ended_at=now
-            )
-            StatusPeriod.objects.create(clerk_id=clerk.pk, status=status, started_at=now)
+            record_status(clerk_id=clerk.pk, status=status, now=now)
         if status == StaffProfile.Status.OFFLINE:
             queueing.release_clerk(clerk_id=clerk.pk, now=now)
         elif status == StaffProfile.Status.AWAY:

@@ -165,6 +165,14 @@ def _csv_response(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResp
     return response
 
 
+def _export_filters(request: HttpRequest) -> statistics.Filters | HttpResponse:
+    """The exports take the dashboard's filters; bad ones get a plain-text 400."""
+    form = _form(request)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    return form.filters()
+
+
 def _number(value: Any) -> Any:
     return round(value, 4) if isinstance(value, float) else value
 
@@ -173,10 +181,9 @@ def _number(value: Any) -> Any:
 @manager_required
 def export_figures(request: HttpRequest) -> HttpResponseBase:
     """The figures shown: the total and one row per topic and per channel."""
-    form = _form(request)
-    if not form.is_valid():
-        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-    filters = form.filters()
+    filters = _export_filters(request)
+    if isinstance(filters, HttpResponse):
+        return filters
 
     def rows() -> Iterator[list[Any]]:
         yield ["group", "value", *FIGURE_COLUMNS]
@@ -193,10 +200,9 @@ def export_figures(request: HttpRequest) -> HttpResponseBase:
 @manager_required
 def export_consultations(request: HttpRequest) -> HttpResponseBase:
     """The underlying consultations, without personal data: no names, no messages."""
-    form = _form(request)
-    if not form.is_valid():
-        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-    filters = form.filters()
+    filters = _export_filters(request)
+    if isinstance(filters, HttpResponse):
+        return filters
     fields = [
         "pk",
         "topic__slug",

@@ -70,26 +70,26 @@ def start_consultation(request: HttpRequest) -> HttpResponse:
     return redirect("frontend:room", token=consultation.public_token)
 
 
-@require_safe
-def room(request: HttpRequest, token: str) -> HttpResponse:
-    consultation = selectors.consultation_by_token(token)
-    if consultation is None:
-        raise Http404
+def _room(
+    request: HttpRequest, consultation: Consultation, form: FeedbackForm, status: int = 200
+) -> HttpResponse:
+    """The citizen's room: waiting room, chat, end and rating, in one page."""
     clerk_profile = getattr(consultation.clerk, "staff_profile", None)
     room_config = {
         "ws": f"/ws/citizen/{consultation.public_token}/",
         "state": consultation.state,
         "clerk": clerk_profile.display_name if clerk_profile else "",
     }
-    return render(
-        request,
-        "frontend/room.html",
-        {
-            "consultation": consultation,
-            "room_config": room_config,
-            "feedback_form": FeedbackForm(),
-        },
-    )
+    context = {"consultation": consultation, "room_config": room_config, "feedback_form": form}
+    return render(request, "frontend/room.html", context, status=status)
+
+
+@require_safe
+def room(request: HttpRequest, token: str) -> HttpResponse:
+    consultation = selectors.consultation_by_token(token)
+    if consultation is None:
+        raise Http404
+    return _room(request, consultation, FeedbackForm())
 
 
 @require_POST
@@ -111,20 +111,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             if error.code == "already_rated":  # e.g. a double click: the first one counted
                 return redirect("frontend:room", token=token)
             form.add_error(None, error.detail)
-    return render(
-        request,
-        "frontend/room.html",
-        {
-            "consultation": consultation,
-            "room_config": {
-                "ws": f"/ws/citizen/{token}/",
-                "state": consultation.state,
-                "clerk": "",
-            },
-            "feedback_form": form,
-        },
-        status=400,
-    )
+    return _room(request, consultation, form, status=400)
 
 
 @require_POST

@@ -131,14 +131,12 @@ class CitizenChatConsumer(ChatConsumer):
             await self.send_position()
 
     async def follow_topic(self) -> None:
-        consultation = await database_sync_to_async(
-            Consultation.objects.filter(pk=self.consultation_id).first
-        )()
-        if consultation is not None and consultation.topic_id != self.topic_id:
+        topic_id = await database_sync_to_async(selectors.topic_of)(self.consultation_id)
+        if topic_id is not None and topic_id != self.topic_id:
             await self.channel_layer.group_discard(
                 events.topic_group(self.topic_id), self.channel_name
             )
-            self.topic_id = consultation.topic_id
+            self.topic_id = topic_id
             await self.channel_layer.group_add(events.topic_group(self.topic_id), self.channel_name)
 
     async def queue_changed(self, event: dict[str, Any]) -> None:
