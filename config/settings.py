@@ -197,3 +197,21 @@ QUEUE_DEFAULT_HANDLE_SECONDS = int(os.environ.get("QUEUE_DEFAULT_HANDLE_SECONDS"
 # Service level: share of requests answered within this many seconds (115: 75 % in 30 s).
 SERVICE_LEVEL_SECONDS = int(os.environ.get("SERVICE_LEVEL_SECONDS", "30"))
 SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))
+
+# --- Video calls (see docs/media.md). No third-party STUN server by default: on one network
+# (and on `make run`) host candidates suffice; across networks configure your own STUN/TURN.
+# "p2p" (media never touches the server) or "relay" (through the media worker); a topic may
+# override it.
+RTC_MEDIA_MODE = os.environ.get("RTC_MEDIA_MODE", "p2p")
+RTC_STUN_URLS = env_list("RTC_STUN_URLS", "")
+# TURN REST credentials (coturn `use-auth-secret` with `static-auth-secret=RTC_TURN_SECRET`):
+# each party gets a username "<expiry>:<id>" and an HMAC-SHA1 password valid RTC_TURN_TTL s.
+RTC_TURN_URLS = env_list("RTC_TURN_URLS", "")
+RTC_TURN_SECRET = os.environ.get("RTC_TURN_SECRET", "")
+RTC_TURN_TTL_SECONDS = int(os.environ.get("RTC_TURN_TTL_SECONDS", "3600"))
+# Only relay candidates (through TURN): neither party learns the other's IP address.
+RTC_FORCE_RELAY = env_bool("RTC_FORCE_RELAY", False)
+# Peer-to-peer that has not connected after this long falls back to the server relay.
+RTC_P2P_TIMEOUT_SECONDS = float(os.environ.get("RTC_P2P_TIMEOUT_SECONDS", "8"))
+# An SDP from a browser is a few KiB; anything this large is refused.
+RTC_MAX_SDP_BYTES = 24 * 1024

@@ -37,6 +37,15 @@ class Topic(models.Model):
         _("offer timeout (seconds)"), default=20
     )
 
+    class MediaMode(models.TextChoices):
+        DEFAULT = "", _("deployment default")
+        P2P = "p2p", _("peer-to-peer (media never passes the server)")
+        RELAY = "relay", _("server relay (media worker)")
+
+    media_mode = models.CharField(
+        _("video media mode"), max_length=8, choices=MediaMode.choices, blank=True, default=""
+    )
+
     class Meta:
         ordering = ["sort_order", "name"]
         verbose_name = _("topic")

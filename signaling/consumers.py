@@ -16,6 +16,7 @@ from consult.models import Consultation, Message
 
 from . import protocol, sweeper
 from .base import FrameConsumer
+from .videocall import VideoCallMixin
 
 STATE_AFTER = {
     Message.Kind.ACCEPTED: Consultation.State.ACTIVE,
@@ -26,8 +27,8 @@ STATE_AFTER = {
 }
 
 
-class ChatConsumer(FrameConsumer):
-    """What citizen and clerk share: the log, replay, messages, typing."""
+class ChatConsumer(VideoCallMixin, FrameConsumer):
+    """What citizen and clerk share: the log, replay, messages, typing, video signalling."""
 
     role: ClassVar[str]
     consultation_id: int
@@ -42,6 +43,7 @@ class ChatConsumer(FrameConsumer):
             events.consultation_group(self.consultation_id), self.channel_name
         )
         await self.accept()
+        await self.start_video(consultation)
         sweeper.ensure_sweeping()
 
     async def disconnect(self, code: int) -> None:
@@ -97,7 +99,7 @@ class CitizenChatConsumer(ChatConsumer):
     """``/ws/citizen/<token>/``: the token in the path is the citizen's only credential."""
 
     role = Message.Sender.CITIZEN
-    accepted_frames = frozenset({"resume", "message", "typing"})
+    accepted_frames = frozenset({"resume", "message", "typing", *protocol.RTC_FRAMES})
 
     async def connect(self) -> None:
         token = self.scope["url_route"]["kwargs"]["token"]
@@ -150,6 +152,7 @@ class ClerkChatConsumer(ChatConsumer):
     role = Message.Sender.CLERK
     accepted_frames = frozenset(
         {"resume", "message", "typing", "end", "transfer_topic", "transfer_clerk"}
+        | protocol.RTC_FRAMES
     )
 
     async def connect(self) -> None:

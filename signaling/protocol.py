@@ -171,6 +171,93 @@ class TransferClerk(Frame):
             raise ClientError("invalid_field", "'clerk' must be a positive id.")
 
 
+# Video call signalling, forwarded between the two parties (docs/protocol.md, "Video").
+SDP_LINE_RE = re.compile(r"^[\x20-\x7e]*$")
+
+
+def _check_sdp(sdp: str) -> None:
+    if len(sdp.encode("utf-8")) > settings.RTC_MAX_SDP_BYTES:
+        raise ClientError("sdp_too_large", f"SDP is limited to {settings.RTC_MAX_SDP_BYTES} bytes.")
+    lines = sdp.replace("\r\n", "\n").rstrip("\n").split("\n")
+    if lines[0] != "v=0" or not any(line.startswith("m=") for line in lines):
+        raise ClientError("invalid_sdp", "Not a session description with media.")
+    if not all(SDP_LINE_RE.match(line) for line in lines):
+        raise ClientError("invalid_sdp", "SDP lines are printable ASCII.")
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcReady(Frame):
+    """The party's camera and microphone are ready: (re)start the peer-to-peer call."""
+
+    type: ClassVar[str] = "rtc_ready"
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcOffer(Frame):
+    type: ClassVar[str] = "rtc_offer"
+    sdp: str
+
+    def validate(self) -> None:
+        _check_sdp(self.sdp)
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcAnswer(Frame):
+    type: ClassVar[str] = "rtc_answer"
+    sdp: str
+
+    def validate(self) -> None:
+        _check_sdp(self.sdp)
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcCandidate(Frame):
+    """A trickled ICE candidate; an empty ``candidate`` ends the candidates."""
+
+    type: ClassVar[str] = "rtc_candidate"
+    candidate: str
+    sdp_mid: str
+    sdp_mline_index: int
+
+    def validate(self) -> None:
+        if len(self.candidate) > 1024 or not SDP_LINE_RE.match(self.candidate):
+            raise ClientError("invalid_candidate", "Not an ICE candidate.")
+        if self.candidate and not self.candidate.startswith("candidate:"):
+            raise ClientError("invalid_candidate", "Not an ICE candidate.")
+        if len(self.sdp_mid) > 32 or not 0 <= self.sdp_mline_index < 16:
+            raise ClientError("invalid_candidate", "'sdp_mid' or 'sdp_mline_index' is invalid.")
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcHangup(Frame):
+    """The party leaves the video call; the chat goes on."""
+
+    type: ClassVar[str] = "rtc_hangup"
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcUseRelay(Frame):
+    """Peer-to-peer did not connect: both parties switch to the server relay."""
+
+    type: ClassVar[str] = "rtc_use_relay"
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcRelayOffer(Frame):
+    """The party's offer to the media worker (ICE gathering complete: no trickle)."""
+
+    type: ClassVar[str] = "rtc_relay_offer"
+    sdp: str
+
+    def validate(self) -> None:
+        _check_sdp(self.sdp)
+
+
+RTC_FRAMES = frozenset(
+    {"rtc_ready", "rtc_offer", "rtc_answer", "rtc_candidate", "rtc_hangup", "rtc_use_relay"}
+)
+
+
 CLIENT_FRAMES: dict[str, type[Frame]] = {
     cls.type: cls
     for cls in (
@@ -183,6 +270,13 @@ CLIENT_FRAMES: dict[str, type[Frame]] = {
         Decline,
         TransferTopic,
         TransferClerk,
+        RtcReady,
+        RtcOffer,
+        RtcAnswer,
+        RtcCandidate,
+        RtcHangup,
+        RtcUseRelay,
+        RtcRelayOffer,
     )
 }
 
@@ -265,6 +359,31 @@ class Wallboard(Frame):
     requested: int
     answered: int
     now: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcConfig(Frame):
+    """Sent to both parties of a video consultation on connect."""
+
+    type: ClassVar[str] = "rtc_config"
+    mode: str
+    ice_servers: list
+    ice_transport_policy: str
+    p2p_timeout: float
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcRelayAnswer(Frame):
+    type: ClassVar[str] = "rtc_relay_answer"
+    sdp: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcRelayState(Frame):
+    """The state of the party's own leg to the media worker."""
+
+    type: ClassVar[str] = "rtc_relay_state"
+    state: str
 
 
 @dataclasses.dataclass(frozen=True)

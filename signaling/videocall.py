@@ -1,0 +1,64 @@
+"""Video call signalling on the consultation's chat socket.
+
+Peer-to-peer: offer, answer and trickled candidates go to the other party of the same
+consultation only, through the consultation's group. Nothing is stored: a party that
+reconnects sends ``rtc_ready`` again and the call is negotiated anew. The media relay mode
+talks to the media worker instead (signaling/media/).
+"""
+
+import dataclasses
+from typing import Any, ClassVar
+
+from django.conf import settings
+
+from consult import events
+from consult.models import Consultation
+
+from . import ice, protocol
+from .base import FrameConsumer
+
+
+class VideoCallMixin(FrameConsumer):
+    """For the chat consumers: ``role`` is the party, the consultation is joined."""
+
+    role: ClassVar[str]
+    consultation_id: int
+    state: str
+    channel: str = Consultation.Channel.CHAT
+    media_mode: str = "p2p"
+
+    async def start_video(self, consultation: Consultation) -> None:
+        """Hands this party its ICE configuration (short-lived TURN credentials included)."""
+        self.channel = consultation.channel
+        if self.channel != Consultation.Channel.VIDEO:
+            return
+        self.media_mode = ice.media_mode(consultation.topic.media_mode)
+        await self.send_frame(
+            protocol.RtcConfig(
+                mode=self.media_mode,
+                ice_servers=ice.ice_servers(label=f"c{self.consultation_id}{self.role[:2]}"),
+                ice_transport_policy="relay" if settings.RTC_FORCE_RELAY else "all",
+                p2p_timeout=settings.RTC_P2P_TIMEOUT_SECONDS,
+            )
+        )
+
+    def check_in_call(self) -> None:
+        if self.channel != Consultation.Channel.VIDEO:
+            raise protocol.ClientError("not_video", "This is not a video consultation.")
+        if self.state != Consultation.State.ACTIVE:
+            raise protocol.ClientError("not_active", "The consultation is not active.")
+
+    async def forward_to_other_party(self, frame: protocol.Frame) -> None:
+        self.check_in_call()
+        fields = dataclasses.asdict(frame)
+        await self.channel_layer.group_send(
+            events.consultation_group(self.consultation_id),
+            {"type": "rtc.signal", "sender": self.role, "frame": frame.type, "fields": fields},
+        )
+
+    on_rtc_ready = on_rtc_offer = on_rtc_answer = forward_to_other_party
+    on_rtc_candidate = on_rtc_hangup = on_rtc_use_relay = forward_to_other_party
+
+    async def rtc_signal(self, event: dict[str, Any]) -> None:
+        if event["sender"] != self.role:
+            await self.send_frame(protocol.CLIENT_FRAMES[event["frame"]](**event["fields"]))

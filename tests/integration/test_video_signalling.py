@@ -1,0 +1,190 @@
+"""Video call signalling between citizen and clerk over the consultation's websockets."""
+
+import base64
+import hashlib
+import hmac
+import time
+
+import pytest
+from channels.db import database_sync_to_async
+
+from consult import consultations, queueing
+
+from .conftest import connect, receive, receive_until, send, session_cookie
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+OFFER_SDP = (
+    "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "a=group:BUNDLE 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=mid:0\r\na=sendrecv\r\na=rtpmap:96 VP8/90000\r\n"
+)
+CANDIDATE = "candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host generation 0"
+
+
+async def start(topic, clerk, channel="video"):
+    consultation = await database_sync_to_async(consultations.start_consultation)(
+        topic_slug=topic.slug, channel=channel
+    )
+    await database_sync_to_async(queueing.accept)(consultation_id=consultation.pk, clerk=clerk)
+    return consultation
+
+
+async def open_both(consultation, clerk):
+    """Connects both parties; returns their sockets and the rtc_config each got."""
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    clerk_ws, ok = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
+    )
+    assert ok
+    configs = []
+    for ws in (citizen, clerk_ws):
+        configs.append(await receive_until(ws, "rtc_config"))
+        await send(ws, type="resume", last_seq=0)
+        await receive_until(ws, "ready")
+    return citizen, clerk_ws, configs
+
+
+@pytest.fixture
+async def clerk(topic, make_clerk):
+    return await database_sync_to_async(make_clerk)("anna", [topic])
+
+
+async def test_both_parties_get_an_ice_configuration_without_third_party_servers(topic, clerk):
+    consultation = await start(topic, clerk)
+    citizen, clerk_ws, configs = await open_both(consultation, clerk)
+    for config in configs:
+        assert config == {
+            "type": "rtc_config",
+            "mode": "p2p",
+            "ice_servers": [],
+            "ice_transport_policy": "all",
+            "p2p_timeout": 8.0,
+        }
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_turn_credentials_are_short_lived_hmacs_per_party(topic, clerk, settings):
+    settings.RTC_TURN_URLS = ["turn:turn.example.org:3478?transport=udp"]
+    settings.RTC_TURN_SECRET = "s3cret"
+    settings.RTC_TURN_TTL_SECONDS = 600
+    settings.RTC_FORCE_RELAY = True
+    consultation = await start(topic, clerk)
+    before = int(time.time())
+    citizen, clerk_ws, configs = await open_both(consultation, clerk)
+    usernames = set()
+    for config in configs:
+        assert config["ice_transport_policy"] == "relay"
+        (server,) = config["ice_servers"]
+        assert server["urls"] == ["turn:turn.example.org:3478?transport=udp"]
+        expiry, _, label = server["username"].partition(":")
+        assert before + 600 <= int(expiry) <= int(time.time()) + 600
+        assert label and "anna" not in label.lower()  # no personal data in the username
+        expected = hmac.new(b"s3cret", server["username"].encode(), hashlib.sha1).digest()
+        assert base64.b64decode(server["credential"]) == expected
+        usernames.add(server["username"])
+    assert len(usernames) == 2  # each party has credentials of its own
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_topic_can_choose_the_server_relay(topic, clerk):
+    topic.media_mode = "relay"
+    await database_sync_to_async(topic.save)()
+    consultation = await start(topic, clerk)
+    citizen, clerk_ws, configs = await open_both(consultation, clerk)
+    assert [c["mode"] for c in configs] == ["relay", "relay"]
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_offer_answer_and_candidates_reach_only_the_other_party(topic, clerk, make_clerk):
+    consultation = await start(topic, clerk)
+    # A bystander: another video consultation of the same topic, accepted by a colleague.
+    colleague = await database_sync_to_async(make_clerk)("ben", [topic])
+    other = await start(topic, colleague)
+    bystander, _ = await connect(f"/ws/citizen/{other.public_token}/")
+    await receive_until(bystander, "rtc_config")
+    citizen, clerk_ws, _ = await open_both(consultation, clerk)
+
+    await send(citizen, type="rtc_ready")
+    assert await receive(clerk_ws) == {"type": "rtc_ready"}
+    await send(clerk_ws, type="rtc_offer", sdp=OFFER_SDP)
+    assert await receive(citizen) == {"type": "rtc_offer", "sdp": OFFER_SDP}
+    await send(citizen, type="rtc_answer", sdp=OFFER_SDP)
+    assert await receive(clerk_ws) == {"type": "rtc_answer", "sdp": OFFER_SDP}
+    await send(citizen, type="rtc_candidate", candidate=CANDIDATE, sdp_mid="0", sdp_mline_index=0)
+    assert await receive(clerk_ws) == {
+        "type": "rtc_candidate",
+        "candidate": CANDIDATE,
+        "sdp_mid": "0",
+        "sdp_mline_index": 0,
+    }
+    await send(clerk_ws, type="rtc_hangup")
+    assert await receive(citizen) == {"type": "rtc_hangup"}
+
+    # Nobody hears their own frames, and the bystander hears nothing at all.
+    for ws in (citizen, clerk_ws, bystander):
+        assert await ws.receive_nothing(timeout=0.3)
+    for ws in (citizen, clerk_ws, bystander):
+        await ws.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ({"type": "rtc_offer", "sdp": "hello"}, "invalid_sdp"),
+        ({"type": "rtc_offer", "sdp": "v=0\r\ns=-\r\n"}, "invalid_sdp"),
+        ({"type": "rtc_answer", "sdp": OFFER_SDP + "a=x:\x07\r\n"}, "invalid_sdp"),
+        (
+            {"type": "rtc_offer", "sdp": OFFER_SDP + ("a=" + "x" * 60 + "\r\n") * 400},
+            "sdp_too_large",
+        ),
+        ({"type": "rtc_offer", "sdp": 5}, "invalid_field"),
+        (
+            {"type": "rtc_candidate", "candidate": "x", "sdp_mid": "0", "sdp_mline_index": 0},
+            "invalid_candidate",
+        ),
+        (
+            {
+                "type": "rtc_candidate",
+                "candidate": CANDIDATE,
+                "sdp_mid": "0",
+                "sdp_mline_index": 99,
+            },
+            "invalid_candidate",
+        ),
+        ({"type": "rtc_ready", "extra": 1}, "unknown_field"),
+    ],
+)
+async def test_bad_signalling_frames_are_refused_and_not_forwarded(topic, clerk, frame, code):
+    consultation = await start(topic, clerk)
+    citizen, clerk_ws, _ = await open_both(consultation, clerk)
+    await send(citizen, **frame)
+    error = await receive(citizen)
+    assert (error["type"], error["code"]) == ("error", code)
+    assert await clerk_ws.receive_nothing(timeout=0.3)
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_no_signalling_in_a_chat_consultation_or_before_the_accept(topic, clerk):
+    chat_only = await start(topic, clerk, channel="chat")
+    citizen, _ = await connect(f"/ws/citizen/{chat_only.public_token}/")
+    await send(citizen, type="resume", last_seq=0)
+    assert (await receive_until(citizen, "ready"))["state"] == "active"
+    await send(citizen, type="rtc_offer", sdp=OFFER_SDP)
+    assert (await receive(citizen))["code"] == "not_video"
+    await citizen.disconnect()
+
+    waiting = await database_sync_to_async(consultations.start_consultation)(
+        topic_slug=topic.slug, channel="video"
+    )
+    citizen, _ = await connect(f"/ws/citizen/{waiting.public_token}/")
+    await receive_until(citizen, "rtc_config")
+    await send(citizen, type="resume", last_seq=0)
+    assert (await receive_until(citizen, "ready"))["state"] == "waiting"
+    await send(citizen, type="rtc_ready")
+    assert (await receive_until(citizen, "error"))["code"] == "not_active"
+    await citizen.disconnect()
