@@ -8,6 +8,7 @@ app_name = "frontend"
 urlpatterns = [
     path("", views.start, name="start"),
     path("consultations/", views.start_consultation, name="start_consultation"),
+    path("video/<slug:topic>/", views.video_check, name="video_check"),
     path("c/<str:token>/", views.room, name="room"),
     path("c/<str:token>/leave/", views.leave, name="leave"),
     path("c/<str:token>/feedback/", views.rate, name="rate"),

@@ -42,6 +42,15 @@ def start(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
+def video_check(request: HttpRequest, topic: str) -> HttpResponse:
+    """The device check before a video consultation; the form on it starts the consultation."""
+    chosen = selectors.active_topics().filter(slug=topic).first()
+    if chosen is None:
+        raise Http404
+    return render(request, "frontend/device_check.html", {"topic": chosen})
+
+
 @require_POST
 def start_consultation(request: HttpRequest) -> HttpResponse:
     form = StartConsultationForm(request.POST)
@@ -78,6 +87,7 @@ def _room(
     room_config = {
         "ws": f"/ws/citizen/{consultation.public_token}/",
         "state": consultation.state,
+        "channel": consultation.channel,
         "clerk": clerk_profile.display_name if clerk_profile else "",
     }
     context = {"consultation": consultation, "room_config": room_config, "feedback_form": form}

@@ -1,4 +1,5 @@
 // One conversation in the clerk console: chat, outcome, transfer.
+import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
 import { errorText, gettext, showError } from "./i18n.js";
 
@@ -22,7 +23,10 @@ export class ChatPanel {
     const compose = element.querySelector(".compose");
     this.textarea = compose.querySelector("textarea");
     const stateLine = element.querySelector(".chat-state");
+    let call = null;
     const setState = (state) => {
+      if (call && state === "active") call.join();
+      if (call && state !== "active") call.hangUp({ notify: false });
       compose.hidden = state !== "active";
       element.querySelector(".transfer").hidden = state !== "active";
       stateLine.textContent =
@@ -35,15 +39,31 @@ export class ChatPanel {
       log,
       typing: element.querySelector(".typing"),
       labels: { self: "clerk", you: gettext("You"), citizen: gettext("Citizen"), clerk: gettext("You") },
-      onReady: (frame) => setState(frame.state),
+      onReady: (frame) => {
+        this.state = frame.state;
+        setState(frame.state);
+      },
       onEntry: (frame) => {
-        if (frame.kind === "ended") setState("ended");
+        if (frame.kind === "ended") {
+          this.state = "ended";
+          setState("ended");
+        }
       },
       onFrame: (frame) => {
-        if (frame.type === "closed") onClosed(item.id);
+        if (call && call.handle(frame)) {
+          if (frame.type === "rtc_config" && this.state === "active") call.join();
+        } else if (frame.type === "closed") onClosed(item.id);
         else if (frame.type === "error") showError(errors, errorText(frame));
       },
     });
+    if (item.channel === "video") {
+      call = new VideoCall({
+        root: element.querySelector(".call"),
+        role: "clerk",
+        send: (frame) => this.session.sendFrame(frame),
+      });
+      this.call = call;
+    }
     wireCompose(compose, this.textarea, this.session);
     this.submit(".end-form", (form) => ({ type: "end", outcome: form.querySelector("select").value }));
     this.submit(".transfer-topic", (form) => ({
@@ -76,6 +96,7 @@ export class ChatPanel {
   }
 
   close() {
+    if (this.call) this.call.hangUp({ notify: false });
     this.session.close();
     this.element.remove();
   }

@@ -1,4 +1,5 @@
 // The citizen's room: waiting room with live position, then the chat, then the end.
+import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
 import { errorText, gettext, interpolate, showError } from "./i18n.js";
 
@@ -27,6 +28,7 @@ const textarea = $("message");
 const connection = $("connection");
 let state = config.state;
 let talked = config.state !== "waiting";
+let call = null;
 
 function show(next) {
   const previous = state;
@@ -39,6 +41,8 @@ function show(next) {
   const feedback = $("feedback"); // the rating form, after a conversation that took place
   if (feedback) feedback.hidden = !(state === "ended" && talked);
   endForm.hidden = state !== "active";
+  if (call && state === "active") call.join();
+  if (call && state !== "active") call.hangUp({ notify: false });
   if (previous === "waiting" && state === "active") textarea.focus();
   if (previous === "active" && (state === "ended" || state === "abandoned")) {
     const heading = $("ended-heading");
@@ -75,7 +79,9 @@ const session = new ChatSession({
     if (frame.kind === "abandoned") show("abandoned");
   },
   onFrame: (frame) => {
-    if (frame.type === "position") {
+    if (call && call.handle(frame)) {
+      if (frame.type === "rtc_config" && state === "active") call.join();
+    } else if (frame.type === "position") {
       $("position").textContent = interpolate(
         gettext("You are number %(position)s of %(waiting)s in the queue."),
         frame,
@@ -87,5 +93,12 @@ const session = new ChatSession({
   },
 });
 
+if (config.channel === "video") {
+  call = new VideoCall({
+    root: document.querySelector(".call"),
+    role: "citizen",
+    send: (frame) => session.sendFrame(frame),
+  });
+}
 wireCompose(compose, textarea, session);
 show(state);

@@ -20,6 +20,11 @@ const MESSAGES = {
   clerk_busy: () => gettext("That colleague has no room at the moment."),
   unknown_topic: () => gettext("This topic does not exist or is closed."),
   try_again: () => gettext("A temporary error occurred. Please try again."),
+  not_video: () => gettext("This is a chat consultation without video."),
+  invalid_sdp: () => gettext("The video call could not be set up. Please rejoin the video call."),
+  sdp_too_large: () => gettext("The video call could not be set up. Please rejoin the video call."),
+  invalid_candidate: () => gettext("The video call could not be set up. Please rejoin the video call."),
+  relay_failed: () => gettext("The server could not connect the video call. The chat goes on."),
 };
 
 export function errorText(frame) {

@@ -1,0 +1,124 @@
+"""Citizen and clerk see each other: two Chromium contexts with fake camera and microphone."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import assert_accessible
+from .test_chat_flow import log_in
+
+pytestmark = pytest.mark.e2e
+
+# Video frames decoded so far by every open peer connection of the page (getStats).
+FRAMES_DECODED = """async () => {
+  let total = 0;
+  for (const pc of window.sprechstundeCalls || []) {
+    const report = await pc.getStats();
+    report.forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") total += s.framesDecoded || 0;
+    });
+  }
+  return total;
+}"""
+
+
+def frames_decoded(page) -> int:
+    return int(page.evaluate(FRAMES_DECODED))
+
+
+def wait_for_frames_growing(page, more: int = 30) -> None:
+    """Waits until the page decodes video, then until it has decoded ``more`` frames since."""
+    page.wait_for_function(f"({FRAMES_DECODED})().then((n) => n > 0)", timeout=20000)
+    start = frames_decoded(page)
+    page.wait_for_function(f"({FRAMES_DECODED})().then((n) => n >= {start + more})", timeout=20000)
+
+
+@pytest.fixture
+def anna(topic, make_clerk):
+    return make_clerk("anna", [topic], status="offline")
+
+
+def start_video_call(pages):
+    citizen = pages.new()
+    citizen.goto("/")
+    citizen.get_by_role("link", name="Videoberatung starten").click()
+    expect(citizen.get_by_role("heading", level=1)).to_have_text("Kamera und Mikrofon prüfen")
+    expect(citizen.locator("#check-state")).to_have_text(
+        "Kamera und Mikrofon funktionieren. Sie können die Videoberatung beginnen."
+    )
+    expect(citizen.get_by_label("Kamera", exact=True)).not_to_be_empty()
+    assert_accessible(citizen)
+    citizen.get_by_role("button", name="Videoberatung starten").click()
+    expect(citizen).to_have_url(re.compile(r"/c/[\w-]{43}/$"))
+
+    clerk = pages.new()
+    log_in(clerk, "anna")
+    clerk.get_by_label("Mein Status").select_option("available")
+    queue_item = clerk.locator("#queue li")
+    expect(queue_item).to_contain_text("Hundesteuer")
+    queue_item.get_by_role("button", name="Annehmen").click()
+    return citizen, clerk
+
+
+def test_video_call_peer_to_peer(pages, topic, anna):
+    citizen, clerk = start_video_call(pages)
+    for page in (citizen, clerk):
+        expect(page.locator(".call-state")).to_have_text("Videoanruf verbunden (direkt).")
+        wait_for_frames_growing(page)
+    assert_accessible(citizen)
+    assert_accessible(clerk)
+
+    # The chat goes on beside the video.
+    citizen.locator("#message").fill("Hören Sie mich?")
+    citizen.locator("#message").press("Enter")
+    expect(clerk.get_by_role("log")).to_contain_text("Hören Sie mich?")
+
+    # Keyboard: mute the microphone, then leave the call; the other party is told.
+    mute = citizen.get_by_role("button", name="Mikrofon stummschalten")
+    mute.focus()
+    citizen.keyboard.press("Enter")
+    expect(mute).to_have_attribute("aria-pressed", "true")
+    citizen.get_by_role("button", name="Videoanruf verlassen").click()
+    expect(clerk.locator(".call-state")).to_have_text(
+        "Die andere Seite hat den Videoanruf verlassen. Der Chat geht weiter."
+    )
+    citizen.get_by_role("button", name="Videoanruf wieder beitreten").click()
+    expect(citizen.locator(".call-state")).to_have_text("Videoanruf verbunden (direkt).")
+    wait_for_frames_growing(citizen)
+
+
+@pytest.fixture(scope="module")
+def denying_browser(browser):
+    """Chromium that refuses camera and microphone, as when a person clicks "Block"."""
+    from .conftest import BROWSER_ARGS, CHROMIUM
+
+    args = [a for a in BROWSER_ARGS if a != "--use-fake-ui-for-media-stream"]
+    denying = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=args)
+    yield denying
+    denying.close()
+
+
+def test_denied_camera_leads_to_chat_only(
+    denying_browser, live_server_url, transactional_db, topic, anna
+):
+    from .conftest import Pages
+
+    pages = Pages(denying_browser, live_server_url)
+    try:
+        citizen = pages.new()
+        citizen.goto(f"/video/{topic.slug}/")
+        expect(citizen.get_by_role("alert")).to_contain_text(
+            "Ihr Browser erlaubt dieser Seite Kamera und Mikrofon nicht."
+        )
+        expect(citizen.get_by_role("button", name="Videoberatung starten")).to_be_disabled()
+        assert_accessible(citizen)
+        citizen.get_by_role("button", name="Stattdessen per Chat fortfahren").click()
+        expect(citizen.locator("#position")).to_have_text(
+            "Sie sind an Platz 1 von 1 in der Warteschlange."
+        )
+        assert citizen.locator(".call").count() == 0  # a chat consultation: no video block
+    finally:
+        pages.close()
+    assert pages.foreign_requests() == []
+    assert pages.errors == []
