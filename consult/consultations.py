@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from . import events, queueing
+from . import events, queueing, selectors
 from .chat import append_log_entry
 from .errors import DomainError
 from .models import Consultation, Message, Topic
@@ -120,4 +120,37 @@ def end_consultation(
         )
         queueing.became_free(clerk.pk, now)
     queueing.dispatch(now=now)
+    return consultation
+
+
+def switch_to_video(*, consultation_id: int, now: datetime | None = None) -> Consultation:
+    """The citizen agreed to the clerk's invitation: the chat goes on as a video call.
+
+    A video call takes the clerk exclusively (as in routing), so a clerk with other
+    conversations open cannot switch. Idempotent: a second agreement changes nothing.
+    """
+    now = now or timezone.now()
+    clerk_id = (
+        Consultation.objects.filter(pk=consultation_id).values_list("clerk_id", flat=True).first()
+    )
+    with transaction.atomic():
+        queueing.lock_profiles(clerk_id)  # profile before consultation, as everywhere
+        consultation = Consultation.objects.select_for_update().filter(pk=consultation_id).first()
+        if consultation is None:
+            raise DomainError("not_found", "No such consultation.")
+        if consultation.state != Consultation.State.ACTIVE or consultation.clerk_id is None:
+            raise DomainError("not_active", "This consultation is not active.")
+        if consultation.channel == Consultation.Channel.VIDEO:
+            return consultation
+        if not selectors.video_possible(consultation_id=consultation.pk):
+            raise DomainError("video_not_possible", "The clerk has other conversations open.")
+        consultation.channel = Consultation.Channel.VIDEO
+        consultation.save(update_fields=["channel"])
+        append_log_entry(
+            consultation=consultation,
+            kind=Message.Kind.VIDEO,
+            sender=Message.Sender.SYSTEM,
+            body="",
+            now=now,
+        )
     return consultation

@@ -246,6 +246,7 @@ class Message(models.Model):
         ABANDONED = "abandoned", _("abandoned")
         REQUEUED = "requeued", _("returned to the queue")
         TRANSFERRED = "transferred", _("transferred")
+        VIDEO = "video", _("switched to video")
 
     class Sender(models.TextChoices):
         CITIZEN = "citizen", _("citizen")

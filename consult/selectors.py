@@ -51,6 +51,22 @@ def clerk_consultation(*, consultation_id: int, clerk: AbstractBaseUser) -> Cons
     )
 
 
+def video_possible(*, consultation_id: int) -> bool:
+    """An active chat whose clerk has no other conversation open may become a video call
+    (a video call takes the clerk exclusively, as in routing)."""
+    clerk_id = (
+        Consultation.objects.filter(
+            pk=consultation_id, state=Consultation.State.ACTIVE, clerk__isnull=False
+        )
+        .values_list("clerk_id", flat=True)
+        .first()
+    )
+    if clerk_id is None:
+        return False
+    others = Consultation.objects.filter(clerk_id=clerk_id, state=Consultation.State.ACTIVE)
+    return not others.exclude(pk=consultation_id).exists()
+
+
 def topic_of(consultation_id: int) -> int | None:
     """The topic a consultation is in now (it changes on transfer)."""
     return (

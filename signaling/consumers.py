@@ -87,6 +87,8 @@ class ChatConsumer(VideoCallMixin, FrameConsumer):
         message = event["message"]
         self.state = STATE_AFTER.get(message["kind"], self.state)
         await self.send_frame(protocol.ChatMessage(**message))
+        if message["kind"] == Message.Kind.VIDEO:
+            await self.video_started()
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event["sender"] != self.role:
@@ -99,7 +101,9 @@ class CitizenChatConsumer(ChatConsumer):
     """``/ws/citizen/<token>/``: the token in the path is the citizen's only credential."""
 
     role = Message.Sender.CITIZEN
-    accepted_frames = frozenset({"resume", "message", "typing", *protocol.RTC_FRAMES})
+    accepted_frames = frozenset(
+        {"resume", "message", "typing", "rtc_invite_answer", *protocol.RTC_FRAMES}
+    )
 
     async def connect(self) -> None:
         token = self.scope["url_route"]["kwargs"]["token"]
@@ -151,7 +155,7 @@ class ClerkChatConsumer(ChatConsumer):
 
     role = Message.Sender.CLERK
     accepted_frames = frozenset(
-        {"resume", "message", "typing", "end", "transfer_topic", "transfer_clerk"}
+        {"resume", "message", "typing", "end", "transfer_topic", "transfer_clerk", "rtc_invite"}
         | protocol.RTC_FRAMES
     )
 

@@ -253,6 +253,21 @@ class RtcRelayOffer(Frame):
         _check_sdp(self.sdp)
 
 
+@dataclasses.dataclass(frozen=True)
+class RtcInvite(Frame):
+    """The clerk asks the citizen to continue the chat as a video call."""
+
+    type: ClassVar[str] = "rtc_invite"
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcInviteAnswer(Frame):
+    """The citizen's answer to ``rtc_invite``; only a yes switches the consultation."""
+
+    type: ClassVar[str] = "rtc_invite_answer"
+    accept: bool
+
+
 RTC_FRAMES = frozenset(
     {"rtc_ready", "rtc_offer", "rtc_answer", "rtc_candidate", "rtc_hangup", "rtc_use_relay"}
 )
@@ -277,6 +292,8 @@ CLIENT_FRAMES: dict[str, type[Frame]] = {
         RtcHangup,
         RtcUseRelay,
         RtcRelayOffer,
+        RtcInvite,
+        RtcInviteAnswer,
     )
 }
 

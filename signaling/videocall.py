@@ -9,9 +9,11 @@ talks to the media worker instead (signaling/media/).
 import dataclasses
 from typing import Any, ClassVar
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 
-from consult import events
+from consult import consultations, events, selectors
+from consult.errors import DomainError
 from consult.models import Consultation
 
 from . import ice, protocol
@@ -28,11 +30,13 @@ class VideoCallMixin(FrameConsumer):
     media_mode: str = "p2p"
 
     async def start_video(self, consultation: Consultation) -> None:
-        """Hands this party its ICE configuration (short-lived TURN credentials included)."""
         self.channel = consultation.channel
-        if self.channel != Consultation.Channel.VIDEO:
-            return
         self.media_mode = ice.media_mode(consultation.topic.media_mode)
+        if self.channel == Consultation.Channel.VIDEO:
+            await self.send_rtc_config()
+
+    async def send_rtc_config(self) -> None:
+        """Hands this party its ICE configuration (short-lived TURN credentials included)."""
         await self.send_frame(
             protocol.RtcConfig(
                 mode=self.media_mode,
@@ -50,6 +54,9 @@ class VideoCallMixin(FrameConsumer):
 
     async def forward_to_other_party(self, frame: protocol.Frame) -> None:
         self.check_in_call()
+        await self.send_to_other_party(frame)
+
+    async def send_to_other_party(self, frame: protocol.Frame) -> None:
         fields = dataclasses.asdict(frame)
         await self.channel_layer.group_send(
             events.consultation_group(self.consultation_id),
@@ -58,6 +65,33 @@ class VideoCallMixin(FrameConsumer):
 
     on_rtc_ready = on_rtc_offer = on_rtc_answer = forward_to_other_party
     on_rtc_candidate = on_rtc_hangup = on_rtc_use_relay = forward_to_other_party
+
+    async def on_rtc_invite(self, frame: protocol.RtcInvite) -> None:
+        """Clerk only: a chat becomes a video call once the citizen agrees."""
+        if self.channel == Consultation.Channel.VIDEO:
+            raise protocol.ClientError("already_video", "This is a video consultation already.")
+        possible = await database_sync_to_async(selectors.video_possible)(
+            consultation_id=self.consultation_id
+        )
+        if not possible:
+            raise DomainError("close_other_conversations", "Close your other conversations first.")
+        await self.send_to_other_party(frame)
+
+    async def on_rtc_invite_answer(self, frame: protocol.RtcInviteAnswer) -> None:
+        """Citizen only: yes switches the consultation (a log entry tells both), no is
+        passed on to the clerk."""
+        if frame.accept:
+            await database_sync_to_async(consultations.switch_to_video)(
+                consultation_id=self.consultation_id
+            )
+        else:
+            await self.send_to_other_party(frame)
+
+    async def video_started(self) -> None:
+        """The log says the chat became a video call: the call can start."""
+        if self.channel != Consultation.Channel.VIDEO:
+            self.channel = Consultation.Channel.VIDEO
+            await self.send_rtc_config()
 
     async def rtc_signal(self, event: dict[str, Any]) -> None:
         if event["sender"] != self.role:

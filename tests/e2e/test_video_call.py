@@ -117,8 +117,33 @@ def test_denied_camera_leads_to_chat_only(
         expect(citizen.locator("#position")).to_have_text(
             "Sie sind an Platz 1 von 1 in der Warteschlange."
         )
-        assert citizen.locator(".call").count() == 0  # a chat consultation: no video block
+        expect(citizen.locator(".call")).to_be_hidden()  # a chat consultation: no video
     finally:
         pages.close()
     assert pages.foreign_requests() == []
     assert pages.errors == []
+
+
+def test_clerk_invites_a_chat_to_video_and_the_citizen_agrees_by_keyboard(pages, topic, anna):
+    citizen = pages.new()
+    citizen.goto("/")
+    citizen.get_by_role("button", name="Chat starten").click()
+    clerk = pages.new()
+    log_in(clerk, "anna")
+    clerk.get_by_label("Mein Status").select_option("available")
+    clerk.locator("#queue li").get_by_role("button", name="Annehmen").click()
+    expect(citizen.locator("#message")).to_be_focused()
+
+    clerk.get_by_role("button", name="Zu einem Videoanruf einladen").click()
+    dialog = citizen.get_by_role("dialog", name="Per Video fortfahren?")
+    expect(dialog).to_be_visible()
+    assert_accessible(citizen)
+    yes = dialog.get_by_role("button", name="Ja, per Video fortfahren")
+    expect(yes).to_be_focused()  # the dialog takes the focus; Enter answers
+    citizen.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(citizen.get_by_role("log")).to_contain_text("Das Gespräch geht als Videoanruf weiter.")
+    for page in (citizen, clerk):
+        expect(page.locator(".call-state")).to_have_text("Videoanruf verbunden (direkt).")
+        wait_for_frames_growing(page)
+    expect(citizen.locator("#message")).to_be_focused()  # focus came back to where it was

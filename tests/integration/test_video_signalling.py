@@ -188,3 +188,72 @@ async def test_no_signalling_in_a_chat_consultation_or_before_the_accept(topic, 
     await send(citizen, type="rtc_ready")
     assert (await receive_until(citizen, "error"))["code"] == "not_active"
     await citizen.disconnect()
+
+
+async def open_chat(consultation, clerk):
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    clerk_ws, ok = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
+    )
+    assert ok
+    for ws in (citizen, clerk_ws):
+        await send(ws, type="resume", last_seq=0)
+        await receive_until(ws, "ready")
+    return citizen, clerk_ws
+
+
+async def channel_of(consultation):
+    await database_sync_to_async(consultation.refresh_from_db)()
+    return consultation.channel
+
+
+async def test_a_chat_becomes_a_video_call_only_when_the_citizen_agrees(topic, clerk):
+    consultation = await start(topic, clerk, channel="chat")
+    citizen, clerk_ws = await open_chat(consultation, clerk)
+
+    await send(clerk_ws, type="rtc_invite")
+    assert await receive(citizen) == {"type": "rtc_invite"}
+    await send(citizen, type="rtc_invite_answer", accept=False)
+    assert await receive(clerk_ws) == {"type": "rtc_invite_answer", "accept": False}
+    assert await channel_of(consultation) == "chat"
+
+    await send(clerk_ws, type="rtc_invite")
+    await receive(citizen)
+    await send(citizen, type="rtc_invite_answer", accept=True)
+    for ws in (citizen, clerk_ws):
+        entry = await receive(ws)
+        assert (entry["type"], entry["kind"]) == ("message", "video")
+        assert (await receive(ws))["type"] == "rtc_config"
+    assert await channel_of(consultation) == "video"
+    # Now the call can be negotiated.
+    await send(clerk_ws, type="rtc_offer", sdp=OFFER_SDP)
+    assert await receive(citizen) == {"type": "rtc_offer", "sdp": OFFER_SDP}
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_no_video_invitation_while_the_clerk_has_other_conversations(topic, clerk):
+    consultation = await start(topic, clerk, channel="chat")
+    await start(topic, clerk, channel="chat")  # a second chat of the same clerk
+    citizen, clerk_ws = await open_chat(consultation, clerk)
+    await send(clerk_ws, type="rtc_invite")
+    assert (await receive(clerk_ws))["code"] == "close_other_conversations"
+    assert await citizen.receive_nothing(timeout=0.3)
+    # An agreement sent anyway (e.g. a forged frame) changes nothing either.
+    await send(citizen, type="rtc_invite_answer", accept=True)
+    assert (await receive(citizen))["code"] == "video_not_possible"
+    assert await channel_of(consultation) == "chat"
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_only_the_clerk_invites_and_only_the_citizen_answers(topic, clerk):
+    consultation = await start(topic, clerk, channel="chat")
+    citizen, clerk_ws = await open_chat(consultation, clerk)
+    await send(citizen, type="rtc_invite")
+    assert (await receive(citizen))["code"] == "unknown_type"
+    await send(clerk_ws, type="rtc_invite_answer", accept=True)
+    assert (await receive(clerk_ws))["code"] == "unknown_type"
+    assert await channel_of(consultation) == "chat"
+    await citizen.disconnect()
+    await clerk_ws.disconnect()

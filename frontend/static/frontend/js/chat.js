@@ -143,6 +143,7 @@ function systemText(frame, labels) {
       : gettext("The clerk has ended the conversation.");
   }
   if (frame.kind === "abandoned") return gettext("The citizen has left the queue.");
+  if (frame.kind === "video") return gettext("The conversation continues as a video call.");
   if (frame.kind === "requeued") {
     return gettext("The connection to the clerk was lost. The conversation is back at the head of the queue.");
   }

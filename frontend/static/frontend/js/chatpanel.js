@@ -1,4 +1,4 @@
-// One conversation in the clerk console: chat, outcome, transfer.
+// One conversation in the clerk console: chat, video, outcome, transfer.
 import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
 import { errorText, gettext, showError } from "./i18n.js";
@@ -23,10 +23,14 @@ export class ChatPanel {
     const compose = element.querySelector(".compose");
     this.textarea = compose.querySelector("textarea");
     const stateLine = element.querySelector(".chat-state");
-    let call = null;
+    this.call = null;
+    this.state = item.state;
+    const invite = element.querySelector(".video-invite");
     const setState = (state) => {
-      if (call && state === "active") call.join();
-      if (call && state !== "active") call.hangUp({ notify: false });
+      this.state = state;
+      if (this.call && state === "active") this.call.join();
+      if (this.call && state !== "active") this.call.hangUp({ notify: false });
+      invite.hidden = state !== "active" || this.call !== null;
       compose.hidden = state !== "active";
       element.querySelector(".transfer").hidden = state !== "active";
       stateLine.textContent =
@@ -39,31 +43,29 @@ export class ChatPanel {
       log,
       typing: element.querySelector(".typing"),
       labels: { self: "clerk", you: gettext("You"), citizen: gettext("Citizen"), clerk: gettext("You") },
-      onReady: (frame) => {
-        this.state = frame.state;
-        setState(frame.state);
-      },
+      onReady: (frame) => setState(frame.state),
       onEntry: (frame) => {
-        if (frame.kind === "ended") {
-          this.state = "ended";
-          setState("ended");
+        if (frame.kind === "video") {
+          this.startVideo();
+          setState(this.state);
         }
+        if (frame.kind === "ended") setState("ended");
       },
       onFrame: (frame) => {
-        if (call && call.handle(frame)) {
-          if (frame.type === "rtc_config" && this.state === "active") call.join();
+        if (frame.type === "rtc_invite_answer") {
+          stateLine.textContent = gettext("The citizen prefers to continue by chat.");
+        } else if (this.call && this.call.handle(frame)) {
+          if (frame.type === "rtc_config" && this.state === "active") this.call.join();
         } else if (frame.type === "closed") onClosed(item.id);
         else if (frame.type === "error") showError(errors, errorText(frame));
       },
     });
-    if (item.channel === "video") {
-      call = new VideoCall({
-        root: element.querySelector(".call"),
-        role: "clerk",
-        send: (frame) => this.session.sendFrame(frame),
-      });
-      this.call = call;
-    }
+    if (item.channel === "video") this.startVideo();
+    invite.addEventListener("click", () => {
+      if (this.session.sendFrame({ type: "rtc_invite" })) {
+        stateLine.textContent = gettext("The citizen has been asked to continue by video.");
+      }
+    });
     wireCompose(compose, this.textarea, this.session);
     this.submit(".end-form", (form) => ({ type: "end", outcome: form.querySelector("select").value }));
     this.submit(".transfer-topic", (form) => ({
@@ -73,6 +75,15 @@ export class ChatPanel {
     this.submit(".transfer-clerk", (form) => {
       const value = Number(form.querySelector("select").value);
       return value ? { type: "transfer_clerk", clerk: value } : null;
+    });
+  }
+
+  startVideo() {
+    if (this.call) return;
+    this.call = new VideoCall({
+      root: this.element.querySelector(".call"),
+      role: "clerk",
+      send: (frame) => this.session.sendFrame(frame),
     });
   }
 

@@ -72,6 +72,7 @@ const session = new ChatSession({
   },
   onReady: (frame) => show(frame.state),
   onEntry: (frame) => {
+    if (frame.kind === "video") startVideo();
     if (frame.kind === "accepted") talked = true;
     if (frame.kind === "requeued" || frame.kind === "transferred") show("waiting");
     if (frame.kind === "accepted") show("active");
@@ -79,7 +80,9 @@ const session = new ChatSession({
     if (frame.kind === "abandoned") show("abandoned");
   },
   onFrame: (frame) => {
-    if (call && call.handle(frame)) {
+    if (frame.type === "rtc_invite") {
+      askForVideo();
+    } else if (call && call.handle(frame)) {
       if (frame.type === "rtc_config" && state === "active") call.join();
     } else if (frame.type === "position") {
       $("position").textContent = interpolate(
@@ -93,12 +96,35 @@ const session = new ChatSession({
   },
 });
 
-if (config.channel === "video") {
+function startVideo() {
+  if (call) return;
+  $("room-layout").classList.add("call-layout");
   call = new VideoCall({
     root: document.querySelector(".call"),
     role: "citizen",
     send: (frame) => session.sendFrame(frame),
   });
 }
+
+// The clerk invites to a video call: a modal dialog; only "yes" switches camera and microphone on.
+function askForVideo() {
+  const dialog = $("video-invite");
+  if (dialog.open || state !== "active") return;
+  const before = document.activeElement;
+  const answer = (accept) => {
+    session.sendFrame({ type: "rtc_invite_answer", accept });
+    dialog.close();
+  };
+  $("video-invite-yes").onclick = () => answer(true);
+  $("video-invite-no").onclick = () => answer(false);
+  dialog.oncancel = (event) => {
+    event.preventDefault(); // Escape means "no", said out loud to the clerk
+    answer(false);
+  };
+  dialog.onclose = () => before && before.focus();
+  dialog.showModal();
+}
+
+if (config.channel === "video") startVideo();
 wireCompose(compose, textarea, session);
 show(state);

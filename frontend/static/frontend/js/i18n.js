@@ -20,6 +20,10 @@ const MESSAGES = {
   clerk_busy: () => gettext("That colleague has no room at the moment."),
   unknown_topic: () => gettext("This topic does not exist or is closed."),
   try_again: () => gettext("A temporary error occurred. Please try again."),
+  close_other_conversations: () =>
+    gettext("Close your other conversations first: a video call takes your full attention."),
+  video_not_possible: () => gettext("A video call is not possible at the moment. The chat goes on."),
+  already_video: () => gettext("This conversation is a video call already."),
   not_video: () => gettext("This is a chat consultation without video."),
   invalid_sdp: () => gettext("The video call could not be set up. Please rejoin the video call."),
   sdp_too_large: () => gettext("The video call could not be set up. Please rejoin the video call."),
