@@ -193,8 +193,7 @@ class RtcReady(Frame):
 
 
 @dataclasses.dataclass(frozen=True)
-class RtcOffer(Frame):
-    type: ClassVar[str] = "rtc_offer"
+class SdpFrame(Frame):
     sdp: str
 
     def validate(self) -> None:
@@ -202,12 +201,13 @@ class RtcOffer(Frame):
 
 
 @dataclasses.dataclass(frozen=True)
-class RtcAnswer(Frame):
-    type: ClassVar[str] = "rtc_answer"
-    sdp: str
+class RtcOffer(SdpFrame):
+    type: ClassVar[str] = "rtc_offer"
 
-    def validate(self) -> None:
-        _check_sdp(self.sdp)
+
+@dataclasses.dataclass(frozen=True)
+class RtcAnswer(SdpFrame):
+    type: ClassVar[str] = "rtc_answer"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,14 +243,10 @@ class RtcUseRelay(Frame):
 
 
 @dataclasses.dataclass(frozen=True)
-class RtcRelayOffer(Frame):
+class RtcRelayOffer(SdpFrame):
     """The party's offer to the media worker (ICE gathering complete: no trickle)."""
 
     type: ClassVar[str] = "rtc_relay_offer"
-    sdp: str
-
-    def validate(self) -> None:
-        _check_sdp(self.sdp)
 
 
 @dataclasses.dataclass(frozen=True)

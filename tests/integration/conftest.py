@@ -39,6 +39,24 @@ async def send(communicator: WebsocketCommunicator, **frame: Any) -> None:
     await communicator.send_to(text_data=json.dumps(frame))
 
 
+async def connect_both(consultation: Any, clerk: Any) -> tuple[Any, Any, list[list[dict]]]:
+    """Citizen and clerk sockets of one consultation, both resumed from the start; also the
+    frames each got before ``ready`` (e.g. ``rtc_config``)."""
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    clerk_ws, ok = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
+    )
+    assert ok
+    before_ready: list[list[dict]] = []
+    for ws in (citizen, clerk_ws):
+        await send(ws, type="resume", last_seq=0)
+        frames = []
+        while (frame := await receive(ws))["type"] != "ready":
+            frames.append(frame)
+        before_ready.append(frames)
+    return citizen, clerk_ws, before_ready
+
+
 @database_sync_to_async
 def session_cookie(user: Any) -> str:
     client = Client()

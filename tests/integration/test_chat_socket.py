@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from consult import chat, consultations, queueing
 from consult.models import Consultation, Message
 
-from .conftest import connect, receive, receive_until, send, session_cookie
+from .conftest import connect, connect_both, receive, receive_until, send, session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -32,14 +32,7 @@ async def accept(consultation, clerk):
 async def both_in_chat(consultation, clerk):
     """Accept, connect citizen and clerk, and resume both from the start."""
     await accept(consultation, clerk)
-    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
-    clerk_ws, ok = await connect(
-        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
-    )
-    assert ok
-    for ws in (citizen, clerk_ws):
-        await send(ws, type="resume", last_seq=0)
-        await receive_until(ws, "ready")
+    citizen, clerk_ws, _ = await connect_both(consultation, clerk)
     return citizen, clerk_ws
 
 

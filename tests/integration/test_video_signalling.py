@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 
 from consult import consultations, queueing
 
-from .conftest import connect, receive, receive_until, send, session_cookie
+from .conftest import connect, connect_both, receive, receive_until, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -32,16 +32,8 @@ async def start(topic, clerk, channel="video"):
 
 async def open_both(consultation, clerk):
     """Connects both parties; returns their sockets and the rtc_config each got."""
-    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
-    clerk_ws, ok = await connect(
-        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
-    )
-    assert ok
-    configs = []
-    for ws in (citizen, clerk_ws):
-        configs.append(await receive_until(ws, "rtc_config"))
-        await send(ws, type="resume", last_seq=0)
-        await receive_until(ws, "ready")
+    citizen, clerk_ws, before_ready = await connect_both(consultation, clerk)
+    configs = [next(f for f in frames if f["type"] == "rtc_config") for frames in before_ready]
     return citizen, clerk_ws, configs
 
 
@@ -190,18 +182,6 @@ async def test_no_signalling_in_a_chat_consultation_or_before_the_accept(topic, 
     await citizen.disconnect()
 
 
-async def open_chat(consultation, clerk):
-    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
-    clerk_ws, ok = await connect(
-        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
-    )
-    assert ok
-    for ws in (citizen, clerk_ws):
-        await send(ws, type="resume", last_seq=0)
-        await receive_until(ws, "ready")
-    return citizen, clerk_ws
-
-
 async def channel_of(consultation):
     await database_sync_to_async(consultation.refresh_from_db)()
     return consultation.channel
@@ -209,7 +189,7 @@ async def channel_of(consultation):
 
 async def test_a_chat_becomes_a_video_call_only_when_the_citizen_agrees(topic, clerk):
     consultation = await start(topic, clerk, channel="chat")
-    citizen, clerk_ws = await open_chat(consultation, clerk)
+    citizen, clerk_ws, _ = await connect_both(consultation, clerk)
 
     await send(clerk_ws, type="rtc_invite")
     assert await receive(citizen) == {"type": "rtc_invite"}
@@ -235,7 +215,7 @@ async def test_a_chat_becomes_a_video_call_only_when_the_citizen_agrees(topic, c
 async def test_no_video_invitation_while_the_clerk_has_other_conversations(topic, clerk):
     consultation = await start(topic, clerk, channel="chat")
     await start(topic, clerk, channel="chat")  # a second chat of the same clerk
-    citizen, clerk_ws = await open_chat(consultation, clerk)
+    citizen, clerk_ws, _ = await connect_both(consultation, clerk)
     await send(clerk_ws, type="rtc_invite")
     assert (await receive(clerk_ws))["code"] == "close_other_conversations"
     assert await citizen.receive_nothing(timeout=0.3)
@@ -249,7 +229,7 @@ async def test_no_video_invitation_while_the_clerk_has_other_conversations(topic
 
 async def test_only_the_clerk_invites_and_only_the_citizen_answers(topic, clerk):
     consultation = await start(topic, clerk, channel="chat")
-    citizen, clerk_ws = await open_chat(consultation, clerk)
+    citizen, clerk_ws, _ = await connect_both(consultation, clerk)
     await send(citizen, type="rtc_invite")
     assert (await receive(citizen))["code"] == "unknown_type"
     await send(clerk_ws, type="rtc_invite_answer", accept=True)
