@@ -4,6 +4,7 @@ Without ``DATABASE_URL`` the platform uses SQLite; without ``REDIS_URL`` it uses
 in-memory channel layer (one process only). See README.md, "Production".
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -197,3 +198,12 @@ QUEUE_DEFAULT_HANDLE_SECONDS = int(os.environ.get("QUEUE_DEFAULT_HANDLE_SECONDS"
 # Service level: share of requests answered within this many seconds (115: 75 % in 30 s).
 SERVICE_LEVEL_SECONDS = int(os.environ.get("SERVICE_LEVEL_SECONDS", "30"))
 SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))
+
+# --- Media worker (see docs/media.md).
+# Worker processes; a consultation is pinned to mediaworker.<id % MEDIA_WORKERS>.
+MEDIA_WORKERS = int(os.environ.get("MEDIA_WORKERS", "1"))
+# Embedded: the web process runs the workers itself (the one-process default without Redis).
+MEDIA_WORKER_EMBEDDED = env_bool("MEDIA_WORKER_EMBEDDED", not REDIS_URL)
+# ICE servers of the worker's own peer connections, a JSON list, e.g.
+# [{"urls": "turn:turn.example.de:3478", "username": "…", "credential": "…"}]; none by default.
+MEDIA_ICE_SERVERS = json.loads(os.environ.get("MEDIA_ICE_SERVERS", "[]"))
