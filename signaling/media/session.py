@@ -70,7 +70,7 @@ class Session:
             raise SessionError("unsupported_media" if unsupported else "invalid_sdp") from error
         if not any(t.mid is not None for t in pc.getTransceivers()):  # no audio, no video
             await self._drop(leg)
-            raise SessionError("unsupported_media")
+            raise SessionError("unsupported_media" if "\nm=" in sdp else "invalid_sdp")
         await pc.setLocalDescription(await pc.createAnswer())
         return str(pc.localDescription.sdp)
 
