@@ -37,6 +37,7 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, task.cancel)
         self.stdout.write(f"media worker {index} serving mediaworker.{index}")
+        self.stdout.flush()
         try:
             await task
         except asyncio.CancelledError:

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from signaling.media import passthrough
-from signaling.media.session import Session
+from signaling.media.session import Session, SessionError
 from tests.media_peers import (
     EncoderCalls,
     accept,
     keyframe_requests,
     offer,
     only_codec,
+    peer,
     receiver_peer,
     sender_peer,
     wait_connected,
@@ -212,3 +213,15 @@ def test_the_other_legs_codec_leads_the_preferences() -> None:
     preferred = passthrough.codec_preferences("video", first=h264[-1])
     assert preferred[0] == h264[-1]
     assert not passthrough.same_codec(h264[0], h264[1])  # another profile is another codec
+
+
+async def test_an_offer_without_audio_or_video_is_refused(
+    session: Session, peers: list[Any]
+) -> None:
+    pc = peer()
+    pc.createDataChannel("chat")
+    peers.append(pc)
+    with pytest.raises(SessionError) as refused:
+        await session.accept_offer(party="citizen", sdp=await offer(pc), reply_group="g")
+    assert refused.value.reason == "unsupported_media"
+    assert session.empty
