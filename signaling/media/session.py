@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import sdp as aiortc_sdp
 
 from . import messages
 from .passthrough import PassThroughRelay
@@ -23,6 +24,18 @@ class SessionError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def check_offer(sdp: str) -> None:
+    """Refuse an offer aiortc cannot parse or that carries neither audio nor video."""
+    try:
+        description = aiortc_sdp.SessionDescription.parse(sdp)
+    except Exception as error:  # the parser raises ValueError, IndexError, KeyError, ...
+        raise SessionError("invalid_sdp") from error
+    if not description.media:
+        raise SessionError("invalid_sdp")
+    if not any(media.kind in ("audio", "video") for media in description.media):
+        raise SessionError("unsupported_media")
 
 
 @dataclass(eq=False)
@@ -50,7 +63,12 @@ class Session:
         self.relay = PassThroughRelay()
 
     async def accept_offer(self, *, party: str, sdp: str, reply_group: str) -> str:
-        """Create (or replace) ``party``'s leg from its offer and return the answer SDP."""
+        """Create (or replace) ``party``'s leg from its offer and return the answer SDP.
+
+        An offer that does not parse, or has neither audio nor video, leaves the party's
+        current leg alone; one that fails later (no codec in common) has replaced it.
+        """
+        check_offer(sdp)
         await self.hangup(party=party, notify=False)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self.ice_servers)))
         leg = Leg(party=party, pc=pc, reply_group=reply_group)
@@ -58,19 +76,11 @@ class Session:
         pc.on("connectionstatechange", lambda: self._report_state(leg))
         self.relay.attach(party, pc)
         try:
-            offer = RTCSessionDescription(sdp=sdp, type="offer")
-        except ValueError as error:
-            await self._drop(leg)
-            raise SessionError("invalid_sdp") from error
-        try:
-            await pc.setRemoteDescription(offer)
-        except Exception as error:  # aiortc raises ValueError, OperationError, KeyError, ...
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        except Exception as error:  # OperationError (no common codec), ValueError, ...
             await self._drop(leg)
             unsupported = type(error).__name__ == "OperationError"
             raise SessionError("unsupported_media" if unsupported else "invalid_sdp") from error
-        if not any(t.mid is not None for t in pc.getTransceivers()):  # no audio, no video
-            await self._drop(leg)
-            raise SessionError("unsupported_media" if "\nm=" in sdp else "invalid_sdp")
         await pc.setLocalDescription(await pc.createAnswer())
         return str(pc.localDescription.sdp)
 

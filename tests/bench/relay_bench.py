@@ -110,10 +110,14 @@ async def _run_mode(conn: Connection) -> dict[str, float]:
         await asyncio.sleep(WINDOW_SECONDS)
         cpu_after, wall_after = await _ask(conn, "cpu"), time.monotonic()
         wall = wall_after - wall_before
+        received = seen.frames["video"] - frames_before
         return {
             "first_frame": first_frame,
             "cpu": (cpu_after - cpu_before) / wall,
-            "received_fps": (seen.frames["video"] - frames_before) / wall,
+            # A busy machine makes a relay fall behind (fewer frames, less CPU): compare the
+            # cost per frame the clerk decoded, scaled to a 30 fps stream.
+            "cpu_30fps": (cpu_after - cpu_before) / max(received, 1) * 30,
+            "received_fps": received / wall,
             "sent_fps": (camera.sent - sent_before) / wall,
         }
     finally:
@@ -145,12 +149,13 @@ def main() -> None:
     for mode in MODES:
         results[mode] = figures = measure(mode)
         print(
-            f"  {mode:<13} relay CPU {figures['cpu'] * 100:5.1f} % of a core per stream; "
-            f"clerk decoded {figures['received_fps']:4.1f} fps of {figures['sent_fps']:4.1f} "
-            f"sent; first frame {figures['first_frame'] * 1000:4.0f} ms after the clerk's offer"
+            f"  {mode:<13} relay CPU {figures['cpu_30fps'] * 100:5.1f} % of a core per 30 fps "
+            f"stream ({figures['cpu'] * 100:4.1f} % measured; clerk decoded "
+            f"{figures['received_fps']:4.1f} fps of {figures['sent_fps']:4.1f} sent); "
+            f"first frame {figures['first_frame'] * 1000:4.0f} ms after the clerk's offer"
         )
-    ratio = results["pass-through"]["cpu"] / results["MediaRelay"]["cpu"]
-    print(f"  ratio pass-through / MediaRelay: {ratio:.3f}   (goal <= 0.25)")
+    ratio = results["pass-through"]["cpu_30fps"] / results["MediaRelay"]["cpu_30fps"]
+    print(f"  ratio pass-through / MediaRelay (per 30 fps stream): {ratio:.3f}   (goal <= 0.25)")
     sys.stdout.flush()
 
 

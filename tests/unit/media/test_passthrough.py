@@ -225,3 +225,16 @@ async def test_an_offer_without_audio_or_video_is_refused(
         await session.accept_offer(party="citizen", sdp=await offer(pc), reply_group="g")
     assert refused.value.reason == "unsupported_media"
     assert session.empty
+
+
+async def test_a_broken_offer_leaves_the_current_leg_alone(
+    session: Session, peers: list[Any]
+) -> None:
+    citizen, _ = sender_peer()
+    peers.append(citizen)
+    await join(session, "citizen", citizen)
+    leg = session.legs["citizen"]
+    with pytest.raises(SessionError) as refused:
+        await session.accept_offer(party="citizen", sdp="v=0\r\nm=nonsense\r\n", reply_group="g")
+    assert refused.value.reason == "invalid_sdp"
+    assert session.legs["citizen"] is leg and leg.pc.connectionState == "connected"
