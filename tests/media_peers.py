@@ -119,6 +119,16 @@ def sender_peer() -> tuple[RTCPeerConnection, SyntheticVideo]:
     return pc, video
 
 
+def call_peer() -> tuple[RTCPeerConnection, SyntheticVideo, Counter]:
+    """A browser in a call: sends camera and microphone, counts what it decodes."""
+    pc = peer()
+    video, counter = SyntheticVideo(), Counter()
+    pc.addTransceiver(video, direction="sendrecv")
+    pc.addTransceiver(AudioStreamTrack(), direction="sendrecv")
+    pc.on("track", counter.consume)
+    return pc, video, counter
+
+
 def receiver_peer() -> tuple[RTCPeerConnection, Counter]:
     """A browser that only watches and listens, counting decoded frames."""
     pc = peer()

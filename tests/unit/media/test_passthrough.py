@@ -12,6 +12,7 @@ from signaling.media.session import Session, SessionError
 from tests.media_peers import (
     EncoderCalls,
     accept,
+    call_peer,
     keyframe_requests,
     offer,
     only_codec,
@@ -92,6 +93,23 @@ async def test_frames_flow_through_without_encoding(
     assert stats.forwarded["video"] >= VIDEO_FRAMES
     assert stats.transcoded == {"audio": 0, "video": 0}
     assert camera.sent >= VIDEO_FRAMES
+
+
+async def test_both_parties_see_and_hear_each_other(
+    session: Session, peers: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoders = EncoderCalls()
+    encoders.patch(monkeypatch)
+    citizen, _, citizen_sees = call_peer()
+    clerk, _, clerk_sees = call_peer()
+    peers += [citizen, clerk]
+    await join(session, "citizen", citizen)
+    await join(session, "clerk", clerk)
+
+    for seen in (citizen_sees, clerk_sees):
+        await seen.wait("video", VIDEO_FRAMES)
+        await seen.wait("audio", AUDIO_FRAMES)
+    assert encoders.of([leg.pc for leg in session.legs.values()]) == 0
 
 
 async def test_late_receiver_gets_a_keyframe_because_the_request_is_forwarded(
