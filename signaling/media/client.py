@@ -32,6 +32,8 @@ async def send_to_worker(*, consultation_id: int, message: dict[str, Any]) -> No
 def ensure_embedded_workers() -> Registry:
     """Start every worker loop in the running event loop unless already running there."""
     loop = asyncio.get_running_loop()
+    for closed in [other for other in _embedded if other.is_closed()]:
+        del _embedded[closed]
     running = _embedded.get(loop)
     if running is not None and not running[0].done():
         return running[1]
