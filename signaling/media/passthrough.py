@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import functools
 import logging
 import queue
 import time
@@ -65,6 +66,11 @@ def same_codec(a: Codec, b: Codec) -> bool:
         keys = ("packetization-mode", "profile-level-id")
         return all(a.parameters.get(k) == b.parameters.get(k) for k in keys)
     return True
+
+
+@functools.cache
+def time_base(clock_rate: int) -> fractions.Fraction:
+    return fractions.Fraction(1, clock_rate)
 
 
 def is_keyframe(codec: Codec, data: bytes) -> bool:
@@ -132,11 +138,12 @@ class ForwardingTrack(MediaStreamTrack):
         self._consuming = False
         self._waiting_for_keyframe = kind == "video"
         self._source: object = None
-        self._offset = fractions.Fraction(0)
-        self._last: fractions.Fraction | None = None
+        # Shift added to every pts, and the last pts sent, each with its clock rate.
+        self._offset = (0, 1)
+        self._last: tuple[int, int] | None = None
 
-    def push(self, item: MediaItem, *, source: object, keyframe: bool) -> bool:
-        """Queue ``item``; return whether a keyframe should be requested upstream."""
+    def push(self, item: MediaItem, *, source: object, keyframe: bool, clock_rate: int) -> bool:
+        """Queue ``item`` (pts in 1/``clock_rate`` s); return whether to ask for a keyframe."""
         if not self._consuming or self.readyState != "live":
             return False  # the sender has not started: nothing to feed yet
         if self._waiting_for_keyframe:
@@ -148,20 +155,22 @@ class ForwardingTrack(MediaStreamTrack):
                 self._queue.get_nowait()
             self._waiting_for_keyframe = self.kind == "video"
             return self._waiting_for_keyframe
-        self._rebase(item, source)
+        self._rebase(item, source, clock_rate)
         self._queue.put_nowait(item)
         return False
 
-    def _rebase(self, item: MediaItem, source: object) -> None:
-        if item.pts is None or item.time_base is None:
+    def _rebase(self, item: MediaItem, source: object, rate: int) -> None:
+        """Integer arithmetic on purpose: this runs for every frame (Fraction is slow)."""
+        if item.pts is None:
             return
-        start = item.pts * item.time_base
         if source is not self._source:
             self._source = source
-            if self._last is not None:
-                self._offset = self._last + fractions.Fraction(1, 50) - start
-        item.pts += int(self._offset / item.time_base)
-        self._last = item.pts * item.time_base
+            if self._last is not None:  # continue 20 ms after the last frame sent
+                last_pts, last_rate = self._last
+                self._offset = (last_pts * rate // last_rate + rate // 50 - item.pts, rate)
+        shift, shift_rate = self._offset
+        item.pts += shift if shift_rate == rate else shift * rate // shift_rate
+        self._last = (item.pts, rate)
 
     async def recv(self) -> MediaItem:  # type: ignore[override]
         self._consuming = True
@@ -282,10 +291,11 @@ class PassThroughRelay:
                 return True  # fallback: decode; _pump_decoded hands the frames over
             packet = av.Packet(frame.data)
             packet.pts = frame.timestamp
-            packet.time_base = fractions.Fraction(1, codec.clockRate)
+            packet.time_base = time_base(codec.clockRate)
             self.stats.forwarded[kind] += 1
             keyframe = is_keyframe(codec, frame.data)
-            if destination.tracks[kind].push(packet, source=source, keyframe=keyframe):
+            track = destination.tracks[kind]
+            if track.push(packet, source=source, keyframe=keyframe, clock_rate=codec.clockRate):
                 self._request_keyframe(source)
             return False
 
@@ -302,7 +312,8 @@ class PassThroughRelay:
             destination = self._other(source.party)
             if destination is not None and self._ends.get(source.party) is source:
                 self.stats.transcoded[kind] += 1
-                destination.tracks[kind].push(frame, source=source, keyframe=True)
+                rate = frame.time_base.denominator if frame.time_base else 1
+                destination.tracks[kind].push(frame, source=source, keyframe=True, clock_rate=rate)
 
     def _forward_keyframe_requests(self, end: _End) -> None:
         sender = end.transceivers["video"].sender

@@ -5,6 +5,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import av
 import pytest
 
 from signaling.media import passthrough
@@ -256,3 +257,35 @@ async def test_a_broken_offer_leaves_the_current_leg_alone(
         await session.accept_offer(party="citizen", sdp="v=0\r\nm=nonsense\r\n", reply_group="g")
     assert refused.value.reason == "invalid_sdp"
     assert session.legs["citizen"] is leg and leg.pc.connectionState == "connected"
+
+
+def packet(pts: int) -> av.Packet:
+    item = av.Packet(b"\x01")
+    item.pts, item.time_base = pts, passthrough.time_base(48000)
+    return item
+
+
+async def test_timestamps_keep_rising_when_the_other_party_reconnects() -> None:
+    track = passthrough.ForwardingTrack("audio")
+    started = asyncio.ensure_future(track.recv())  # the sender starts reading
+    await asyncio.sleep(0)  # one turn of the loop, so that it is waiting
+    old_leg, new_leg = object(), object()
+    for pts in (48_000, 48_960):
+        track.push(packet(pts), source=old_leg, keyframe=True, clock_rate=48000)
+    track.push(packet(0), source=new_leg, keyframe=True, clock_rate=48000)  # restarts at 0
+    track.push(packet(960), source=new_leg, keyframe=True, clock_rate=48000)
+
+    sent = [(await started).pts] + [(await track.recv()).pts for _ in range(3)]
+    assert sent == [48_000, 48_960, 48_960 + 960, 48_960 + 1920]
+    track.stop()
+
+
+async def test_video_waits_for_a_keyframe_and_asks_for_one() -> None:
+    track = passthrough.ForwardingTrack("video")
+    assert not track.push(packet(0), source=None, keyframe=False, clock_rate=90000)  # idle
+    started = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0)
+    assert track.push(packet(1), source=None, keyframe=False, clock_rate=90000)  # ask
+    assert not track.push(packet(2), source=None, keyframe=True, clock_rate=90000)
+    assert (await started).pts == 2
+    track.stop()
