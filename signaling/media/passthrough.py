@@ -146,6 +146,8 @@ class ForwardingTrack(MediaStreamTrack):
         """Queue ``item`` (pts in 1/``clock_rate`` s); return whether to ask for a keyframe."""
         if not self._consuming or self.readyState != "live":
             return False  # the sender has not started: nothing to feed yet
+        if source is not self._source and self._source is not None and self.kind == "video":
+            self._waiting_for_keyframe = True  # a new source's deltas need its own keyframe
         if self._waiting_for_keyframe:
             if not keyframe:
                 return True

@@ -289,3 +289,16 @@ async def test_video_waits_for_a_keyframe_and_asks_for_one() -> None:
     assert not track.push(packet(2), source=None, keyframe=True, clock_rate=90000)
     assert (await started).pts == 2
     track.stop()
+
+
+async def test_video_from_a_new_source_starts_at_its_keyframe() -> None:
+    track = passthrough.ForwardingTrack("video")
+    started = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0)
+    old_leg, new_leg = object(), object()
+    track.push(packet(0), source=old_leg, keyframe=True, clock_rate=90000)
+    assert track.push(packet(0), source=new_leg, keyframe=False, clock_rate=90000)  # dropped
+    assert not track.push(packet(3000), source=new_leg, keyframe=True, clock_rate=90000)
+    assert (await started).pts == 0
+    assert (await track.recv()).pts == 90000 // 50  # the keyframe, 20 ms after the last
+    track.stop()
