@@ -4,6 +4,7 @@ Without ``DATABASE_URL`` the platform uses SQLite; without ``REDIS_URL`` it uses
 in-memory channel layer (one process only). See README.md, "Production".
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -215,3 +216,12 @@ RTC_FORCE_RELAY = env_bool("RTC_FORCE_RELAY", False)
 RTC_P2P_TIMEOUT_SECONDS = float(os.environ.get("RTC_P2P_TIMEOUT_SECONDS", "8"))
 # An SDP from a browser is a few KiB; anything this large is refused.
 RTC_MAX_SDP_BYTES = 24 * 1024
+
+# --- Media worker (see docs/media.md).
+# Worker processes; a consultation is pinned to mediaworker.<id % MEDIA_WORKERS>.
+MEDIA_WORKERS = int(os.environ.get("MEDIA_WORKERS", "1"))
+# Embedded: the web process runs the workers itself (the one-process default without Redis).
+MEDIA_WORKER_EMBEDDED = env_bool("MEDIA_WORKER_EMBEDDED", not REDIS_URL)
+# ICE servers of the worker's own peer connections, a JSON list, e.g.
+# [{"urls": "turn:turn.example.de:3478", "username": "…", "credential": "…"}]; none by default.
+MEDIA_ICE_SERVERS = json.loads(os.environ.get("MEDIA_ICE_SERVERS", "[]"))

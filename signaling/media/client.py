@@ -1,0 +1,63 @@
+"""What consumers call to reach the media worker of a consultation.
+
+With ``settings.MEDIA_WORKER_EMBEDDED`` the workers run inside the calling process, started
+on first use in its event loop; otherwise ``python manage.py mediaworker --index N`` serves
+each worker channel.
+"""
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from django.conf import settings
+
+from . import messages, worker
+from .registry import Registry
+
+logger = logging.getLogger(__name__)
+_embedded: dict[asyncio.AbstractEventLoop, tuple[asyncio.Task[None], Registry]] = {}
+
+
+async def send_to_worker(*, consultation_id: int, message: dict[str, Any]) -> None:
+    """Send a ``media.*`` command to the worker the consultation is pinned to."""
+    if settings.MEDIA_WORKER_EMBEDDED:
+        ensure_embedded_workers()
+    channel = messages.worker_channel(
+        consultation_id=consultation_id, workers=settings.MEDIA_WORKERS
+    )
+    await worker.channel_layer().send(channel, message)
+
+
+def ensure_embedded_workers() -> Registry:
+    """Start every worker loop in the running event loop unless already running there."""
+    loop = asyncio.get_running_loop()
+    for closed in [other for other in _embedded if other.is_closed()]:
+        del _embedded[closed]
+    running = _embedded.get(loop)
+    if running is not None and not running[0].done():
+        return running[1]
+    layer = worker.channel_layer()
+    registry = worker.make_registry(layer)
+    indexes = list(range(settings.MEDIA_WORKERS))
+    task = loop.create_task(worker.serve(indexes=indexes, layer=layer, registry=registry))
+    _embedded[loop] = (task, registry)
+    return registry
+
+
+async def stop_embedded_workers() -> None:
+    """Stop this loop's embedded workers and close their peer connections."""
+    running = _embedded.pop(asyncio.get_running_loop(), None)
+    if running is not None:
+        running[0].cancel()
+        await asyncio.gather(running[0], return_exceptions=True)
+
+
+def _release_at_exit() -> None:
+    # aiortc's decoder threads are not daemons: without this, a process whose loop stopped
+    # with connections still open would wait for them forever after SIGTERM.
+    for _task, registry in list(_embedded.values()):
+        registry.release_threads()
+
+
+threading._register_atexit(_release_at_exit)  # type: ignore[attr-defined]

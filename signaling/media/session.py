@@ -1,0 +1,123 @@
+"""One consultation on the media worker: a leg per party, media forwarded between them."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import sdp as aiortc_sdp
+
+from . import messages
+from .passthrough import PassThroughRelay
+
+logger = logging.getLogger(__name__)
+
+Notify = Callable[[str, dict[str, Any]], Awaitable[None]]
+# aiortc's connection states as the contract names them ("new" is not reported).
+REPORTED_STATES = {"connecting", "connected", "failed", "closed"}
+
+
+class SessionError(Exception):
+    """An offer the worker cannot answer; ``reason`` is the ``media.failed`` code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_offer(sdp: str) -> None:
+    """Refuse an offer aiortc cannot parse or that carries neither audio nor video."""
+    try:
+        description = aiortc_sdp.SessionDescription.parse(sdp)
+    except Exception as error:  # the parser raises ValueError, IndexError, KeyError, ...
+        raise SessionError("invalid_sdp") from error
+    if not description.media:
+        raise SessionError("invalid_sdp")
+    if not any(media.kind in ("audio", "video") for media in description.media):
+        raise SessionError("unsupported_media")
+
+
+@dataclass(eq=False)
+class Leg:
+    party: str
+    pc: RTCPeerConnection
+    reply_group: str
+
+
+class Session:
+    """Two legs, "citizen" and "clerk", each its own ``RTCPeerConnection``.
+
+    Every leg sends audio and video from the start (tracks fed by the other party's incoming
+    media once it arrives), so the second party joining needs no renegotiation of the first.
+    A new offer from a party replaces that party's leg.
+    """
+
+    def __init__(
+        self, *, consultation_id: int, ice_servers: list[RTCIceServer], notify: Notify
+    ) -> None:
+        self.consultation_id = consultation_id
+        self.ice_servers = ice_servers
+        self.notify = notify
+        self.legs: dict[str, Leg] = {}
+        self.relay = PassThroughRelay()
+
+    async def accept_offer(self, *, party: str, sdp: str, reply_group: str) -> str:
+        """Create (or replace) ``party``'s leg from its offer and return the answer SDP.
+
+        An offer that does not parse, or has neither audio nor video, leaves the party's
+        current leg alone; one that fails later (no codec in common) has replaced it.
+        """
+        check_offer(sdp)
+        await self.hangup(party=party, notify=False)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self.ice_servers)))
+        leg = Leg(party=party, pc=pc, reply_group=reply_group)
+        self.legs[party] = leg
+        pc.on("connectionstatechange", lambda: self._report_state(leg))
+        self.relay.attach(party, pc)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        except Exception as error:  # OperationError (no common codec), ValueError, ...
+            await self._drop(leg)
+            unsupported = type(error).__name__ == "OperationError"
+            raise SessionError("unsupported_media" if unsupported else "invalid_sdp") from error
+        await pc.setLocalDescription(await pc.createAnswer())
+        return str(pc.localDescription.sdp)
+
+    async def hangup(self, *, party: str, notify: bool = True) -> None:
+        leg = self.legs.get(party)
+        if leg is None:
+            return
+        await self._drop(leg)
+        if notify:
+            await self._send_state(leg, "closed")
+
+    async def close(self) -> None:
+        for party in list(self.legs):
+            await self.hangup(party=party)
+        await self.relay.aclose()
+
+    @property
+    def empty(self) -> bool:
+        return not self.legs
+
+    async def _drop(self, leg: Leg) -> None:
+        if self.legs.get(leg.party) is leg:
+            del self.legs[leg.party]
+            self.relay.detach(leg.party)
+        await leg.pc.close()
+
+    async def _report_state(self, leg: Leg) -> None:
+        value = leg.pc.connectionState
+        if self.legs.get(leg.party) is not leg or value not in REPORTED_STATES:
+            return  # a replaced or hung-up leg reports nothing more
+        await self._send_state(leg, value)
+        if value == "failed":
+            await self._drop(leg)
+
+    async def _send_state(self, leg: Leg, value: str) -> None:
+        message = messages.state(consultation=self.consultation_id, party=leg.party, value=value)
+        try:
+            await self.notify(leg.reply_group, message)
+        except Exception:
+            logger.exception("media session: state report failed")

@@ -1,0 +1,125 @@
+"""The media worker: serves ``mediaworker.<index>`` on the channel layer (docs/media.md).
+
+Each command runs in a task of its own, after the earlier commands of the same
+consultation; nothing a client sends can stop the loop.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from aiortc import RTCIceServer
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from . import messages
+from .registry import Registry
+from .session import SessionError
+
+logger = logging.getLogger(__name__)
+
+
+def ice_servers() -> list[RTCIceServer]:
+    """The worker's own ICE servers from ``settings.MEDIA_ICE_SERVERS`` (default none)."""
+    servers = settings.MEDIA_ICE_SERVERS
+    if not isinstance(servers, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("urls"), str | list) for s in servers
+    ):
+        raise ImproperlyConfigured('MEDIA_ICE_SERVERS must be a JSON list like [{"urls": "…"}]')
+    return [
+        RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+        for s in servers
+    ]
+
+
+def channel_layer() -> BaseChannelLayer:
+    layer = get_channel_layer()
+    if layer is None:
+        raise ImproperlyConfigured("the media worker needs CHANNEL_LAYERS")
+    return layer
+
+
+def make_registry(layer: BaseChannelLayer) -> Registry:
+    return Registry(ice_servers=ice_servers(), notify=layer.group_send)
+
+
+class MediaWorker:
+    """Receives commands on one worker channel and answers to their reply groups."""
+
+    def __init__(self, *, index: int, layer: BaseChannelLayer, registry: Registry) -> None:
+        self.index = index
+        self.channel = f"mediaworker.{index}"
+        self.layer = layer
+        self.registry = registry
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        """Serve until cancelled; then let running commands finish being cancelled."""
+        try:
+            while True:
+                message = await self.layer.receive(self.channel)
+                task = asyncio.ensure_future(self.handle(message))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def handle(self, message: Any) -> None:
+        try:
+            command = messages.decode_command(message)
+            if command.consultation % settings.MEDIA_WORKERS != self.index:
+                raise messages.InvalidCommand("wrong_worker")
+            async with self.registry.serialised(command.consultation):
+                await self._run(command)
+        except messages.InvalidCommand as error:
+            await self._fail(message, error.reason)
+        except SessionError as error:
+            await self._fail(message, error.reason)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("media worker %s: command failed", self.index)
+            await self._fail(message, "internal_error")
+
+    async def _run(self, command: messages.Command) -> None:
+        if isinstance(command, messages.Offer):
+            session = self.registry.session(command.consultation)
+            try:
+                sdp = await session.accept_offer(
+                    party=command.party, sdp=command.sdp, reply_group=command.reply_group
+                )
+            finally:
+                if session.empty:
+                    await self.registry.close(consultation_id=command.consultation)
+            reply = messages.answer(consultation=command.consultation, party=command.party, sdp=sdp)
+            await self.layer.group_send(command.reply_group, reply)
+        elif isinstance(command, messages.Hangup):
+            await self.registry.hangup(consultation_id=command.consultation, party=command.party)
+        else:
+            await self.registry.close(consultation_id=command.consultation)
+
+    async def _fail(self, message: Any, reason: str) -> None:
+        group = messages.reply_group_of(message)
+        logger.info("media worker %s: refused a command (%s)", self.index, reason)
+        if group is None:
+            return
+        fields = message if isinstance(message, dict) else {}
+        reply = messages.failed(
+            consultation=fields.get("consultation"), party=fields.get("party"), reason=reason
+        )
+        try:
+            await self.layer.group_send(group, reply)
+        except Exception:
+            logger.exception("media worker %s: could not report a failure", self.index)
+
+
+async def serve(*, indexes: list[int], layer: BaseChannelLayer, registry: Registry) -> None:
+    """Run the workers for ``indexes`` until cancelled, then close every session."""
+    workers = [MediaWorker(index=i, layer=layer, registry=registry) for i in indexes]
+    try:
+        await asyncio.gather(*(worker.run() for worker in workers))
+    finally:
+        await asyncio.shield(registry.close_all())
