@@ -102,7 +102,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 times out socket reads after 5 s by default, exactly as long as
+                # channels-redis blocks in BZPOPMIN: under load every idle receive then fails
+                # (django/channels_redis#422). Reads may take longer than the 5 s block.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": os.environ.get("CHANNEL_PREFIX", "sprechstunde"),
                 "capacity": 1000,
                 "expiry": 60,

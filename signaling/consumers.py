@@ -48,6 +48,7 @@ class ChatConsumer(VideoCallMixin, FrameConsumer):
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "consultation_id"):
+            await self.leave_relay()
             await self.channel_layer.group_discard(
                 events.consultation_group(self.consultation_id), self.channel_name
             )
@@ -89,6 +90,8 @@ class ChatConsumer(VideoCallMixin, FrameConsumer):
         await self.send_frame(protocol.ChatMessage(**message))
         if message["kind"] == Message.Kind.VIDEO:
             await self.video_started()
+        elif self.state != Consultation.State.ACTIVE:
+            await self.end_relay()
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event["sender"] != self.role:
@@ -102,7 +105,14 @@ class CitizenChatConsumer(ChatConsumer):
 
     role = Message.Sender.CITIZEN
     accepted_frames = frozenset(
-        {"resume", "message", "typing", "rtc_invite_answer", *protocol.RTC_FRAMES}
+        {
+            "resume",
+            "message",
+            "typing",
+            "rtc_invite_answer",
+            "rtc_relay_offer",
+            *protocol.RTC_FRAMES,
+        }
     )
 
     async def connect(self) -> None:
@@ -155,7 +165,16 @@ class ClerkChatConsumer(ChatConsumer):
 
     role = Message.Sender.CLERK
     accepted_frames = frozenset(
-        {"resume", "message", "typing", "end", "transfer_topic", "transfer_clerk", "rtc_invite"}
+        {
+            "resume",
+            "message",
+            "typing",
+            "end",
+            "transfer_topic",
+            "transfer_clerk",
+            "rtc_invite",
+            "rtc_relay_offer",
+        }
         | protocol.RTC_FRAMES
     )
 

@@ -265,7 +265,15 @@ class RtcInviteAnswer(Frame):
 
 
 RTC_FRAMES = frozenset(
-    {"rtc_ready", "rtc_offer", "rtc_answer", "rtc_candidate", "rtc_hangup", "rtc_use_relay"}
+    {
+        "rtc_ready",
+        "rtc_offer",
+        "rtc_answer",
+        "rtc_candidate",
+        "rtc_hangup",
+        "rtc_use_relay",
+        "rtc_relay_offer",
+    }
 )
 
 

@@ -18,6 +18,7 @@ from consult.models import Consultation
 
 from . import ice, protocol
 from .base import FrameConsumer
+from .media import client as media_client
 
 
 class VideoCallMixin(FrameConsumer):
@@ -28,6 +29,7 @@ class VideoCallMixin(FrameConsumer):
     state: str
     channel: str = Consultation.Channel.CHAT
     media_mode: str = "p2p"
+    uses_relay: bool = False  # this party has a leg at the media worker
 
     async def start_video(self, consultation: Consultation) -> None:
         self.channel = consultation.channel
@@ -64,7 +66,52 @@ class VideoCallMixin(FrameConsumer):
         )
 
     on_rtc_ready = on_rtc_offer = on_rtc_answer = forward_to_other_party
-    on_rtc_candidate = on_rtc_hangup = on_rtc_use_relay = forward_to_other_party
+    on_rtc_candidate = on_rtc_use_relay = forward_to_other_party
+
+    async def on_rtc_hangup(self, frame: protocol.RtcHangup) -> None:
+        await self.forward_to_other_party(frame)
+        await self.leave_relay()
+
+    # --- Server relay: this party's leg at the media worker (docs/media.md).
+
+    async def on_rtc_relay_offer(self, frame: protocol.RtcRelayOffer) -> None:
+        self.check_in_call()
+        self.uses_relay = True
+        await self.to_media_worker(
+            "media.offer",
+            party=self.role,
+            sdp=frame.sdp,
+            reply_group=events.consultation_group(self.consultation_id),
+        )
+
+    async def leave_relay(self) -> None:
+        if self.uses_relay:
+            self.uses_relay = False
+            await self.to_media_worker("media.hangup", party=self.role)
+
+    async def end_relay(self) -> None:
+        """The consultation ended or left this clerk: the whole relay session closes."""
+        if self.uses_relay:
+            self.uses_relay = False
+            await self.to_media_worker("media.close")
+
+    async def to_media_worker(self, kind: str, **fields: Any) -> None:
+        await media_client.send_to_worker(
+            consultation_id=self.consultation_id,
+            message={"type": kind, "consultation": self.consultation_id, **fields},
+        )
+
+    async def media_answer(self, event: dict[str, Any]) -> None:
+        if event["party"] == self.role:
+            await self.send_frame(protocol.RtcRelayAnswer(sdp=event["sdp"]))
+
+    async def media_state(self, event: dict[str, Any]) -> None:
+        if event["party"] == self.role:
+            await self.send_frame(protocol.RtcRelayState(state=event["state"]))
+
+    async def media_failed(self, event: dict[str, Any]) -> None:
+        if event["party"] == self.role:
+            await self.send_frame(protocol.Error(code="relay_failed", detail=event["reason"]))
 
     async def on_rtc_invite(self, frame: protocol.RtcInvite) -> None:
         """Clerk only: a chat becomes a video call once the citizen agrees."""

@@ -1,5 +1,6 @@
 """End to end: a real daphne process on the test database, driven by headless Chromium."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -42,54 +43,56 @@ def _test_database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
-    """A daphne process like production's, on the test database and Redis."""
-    with django_db_blocker.unblock():
-        database_url = _test_database_url()
+def _spawn(args: list[str], env: dict[str, str], log: Any) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+@contextlib.contextmanager
+def running_platform(name: str, **settings: str) -> Iterator[str]:
+    """A daphne process like production's, on the test database and Redis, and a media
+    worker process beside it (the relay); yields the base URL."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": _test_database_url(),
         "WHITENOISE_USE_FINDERS": "true",
         "CHANNEL_PREFIX": f"e2e{port}",
         # Short deadlines so the tests can wait for them (the defaults are 15 s and 5 s).
         "QUEUE_GRACE_SECONDS": "3",
         "QUEUE_HEARTBEAT_SECONDS": "0.5",
+        "MEDIA_WORKER_EMBEDDED": "false",
+        **settings,
     }
     (ROOT / "var").mkdir(exist_ok=True)
-    log = open(ROOT / "var" / "e2e-daphne.log", "w")
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+    with open(ROOT / "var" / f"e2e-{name}.log", "w") as log:
+        daphne = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+        processes = [_spawn(daphne, env, log), _spawn(["manage.py", "mediaworker"], env, log)]
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                if processes[0].poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"daphne did not start; see {log.name}") from None
+                time.sleep(0.1)
         try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"daphne did not start; see {log.name}") from None
-            time.sleep(0.1)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
+            yield url
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    with django_db_blocker.unblock(), running_platform("daphne") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -147,3 +147,44 @@ def test_clerk_invites_a_chat_to_video_and_the_citizen_agrees_by_keyboard(pages,
         expect(page.locator(".call-state")).to_have_text("Videoanruf verbunden (direkt).")
         wait_for_frames_growing(page)
     expect(citizen.locator("#message")).to_be_focused()  # focus came back to where it was
+
+
+def test_video_call_through_the_server_relay(pages, topic, anna):
+    topic.media_mode = "relay"
+    topic.save()
+    citizen, clerk = start_video_call(pages)
+    for page in (citizen, clerk):
+        expect(page.locator(".call-state")).to_have_text("Videoanruf verbunden (über den Server).")
+        wait_for_frames_growing(page)
+    assert_accessible(clerk)
+
+
+@pytest.fixture(scope="module")
+def platform_without_direct_route(django_db_blocker):
+    """Only relay candidates and no TURN server: peer-to-peer can never connect."""
+    from .conftest import running_platform
+
+    with (
+        django_db_blocker.unblock(),
+        running_platform("norelay", RTC_FORCE_RELAY="true", RTC_P2P_TIMEOUT_SECONDS="2") as url,
+    ):
+        yield url
+
+
+def test_peer_to_peer_that_does_not_connect_falls_back_to_the_relay(
+    browser, platform_without_direct_route, transactional_db, topic, anna
+):
+    from .conftest import Pages
+
+    pages = Pages(browser, platform_without_direct_route)
+    try:
+        citizen, clerk = start_video_call(pages)
+        for page in (citizen, clerk):
+            expect(page.locator(".call-state")).to_have_text(
+                "Videoanruf verbunden (über den Server).", timeout=15000
+            )
+            wait_for_frames_growing(page)
+    finally:
+        pages.close()
+    assert pages.foreign_requests() == []
+    assert pages.errors == []

@@ -155,9 +155,11 @@ export class VideoCall {
 
   newPeerConnection() {
     this.closePeer();
+    // Forced relay candidates hide each party's address from the other; the server relay
+    // learns it anyway (as the web server does), so its legs may use every candidate.
     const pc = new RTCPeerConnection({
       iceServers: this.config.ice_servers,
-      iceTransportPolicy: this.config.ice_transport_policy,
+      iceTransportPolicy: this.mode === "relay" ? "all" : this.config.ice_transport_policy,
       bundlePolicy: "max-bundle",
     });
     this.pc = pc;
