@@ -1,5 +1,6 @@
 """Video call signalling between citizen and clerk over the consultation's websockets."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -235,5 +236,68 @@ async def test_only_the_clerk_invites_and_only_the_citizen_answers(topic, clerk)
     await send(clerk_ws, type="rtc_invite_answer", accept=True)
     assert (await receive(clerk_ws))["code"] == "unknown_type"
     assert await channel_of(consultation) == "chat"
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+@pytest.fixture
+async def media_worker(settings):
+    """The media worker inside this process, as in the embedded default."""
+    from signaling.media import client
+
+    settings.MEDIA_WORKER_EMBEDDED = True
+    registry = client.ensure_embedded_workers()
+    yield registry
+    await client.stop_embedded_workers()
+
+
+async def test_relay_offer_reaches_the_media_worker_and_its_answer_only_the_party(
+    topic, clerk, media_worker
+):
+    from tests.media_peers import accept, offer, sender_peer, wait_connected
+
+    topic.media_mode = "relay"
+    await database_sync_to_async(topic.save)()
+    consultation = await start(topic, clerk)
+    citizen, clerk_ws, configs = await open_both(consultation, clerk)
+    assert configs[0]["mode"] == "relay"
+
+    pc, _track = sender_peer()  # stands in for the citizen's browser
+    await send(citizen, type="rtc_relay_offer", sdp=await offer(pc))
+    answer = await receive_until(citizen, "rtc_relay_answer", timeout=20)
+    await accept(pc, answer["sdp"])
+    await wait_connected(pc)
+    assert (await receive_until(citizen, "rtc_relay_state", timeout=20))["state"] in {
+        "connecting",
+        "connected",
+    }
+    assert len(media_worker) == 1  # one session, for this consultation
+    # The clerk hears nothing of the citizen's leg.
+    frames = []
+    while not await clerk_ws.receive_nothing(timeout=0.3):
+        frames.append(await receive(clerk_ws))
+    assert not [f for f in frames if f["type"].startswith("rtc_relay")]
+
+    # Ending the consultation closes the relay session.
+    await send(clerk_ws, type="end", outcome="resolved")
+    await receive_until(clerk_ws, "closed")
+    for _ in range(100):
+        if len(media_worker) == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert len(media_worker) == 0
+    await pc.close()
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_a_refused_relay_offer_is_reported_to_the_party(topic, clerk, media_worker):
+    consultation = await start(topic, clerk)
+    citizen, clerk_ws, _ = await open_both(consultation, clerk)
+    # Valid for the protocol, but no codec aiortc could use.
+    sdp = OFFER_SDP.replace("VP8/90000", "X-NOPE/90000")
+    await send(citizen, type="rtc_relay_offer", sdp=sdp)
+    error = await receive_until(citizen, "error", timeout=20)
+    assert error["code"] == "relay_failed"
     await citizen.disconnect()
     await clerk_ws.disconnect()
