@@ -75,16 +75,16 @@ class _Row:
 def import_catalogue_file(*, path: Path | str) -> ImportResult:
     """Import a .json or .csv file (chosen by its extension)."""
     path = Path(path)
+    if path.suffix.lower() not in {".csv", ".json"}:
+        raise CatalogueImportError([RowError("file", str(path), "expected a .json or .csv file")])
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise CatalogueImportError([RowError("file", str(path), str(error))]) from None
     if path.suffix.lower() == ".csv":
         return import_catalogue(offices=[], services=parse_csv(text))
-    if path.suffix.lower() == ".json":
-        offices, services = parse_json(text)
-        return import_catalogue(offices=offices, services=services)
-    raise CatalogueImportError([RowError("file", str(path), "expected a .json or .csv file")])
+    offices, services = parse_json(text)
+    return import_catalogue(offices=offices, services=services)
 
 
 def parse_json(text: str) -> tuple[list[_Row], list[_Row]]:

@@ -49,7 +49,7 @@ STOP_WORDS = frozenset(
     frage fragen hilfe infos information informationen
     """.split()
 )
-SUFFIXES = ("innen", "ungen", "ern", "en", "er", "es", "em", "e", "n", "s")
+SUFFIXES = ("innen", "ern", "en", "er", "es", "em", "e", "n", "s")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,8 @@ def stem(word: str) -> str:
     """A light German stemmer (one suffix off, at least four letters left)."""
     if word.endswith("ung") or len(word) <= 4:
         return word
+    if word.endswith("ungen"):
+        return word[:-2]
     for suffix in SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
