@@ -11,7 +11,7 @@ HOST   ?= 127.0.0.1
 TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/sprechstunde
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint messages install install-test clean bench-queue bench-statistics
+.PHONY: run test lint messages install install-test clean bench-queue bench-statistics bench-navigator
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,6 @@ bench-queue: install-test
 
 bench-statistics: install-test
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m tests.bench.statistics_bench
+
+bench-navigator: install-test
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m tests.bench.navigator_bench

@@ -16,6 +16,9 @@ Both expand the question with the maintained synonym groups of ``data/synonyms_d
 ("Auto" also searches "Kfz", "umziehen" also "Ummeldung").
 """
 
+import functools
+import math
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,7 +28,7 @@ from typing import Literal
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
 from .models import Service
 
@@ -47,6 +50,7 @@ STOP_WORDS = frozenset(
     unsere von vor was weil welche wenn wer wie will wir wird wo zu zum zur gern gerne hallo
     guten tag machen mache gemacht bekommen bekomme kriege kriegen geht gehen wohin wann wieso
     frage fragen hilfe infos information informationen
+    beantragen beantrage beantragt antrag anträge stellen erledigen
     """.split()
 )
 SUFFIXES = ("innen", "ern", "en", "er", "es", "em", "e", "n", "s")
@@ -98,70 +102,96 @@ def synonym_groups() -> tuple[frozenset[str], ...]:
     return tuple(groups)
 
 
-def expand(question_words: list[str]) -> list[str]:
-    """The words plus the other words of every synonym group one of them belongs to."""
-    result = list(question_words)
+SYNONYM_WEIGHT = 0.6  # a word the citizen did not type counts a little less
+
+
+def expand(question_words: list[str]) -> dict[str, float]:
+    """The question's words (weight 1) plus the other words of every synonym group one of
+    them belongs to (weight SYNONYM_WEIGHT)."""
+    result = dict.fromkeys(question_words, 1.0)
     stems = {stem(w) for w in question_words}
     for group in synonym_groups():
         if stems & {stem(w) for w in group}:
-            result.extend(w for w in sorted(group) if w not in result)
+            for word in sorted(group):
+                result.setdefault(word, SYNONYM_WEIGHT)
     return result
 
 
 def search(question: str, *, limit: int = 5, backend: Backend | None = None) -> list[Hit]:
-    """The best matching active services, best first (empty for an empty question)."""
+    """The best matching active services, best first (empty for an empty question).
+
+    Each backend scores every (service, word) pair; words that match many services (e.g.
+    "beantragen", which is in a third of the names) say little about which one is meant, so
+    each word's scores are weighted by its inverse document frequency over the catalogue
+    (BM25's idf), as a search engine would.
+    """
     terms = expand(words(question))
     if not terms:
         return []
     chosen = backend or ("postgresql" if connection.vendor == "postgresql" else "fallback")
     if chosen == "postgresql":
-        return _search_postgresql(terms, limit)
-    return _search_fallback(terms, limit)
+        rows = _scores_postgresql(list(terms))
+    else:
+        rows = _scores_fallback(list(terms))
+    total = _active().count()
+    weights = list(terms.values())
+    frequency = [sum(1 for _, scores in rows if scores[i] > 0) for i in range(len(weights))]
+    idf = [math.log(1 + (total - df + 0.5) / (df + 0.5)) for df in frequency]
+    hits = [
+        Hit(
+            service=service,
+            score=sum(w * f * s for w, f, s in zip(weights, idf, scores, strict=True)),
+        )
+        for service, scores in rows
+    ]
+    hits = [h for h in hits if h.score > 0]
+    hits.sort(key=lambda h: (-h.score, h.service.name))
+    return hits[:limit]
 
 
 def _active() -> QuerySet[Service]:
     return Service.objects.filter(active=True, topic__active=True).select_related("topic", "office")
 
 
-def _search_postgresql(terms: list[str], limit: int) -> list[Hit]:
+def _scores_postgresql(terms: list[str]) -> list[tuple[Service, list[float]]]:
+    """ts_rank of every matching service for every word, in one query."""
     vector = (
         SearchVector("name", weight="A", config="german")
         + SearchVector("keywords", weight="B", config="german")
         + SearchVector("description", weight="C", config="german")
     )
-    query: SearchQuery | None = None
-    for term in terms:
-        # Raw tsquery syntax: the word is letters/digits only (see words()), so it is safe.
-        part = SearchQuery(
-            f"{term}:*" if len(term) >= MIN_PREFIX else term, search_type="raw", config="german"
-        )
-        query = part if query is None else query | part
-    assert query is not None  # noqa: S101 - terms is not empty
+    # Raw tsquery syntax: each word is letters/digits only (see words()), so it is safe.
+    queries = [
+        SearchQuery(f"{t}:*" if len(t) >= MIN_PREFIX else t, search_type="raw", config="german")
+        for t in terms
+    ]
+    any_word = functools.reduce(operator.or_, queries)
     rows = (
         _active()
-        .annotate(rank=SearchRank(vector, query))
-        .filter(rank__gt=0)
-        .order_by(F("rank").desc(), "name")[:limit]
+        .annotate(
+            document=vector, **{f"rank_{i}": SearchRank(vector, q) for i, q in enumerate(queries)}
+        )
+        .filter(document=any_word)
     )
-    return [Hit(service=s, score=float(s.rank)) for s in rows]
+    return [(s, [float(getattr(s, f"rank_{i}")) for i in range(len(terms))]) for s in rows]
 
 
 # Field weights of the fallback, in the proportions of PostgreSQL's default A/B/C weights.
 FIELD_WEIGHTS = (("name", 1.0), ("keywords", 0.4), ("description", 0.2))
 
 
-def _search_fallback(terms: list[str], limit: int) -> list[Hit]:
-    stems = [stem(t) for t in dict.fromkeys(terms)]
-    hits = []
+def _scores_fallback(terms: list[str]) -> list[tuple[Service, list[float]]]:
+    stems = [stem(t) for t in terms]
+    rows = []
     for service in _active():
-        score = 0.0
-        for field, weight in FIELD_WEIGHTS:
-            tokens = {stem(w) for w in re.findall(r"[^\W_]+", fold(getattr(service, field)))}
-            score += weight * sum(_match(s, tokens) for s in stems)
-        if score > 0:
-            hits.append(Hit(service=service, score=score))
-    hits.sort(key=lambda h: (-h.score, h.service.name))
-    return hits[:limit]
+        fields = [
+            (weight, {stem(w) for w in re.findall(r"[^\W_]+", fold(getattr(service, field)))})
+            for field, weight in FIELD_WEIGHTS
+        ]
+        scores = [sum(weight * _match(s, tokens) for weight, tokens in fields) for s in stems]
+        if any(scores):
+            rows.append((service, scores))
+    return rows
 
 
 def _match(term: str, tokens: set[str]) -> float:
