@@ -6,9 +6,9 @@ times, so a range "8:00-18:00" means 8:00-18:00 on the day clocks change as on e
 day (the day is then 23 or 25 hours long, the opening hours are not shifted).
 
 A topic without any opening hours is always open (the behaviour before opening hours
-existed). A topic with opening hours also needs someone signed in: a clerk who serves it with
-the status available or away; otherwise a citizen is offered a callback request instead of a
-queue nobody works through.
+existed), except on its closure days. A topic with opening hours also needs someone signed
+in: a clerk who serves it with the status available or away; otherwise a citizen is offered
+a callback request instead of a queue nobody works through.
 """
 
 from collections import defaultdict
@@ -41,11 +41,11 @@ class Schedule:
         return not self.ranges
 
     def is_open(self, at: datetime) -> bool:
-        if self.always_open:
-            return True
         local = at.astimezone(local_zone())
         if local.date() in self.closed:
             return False
+        if self.always_open:
+            return True
         now = local.time().replace(tzinfo=None)
         return any(opens <= now < closes for opens, closes in self.ranges.get(local.weekday(), []))
 
@@ -70,6 +70,8 @@ class Schedule:
             day = local.date() + timedelta(days=offset)
             if day in self.closed:
                 continue
+            if self.always_open:  # the first day after the closure, from midnight
+                return _at(day, time(0))
             for opens, _closes in self.ranges.get(day.weekday(), []):
                 candidate = _at(day, opens)
                 if candidate > after:

@@ -80,9 +80,13 @@ def test_dst_days_keep_wall_clock_hours(office_hours):
     assert not sunday.is_open(datetime(2026, 3, 29, 2, 0, tzinfo=ZoneInfo("UTC")))  # 4:00 CEST
 
 
-def test_a_topic_without_opening_hours_is_always_open_and_staffed(topic):
+def test_a_topic_without_opening_hours_is_always_open_and_staffed_but_for_closures(topic):
     state = hours.availability([topic], now=local(2026, 3, 8, 3, 0))[topic.pk]
     assert state.open and state.staffed and state.can_start and not state.has_hours
+    Closure.objects.create(date=date(2026, 12, 25), reason="1. Weihnachtstag")
+    Closure.objects.create(date=date(2026, 12, 26), reason="2. Weihnachtstag")
+    state = hours.availability([topic], now=local(2026, 12, 25, 10, 0))[topic.pk]
+    assert not state.open and state.next_opening == local(2026, 12, 27, 0, 0)
 
 
 def test_starting_is_refused_while_closed_or_unstaffed(office_hours, make_clerk):
