@@ -171,7 +171,7 @@ def _scores_postgresql(terms: list[str]) -> list[tuple[Service, list[float]]]:
         .annotate(
             document=vector, **{f"rank_{i}": SearchRank(vector, q) for i, q in enumerate(queries)}
         )
-        .filter(document=any_word)
+        .filter(document=any_word)  # type: ignore[misc]  # the stubs miss the annotation
     )
     return [(s, [float(getattr(s, f"rank_{i}")) for i in range(len(terms))]) for s in rows]
 
