@@ -43,9 +43,10 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def navigate(request: HttpRequest) -> HttpResponse:
     """The navigator's answer: the services matching the question and the topic to consult."""
-    form = NavigatorForm(request.GET)
+    searched = "q" in request.GET
+    form = NavigatorForm(request.GET if searched else None)
     hits: list[navigator.Hit] = []
-    if form.is_valid():
+    if searched and form.is_valid():
         hits = navigator.search(form.cleaned_data["q"], limit=5)
     overview = {}
     if hits:
@@ -59,11 +60,11 @@ def navigate(request: HttpRequest) -> HttpResponse:
         "frontend/navigator.html",
         {
             "form": form,
-            "searched": form.is_bound and "q" in request.GET,
+            "searched": searched,
             "hits": hits,
             "best": overview.get(hits[0].service.topic_id) if hits else None,
         },
-        status=200 if form.is_valid() or "q" not in request.GET else 400,
+        status=400 if searched and not form.is_valid() else 200,
     )
 
 

@@ -1,6 +1,7 @@
 """The front door in Chromium: navigator -> service -> chat; out of hours a request that a
 clerk sees and completes in the console. axe-core on every new page."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -8,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consult.catalogue import import_catalogue
+from consult.catalogue import import_catalogue_file
 from consult.models import CallbackRequest, Closure
 
 from .conftest import assert_accessible
@@ -18,34 +19,28 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def dog_services(topic):
-    import_catalogue(
-        offices=[],
-        services=[
-            _row(
-                slug="hund-anmelden",
-                name="Hund anmelden (Hundesteuer)",
-                topic="hundesteuer",
-                description="Wer einen Hund hält, meldet ihn innerhalb von zwei Wochen an.",
-                keywords="Hund, Welpe, Hundemarke",
-                required_documents=["Personalausweis", "Chipnummer des Hundes"],
-                fees="100 € im Jahr",
-            ),
-            _row(
-                slug="hund-abmelden",
-                name="Hund abmelden",
-                topic="hundesteuer",
-                description="Wenn Ihr Hund gestorben ist oder abgegeben wurde.",
-                required_documents=["Hundesteuermarke"],
-            ),
-        ],
-    )
-
-
-def _row(**values):
-    from consult.catalogue import _Row
-
-    return _Row("test", values)
+def dog_services(topic, tmp_path):
+    services = [
+        {
+            "slug": "hund-anmelden",
+            "name": "Hund anmelden (Hundesteuer)",
+            "topic": "hundesteuer",
+            "description": "Wer einen Hund hält, meldet ihn innerhalb von zwei Wochen an.",
+            "keywords": "Hund, Welpe, Hundemarke",
+            "required_documents": ["Personalausweis", "Chipnummer des Hundes"],
+            "fees": "100 € im Jahr",
+        },
+        {
+            "slug": "hund-abmelden",
+            "name": "Hund abmelden",
+            "topic": "hundesteuer",
+            "description": "Wenn Ihr Hund gestorben ist oder abgegeben wurde.",
+            "required_documents": ["Hundesteuermarke"],
+        },
+    ]
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps(services), encoding="utf-8")
+    import_catalogue_file(path=path)
 
 
 def close_today_and_tomorrow(topic):

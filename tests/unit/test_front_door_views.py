@@ -78,6 +78,8 @@ def test_the_navigator_answers_with_services_and_the_topic(client, catalogue):
     nothing = client.get("/navigator/", {"q": "Xylophonquartett"}).content.decode()
     assert "keine passende Leistung" in nothing
     assert client.get("/navigator/", {"q": "x" * 301}).status_code == 400
+    first_visit = client.get("/navigator/")
+    assert first_visit.status_code == 200 and 'role="alert"' not in first_visit.content.decode()
 
 
 def test_the_waiting_room_lists_the_documents_of_the_chosen_service(client, topic):
