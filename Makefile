@@ -11,7 +11,7 @@ HOST   ?= 127.0.0.1
 TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/sprechstunde
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint messages install install-test clean bench-queue bench-statistics bench-video bench-relay
+.PHONY: run test lint messages install install-test clean bench-queue bench-statistics bench-relay bench-video bench-navigator
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,3 +69,6 @@ bench-relay: install-test
 # Video set-up time in Chromium on the embedded default (no PostgreSQL or Redis needed).
 bench-video: install-test
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m tests.bench.video_bench
+
+bench-navigator: install-test
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m tests.bench.navigator_bench

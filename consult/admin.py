@@ -1,6 +1,26 @@
 from django.contrib import admin
 
-from .models import Consultation, Message, StaffProfile, Topic
+from .models import (
+    CallbackRequest,
+    Closure,
+    Consultation,
+    Message,
+    Office,
+    OpeningHours,
+    Service,
+    StaffProfile,
+    Topic,
+)
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    extra = 0
 
 
 @admin.register(Topic)
@@ -9,6 +29,7 @@ class TopicAdmin(admin.ModelAdmin):
     list_editable = ["active", "sort_order"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "description"]
+    inlines = [OpeningHoursInline, ClosureInline]
 
 
 @admin.register(StaffProfile)
@@ -81,3 +102,35 @@ class MessageAdmin(NoAddMixin, admin.ModelAdmin):
         "client_id",
         "created_at",
     ]
+
+
+@admin.register(Office)
+class OfficeAdmin(admin.ModelAdmin):
+    list_display = ["name", "phone", "email"]
+    search_fields = ["name", "address"]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "leika_key", "topic", "office", "active"]
+    list_filter = ["active", "topic", "office"]
+    list_editable = ["active"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "slug", "leika_key", "keywords", "description"]
+    autocomplete_fields = ["office"]
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["date", "reason", "topic"]
+    list_filter = ["topic"]
+    date_hierarchy = "date"
+
+
+@admin.register(CallbackRequest)
+class CallbackRequestAdmin(NoAddMixin, admin.ModelAdmin):
+    list_display = ["pk", "topic", "state", "created_at", "done_at", "done_by"]
+    list_filter = ["state", "topic"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["topic", "question", "name", "email", "phone", "created_at", "done_at"]
+    fields = [*readonly_fields, "state", "done_by", "note"]

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from . import events, queueing, selectors
+from . import events, hours, queueing, selectors
 from .chat import append_log_entry
 from .errors import DomainError
 from .models import Consultation, Message, Topic
@@ -15,7 +15,8 @@ from .models import Consultation, Message, Topic
 def start_consultation(
     *, topic_slug: str, channel: str = Consultation.Channel.CHAT, now: datetime | None = None
 ) -> Consultation:
-    """A citizen joins the waiting queue of an active topic (and routing runs)."""
+    """A citizen joins the waiting queue of an active topic (and routing runs); refused while
+    the topic is closed or nobody is signed in for it (consult/hours.py)."""
     if channel not in Consultation.Channel.values:
         raise DomainError("invalid_channel", "Unknown channel.")
     now = now or timezone.now()
@@ -23,6 +24,7 @@ def start_consultation(
         topic = Topic.objects.filter(slug=topic_slug, active=True).first()
         if topic is None:
             raise DomainError("unknown_topic", "This topic does not exist or is closed.")
+        hours.ensure_can_start(topic=topic, now=now)
         consultation = Consultation.objects.create(
             topic=topic, channel=channel, created_at=now, queued_at=now
         )

@@ -1,10 +1,18 @@
-"""Demo data for the embedded default: German topics, three clerks, one manager."""
+"""Demo data for the embedded default: German topics, three clerks, one manager, the service
+catalogue (data/catalogue_de.json, loaded by the import code), opening hours and holidays."""
+
+from datetime import date, time, timedelta
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils import timezone
 
-from .models import StaffProfile, Topic
+from .catalogue import import_catalogue_file
+from .models import Closure, OpeningHours, StaffProfile, Topic
+
+CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue_de.json"
 
 DEMO_PASSWORD = "sprechstunde-demo"  # noqa: S105 - printed for the local demo only
 
@@ -21,17 +29,43 @@ TOPICS = [
     ("kfz-zulassung", "Kfz-Zulassung", "Fahrzeug zulassen, umschreiben oder außer Betrieb setzen."),
     ("wohnsitz-ummelden", "Wohnsitz ummelden", "Umzug melden, Meldebescheinigung, Nebenwohnung."),
     ("gewerbeanmeldung", "Gewerbeanmeldung", "Gewerbe an-, um- oder abmelden."),
+    (
+        "ausweise",
+        "Ausweise und Pässe",
+        "Personalausweis, Reisepass, Führungszeugnis, Beglaubigung.",
+    ),
+    ("standesamt", "Standesamt", "Eheschließung, Geburts- und Sterbeurkunden, Kirchenaustritt."),
+    ("soziales", "Wohngeld und Familie", "Wohngeld, Elterngeld, Kita-Platz."),
+    ("parken", "Parken und Verkehr", "Bewohnerparkausweis, Halteverbot für den Umzug."),
+    ("abfall", "Abfall und Sperrmüll", "Sperrmüll anmelden, Mülltonnen bestellen oder ändern."),
+    ("fundbuero", "Fundbüro", "Etwas verloren oder gefunden?"),
 ]
 
+# Wall-clock opening hours (Europe/Berlin): weekdays 0-4 = Monday-Friday.
+WEEKDAYS = range(5)
+HOURS = {
+    "default": [(d, time(8), time(18)) for d in WEEKDAYS] + [(5, time(9), time(13))],
+    # Two ranges a day with a lunch break, as many building authorities do.
+    "bauantrag": [(d, time(8), time(12)) for d in range(5)]
+    + [(d, time(13), time(16)) for d in range(4)],
+    "standesamt": [(d, time(8), time(16)) for d in WEEKDAYS],
+}
+
 CLERKS = [
-    ("anna", "Anna", "Keller", "Anna K.", ["hundesteuer", "wohnsitz-ummelden", "gewerbeanmeldung"]),
-    ("ben", "Ben", "Yilmaz", "Ben Y.", ["bauantrag", "gewerbeanmeldung"]),
+    (
+        "anna",
+        "Anna",
+        "Keller",
+        "Anna K.",
+        ["hundesteuer", "wohnsitz-ummelden", "gewerbeanmeldung", "ausweise", "fundbuero"],
+    ),
+    ("ben", "Ben", "Yilmaz", "Ben Y.", ["bauantrag", "gewerbeanmeldung", "abfall", "parken"]),
     (
         "clara",
         "Clara",
         "Schmidt",
         "Clara S.",
-        ["kfz-zulassung", "wohnsitz-ummelden", "hundesteuer"],
+        ["kfz-zulassung", "wohnsitz-ummelden", "hundesteuer", "standesamt", "soziales", "parken"],
     ),
 ]
 
@@ -77,3 +111,50 @@ def load_demo() -> None:
     manager.set_password(DEMO_PASSWORD)
     manager.save()
     manager.groups.add(group)
+    for slug, topic in topics.items():
+        topic.opening_hours.all().delete()
+        OpeningHours.objects.bulk_create(
+            OpeningHours(topic=topic, weekday=day, opens=opens, closes=closes)
+            for day, opens, closes in HOURS.get(slug, HOURS["default"])
+        )
+    this_year = timezone.localdate().year
+    for year in (this_year, this_year + 1):
+        for day, reason in public_holidays(year):
+            Closure.objects.update_or_create(date=day, topic=None, defaults={"reason": reason})
+    import_catalogue_file(path=CATALOGUE_FILE)
+
+
+def easter_sunday(year: int) -> date:
+    """Gregorian Easter Sunday (the anonymous Gregorian algorithm, Meeus/Jones/Butcher)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    m = (32 + 2 * e + 2 * i - h - k) % 7
+    n = (a + 11 * h + 22 * m) // 451
+    month, day = divmod(h + m - 7 * n + 114, 31)
+    return date(year, month, day + 1)
+
+
+def public_holidays(year: int) -> list[tuple[date, str]]:
+    """The nationwide German public holidays plus those of Bavaria (the demo city's state),
+    and the days the administration closes by custom (24 and 31 December)."""
+    easter = easter_sunday(year)
+    return [
+        (date(year, 1, 1), "Neujahr"),
+        (date(year, 1, 6), "Heilige Drei Könige"),
+        (easter - timedelta(days=2), "Karfreitag"),
+        (easter + timedelta(days=1), "Ostermontag"),
+        (date(year, 5, 1), "Tag der Arbeit"),
+        (easter + timedelta(days=39), "Christi Himmelfahrt"),
+        (easter + timedelta(days=50), "Pfingstmontag"),
+        (easter + timedelta(days=60), "Fronleichnam"),
+        (date(year, 8, 15), "Mariä Himmelfahrt"),
+        (date(year, 10, 3), "Tag der Deutschen Einheit"),
+        (date(year, 11, 1), "Allerheiligen"),
+        (date(year, 12, 24), "Heiligabend"),
+        (date(year, 12, 25), "1. Weihnachtstag"),
+        (date(year, 12, 26), "2. Weihnachtstag"),
+        (date(year, 12, 31), "Silvester"),
+    ]

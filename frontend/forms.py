@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from consult import selectors
+from consult import callbacks, selectors
 from consult.models import Consultation
 
 if TYPE_CHECKING:
@@ -17,6 +17,8 @@ class StartConsultationForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"), choices=Consultation.Channel.choices, initial="chat"
     )
+    # The service page the citizen came from (its documents are shown in the waiting room).
+    service = forms.SlugField(required=False, max_length=100)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,4 +58,62 @@ class FeedbackForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class NavigatorForm(forms.Form):
+    q = forms.CharField(
+        label=_("What is your concern?"),
+        max_length=300,
+        help_text=_("In your own words, e.g. “I bought a dog” or “register my new flat”."),
+    )
+
+
+class CallbackRequestForm(forms.Form):
+    """A request left out of hours; the domain checks the same rules again."""
+
+    topic = forms.ChoiceField(label=_("Topic"))
+    question = forms.CharField(
+        label=_("Your question"),
+        max_length=callbacks.MAX_QUESTION,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    name = forms.CharField(
+        label=_("Name (optional)"), max_length=callbacks.MAX_NAME, required=False
+    )
+    email = forms.EmailField(label=_("E-mail address"), required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=40, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        topic_field = self.fields["topic"]
+        assert isinstance(topic_field, forms.ChoiceField)  # noqa: S101 - narrows the type
+        topic_field.choices = [(t.slug, t.name) for t in selectors.active_topics()]
+
+    def clean_phone(self) -> str:
+        phone = str(self.cleaned_data.get("phone", "")).strip()
+        if phone and not callbacks.valid_phone(phone):
+            raise ValidationError(
+                _("Please enter a phone number with digits only, e.g. 030 1234567."),
+                code="phone",
+            )
+        return phone
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("email") and not cleaned.get("phone") and not self.has_error("email"):
+            if not self.has_error("phone"):
+                raise ValidationError(
+                    _("Please give an e-mail address or a phone number so we can answer you."),
+                    code="no_contact",
+                )
+        return cleaned
+
+
+class CallbackDoneForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        max_length=callbacks.MAX_NOTE,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import statistics_views, views
+from . import catalogue_views, statistics_views, views
 
 app_name = "frontend"
 
@@ -25,4 +25,15 @@ urlpatterns = [
     ),
     path("statistics/wallboard/", statistics_views.wallboard, name="wallboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("services/", catalogue_views.catalogue, name="catalogue"),
+    path("services/<slug:slug>/", catalogue_views.service, name="service"),
+    path("navigator/", catalogue_views.navigate, name="navigator"),
+    path("requests/new/", catalogue_views.leave_request, name="leave_request"),
+    path("requests/thanks/", catalogue_views.request_thanks, name="request_thanks"),
+    path("console/requests/", catalogue_views.console_requests, name="console_requests"),
+    path(
+        "console/requests/<int:pk>/done/",
+        catalogue_views.complete_request,
+        name="complete_request",
+    ),
 ]

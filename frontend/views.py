@@ -11,15 +11,18 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from consult import consultations, feedback, selectors
+from consult import catalogue_selectors, consultations, feedback, selectors
 from consult.errors import DomainError
 from consult.models import Consultation, StaffProfile
 
-from .forms import FeedbackForm, StaffAuthenticationForm, StartConsultationForm
+from .forms import FeedbackForm, NavigatorForm, StaffAuthenticationForm, StartConsultationForm
 
 SESSION_KEY = "consultation_tokens"
+SERVICES_KEY = "consultation_services"  # token -> slug of the service page the citizen came from
+REFUSALS = {"topic_closed", "topic_unstaffed"}
 
 
 def _open_consultation_in_session(request: HttpRequest) -> Consultation | None:
@@ -30,16 +33,27 @@ def _open_consultation_in_session(request: HttpRequest) -> Consultation | None:
     return None
 
 
+def _start_page(
+    request: HttpRequest,
+    *,
+    form: StartConsultationForm | None = None,
+    refused: dict[str, object] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The front door: navigator, catalogue link, topics with opening state and wait."""
+    context = {
+        "overview": catalogue_selectors.topic_overview(now=timezone.now()),
+        "current": _open_consultation_in_session(request),
+        "navigator_form": NavigatorForm(),
+        "form": form,
+        "refused": refused,
+    }
+    return render(request, "frontend/start.html", context, status=status)
+
+
 @require_safe
 def start(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "frontend/start.html",
-        {
-            "topics": selectors.active_topics(),
-            "current": _open_consultation_in_session(request),
-        },
-    )
+    return _start_page(request)
 
 
 @require_safe
@@ -55,27 +69,25 @@ def video_check(request: HttpRequest, topic: str) -> HttpResponse:
 def start_consultation(request: HttpRequest) -> HttpResponse:
     form = StartConsultationForm(request.POST)
     if not form.is_valid():
-        response = render(
-            request,
-            "frontend/start.html",
-            {"topics": selectors.active_topics(), "form": form},
-            status=400,
-        )
-        return response
+        return _start_page(request, form=form, status=400)
     try:
         consultation = consultations.start_consultation(
             topic_slug=form.cleaned_data["topic"], channel=form.cleaned_data["channel"]
         )
     except DomainError as error:
+        if error.code in REFUSALS:
+            topic = selectors.active_topics().get(slug=form.cleaned_data["topic"])
+            availability = catalogue_selectors.topic_availability(topic, now=timezone.now())
+            refused = {"code": error.code, "topic": topic, "availability": availability}
+            return _start_page(request, refused=refused, status=409)
         form.add_error("topic", error.detail)
-        return render(
-            request,
-            "frontend/start.html",
-            {"topics": selectors.active_topics(), "form": form},
-            status=400,
-        )
+        return _start_page(request, form=form, status=400)
     tokens = request.session.get(SESSION_KEY, [])
     request.session[SESSION_KEY] = [*tokens[-9:], consultation.public_token]
+    if form.cleaned_data["service"]:
+        services = dict(list(request.session.get(SERVICES_KEY, {}).items())[-9:])
+        services[consultation.public_token] = form.cleaned_data["service"]
+        request.session[SERVICES_KEY] = services
     return redirect("frontend:room", token=consultation.public_token)
 
 
@@ -90,7 +102,16 @@ def _room(
         "channel": consultation.channel,
         "clerk": clerk_profile.display_name if clerk_profile else "",
     }
-    context = {"consultation": consultation, "room_config": room_config, "feedback_form": form}
+    documents = catalogue_selectors.room_documents(
+        topic_id=consultation.topic_id,
+        service_slug=request.session.get(SERVICES_KEY, {}).get(consultation.public_token, ""),
+    )
+    context = {
+        "consultation": consultation,
+        "room_config": room_config,
+        "feedback_form": form,
+        "documents": documents,
+    }
     return render(request, "frontend/room.html", context, status=status)
 
 
@@ -164,6 +185,7 @@ def console(request: HttpRequest) -> HttpResponse:
             "statuses": StaffProfile.Status.choices,
             "outcomes": Consultation.Outcome.choices,
             "topics": selectors.active_topics(),
+            "callback_requests": catalogue_selectors.open_callback_requests(request.user),
             "console_config": {
                 "queueWs": "/ws/clerk/queue/",
                 "chatWs": "/ws/clerk/consultations/",

@@ -12,11 +12,10 @@ from tests.conftest import SQLITE_RUN
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.skipif(SQLITE_RUN, reason="this is the inner run")
-def test_statistics_tests_pass_on_sqlite(tmp_path):
+def run_on_sqlite(tmp_path, *modules):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(SPRECHSTUNDE_SQLITE_RUN="1", SQLITE_PATH=str(tmp_path / "fallback.sqlite3"))
-    run = subprocess.run(
+    run = subprocess.run(  # noqa: S603 - our own test modules
         [
             sys.executable,
             "-m",
@@ -24,7 +23,7 @@ def test_statistics_tests_pass_on_sqlite(tmp_path):
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/unit/test_statistics.py",
+            *modules,
         ],
         cwd=ROOT,
         env=env,
@@ -35,3 +34,19 @@ def test_statistics_tests_pass_on_sqlite(tmp_path):
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert " passed" in run.stdout
+
+
+@pytest.mark.skipif(SQLITE_RUN, reason="this is the inner run")
+def test_statistics_tests_pass_on_sqlite(tmp_path):
+    run_on_sqlite(tmp_path, "tests/unit/test_statistics.py")
+
+
+@pytest.mark.skipif(SQLITE_RUN, reason="this is the inner run")
+def test_navigator_hours_and_import_pass_on_sqlite(tmp_path):
+    """The navigator's Python fallback, opening hours and the import on the embedded default."""
+    run_on_sqlite(
+        tmp_path,
+        "tests/unit/test_navigator.py",
+        "tests/unit/test_hours.py",
+        "tests/unit/test_catalogue_import.py",
+    )

@@ -1,0 +1,139 @@
+"""The front door's pages: catalogue, service pages, navigator, out-of-hours requests, and the
+console's callback queue. Each view validates input and calls one domain function or selector."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from consult import callbacks, catalogue_selectors, navigator, selectors
+from consult.errors import DomainError
+
+from .forms import CallbackDoneForm, CallbackRequestForm, NavigatorForm
+
+REQUEST_KEY = "callback_request"  # the last request left in this session, for the thanks page
+
+
+@require_safe
+def catalogue(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "frontend/catalogue.html",
+        {
+            "by_topic": catalogue_selectors.services_by_topic(),
+            "a_to_z": catalogue_selectors.services_a_to_z(),
+            "navigator_form": NavigatorForm(),
+        },
+    )
+
+
+@require_safe
+def service(request: HttpRequest, slug: str) -> HttpResponse:
+    found = catalogue_selectors.service_by_slug(slug)
+    if found is None:
+        raise Http404
+    availability = catalogue_selectors.topic_availability(found.topic, now=timezone.now())
+    return render(
+        request, "frontend/service.html", {"service": found, "availability": availability}
+    )
+
+
+@require_safe
+def navigate(request: HttpRequest) -> HttpResponse:
+    """The navigator's answer: the services matching the question and the topic to consult."""
+    searched = "q" in request.GET
+    form = NavigatorForm(request.GET if searched else None)
+    hits: list[navigator.Hit] = []
+    if searched and form.is_valid():
+        hits = navigator.search(form.cleaned_data["q"], limit=5)
+    overview = {}
+    if hits:
+        topics = list({h.service.topic_id: h.service.topic for h in hits}.values())
+        overview = {
+            o.topic.pk: o
+            for o in catalogue_selectors.topic_overview(now=timezone.now(), topics=topics)
+        }
+    return render(
+        request,
+        "frontend/navigator.html",
+        {
+            "form": form,
+            "searched": searched,
+            "hits": hits,
+            "best": overview.get(hits[0].service.topic_id) if hits else None,
+        },
+        status=400 if searched and not form.is_valid() else 200,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def leave_request(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        form = CallbackRequestForm(initial={"topic": request.GET.get("topic", "")})
+        return render(request, "frontend/request_form.html", {"form": form})
+    form = CallbackRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            left = callbacks.leave_callback_request(
+                topic_slug=form.cleaned_data["topic"],
+                question=form.cleaned_data["question"],
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                phone=form.cleaned_data["phone"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.detail)
+        else:
+            request.session[REQUEST_KEY] = left.pk
+            return redirect("frontend:request_thanks")
+    return render(request, "frontend/request_form.html", {"form": form}, status=400)
+
+
+@require_safe
+def request_thanks(request: HttpRequest) -> HttpResponse:
+    left = catalogue_selectors.callback_request(request.session.get(REQUEST_KEY))
+    if left is None:
+        return redirect("frontend:leave_request")
+    return render(request, "frontend/request_thanks.html", {"left": left})
+
+
+def _clerk_or_403(request: HttpRequest) -> None:
+    if selectors.clerk_profile(request.user) is None:
+        raise PermissionDenied
+
+
+@login_required
+@require_safe
+def console_requests(request: HttpRequest) -> HttpResponse:
+    """The console's callback queue as an HTML fragment (console.html includes it too)."""
+    _clerk_or_403(request)
+    return _requests_fragment(request)
+
+
+def _requests_fragment(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "frontend/includes/callback_requests.html",
+        {"callback_requests": catalogue_selectors.open_callback_requests(request.user)},
+    )
+
+
+@login_required
+@require_POST
+def complete_request(request: HttpRequest, pk: int) -> HttpResponse:
+    _clerk_or_403(request)
+    form = CallbackDoneForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    try:
+        callbacks.complete_callback_request(
+            request_id=pk, clerk=request.user, note=form.cleaned_data["note"]
+        )
+    except DomainError as error:
+        if error.code != "already_done":
+            raise Http404 from None
+    if request.headers.get("X-Requested-With") == "fetch":
+        return _requests_fragment(request)
+    return redirect("/console/#callbacks-heading")

@@ -1,0 +1,14 @@
+import pytest
+
+
+@pytest.fixture
+def catalogue(db):
+    """The demo topics and the demo catalogue, imported like `make run` does (without the
+    demo accounts, whose password hashing is slow)."""
+    from consult import demo
+    from consult.catalogue import import_catalogue_file
+    from consult.models import Topic
+
+    for order, (slug, name, description) in enumerate(demo.TOPICS):
+        Topic.objects.create(slug=slug, name=name, description=description, sort_order=order)
+    import_catalogue_file(path=demo.CATALOGUE_FILE)

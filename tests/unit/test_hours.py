@@ -1,0 +1,113 @@
+"""Opening hours and closures in Europe/Berlin: open now, next opening, DST days, refusals."""
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from consult import consultations, demo, hours
+from consult.errors import DomainError
+from consult.models import Closure, Consultation, OpeningHours
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def local(*args):
+    return datetime(*args, tzinfo=BERLIN)
+
+
+@pytest.fixture
+def office_hours(topic):
+    """Mon-Fri 8-12 and 13-16 (a lunch break), Saturday 9-12."""
+    for day in range(5):
+        OpeningHours.objects.create(topic=topic, weekday=day, opens=time(8), closes=time(12))
+        OpeningHours.objects.create(topic=topic, weekday=day, opens=time(13), closes=time(16))
+    OpeningHours.objects.create(topic=topic, weekday=5, opens=time(9), closes=time(12))
+    return topic
+
+
+def plan(topic, at):
+    return hours.schedules([topic.pk], around=at)[topic.pk]
+
+
+def test_open_within_ranges_closed_in_the_lunch_break_and_at_night(office_hours):
+    monday = local(2026, 3, 2, 9, 30)
+    assert plan(office_hours, monday).is_open(monday)
+    lunch = local(2026, 3, 2, 12, 30)
+    assert not plan(office_hours, lunch).is_open(lunch)
+    assert plan(office_hours, lunch).next_opening(lunch) == local(2026, 3, 2, 13, 0)
+    assert plan(office_hours, monday).closes_at(monday) == local(2026, 3, 2, 12, 0)
+    assert not plan(office_hours, local(2026, 3, 2, 16, 0)).is_open(local(2026, 3, 2, 16, 0))
+
+
+def test_next_opening_skips_sunday_and_a_closure(office_hours):
+    Closure.objects.create(date=date(2026, 3, 9), reason="Betriebsausflug", topic=office_hours)
+    saturday_noon = local(2026, 3, 7, 12, 0)
+    at = plan(office_hours, saturday_noon)
+    assert not at.is_open(saturday_noon)
+    # Sunday closed, Monday a closure: Tuesday 8:00.
+    assert at.next_opening(saturday_noon) == local(2026, 3, 10, 8, 0)
+    monday = local(2026, 3, 9, 10, 0)
+    assert not plan(office_hours, monday).is_open(monday)
+    assert plan(office_hours, monday).closure_reason(monday) == "Betriebsausflug"
+
+
+def test_a_closure_without_topic_closes_every_topic(office_hours, other_topic):
+    OpeningHours.objects.create(topic=other_topic, weekday=3, opens=time(8), closes=time(18))
+    Closure.objects.create(date=date(2026, 12, 24), reason="Heiligabend")
+    thursday = local(2026, 12, 24, 10, 0)
+    states = hours.availability([office_hours, other_topic], now=thursday)
+    assert not states[office_hours.pk].open and not states[other_topic.pk].open
+    assert states[office_hours.pk].closure_reason == "Heiligabend"
+
+
+def test_dst_days_keep_wall_clock_hours(office_hours):
+    """29 March 2026 (clocks forward) and 25 October 2026 (back) are Sundays; the Monday
+    after and the Saturday before keep 8:00 and 9:00 local time, whatever the UTC offset."""
+    saturday_before_spring = local(2026, 3, 28, 20, 0)  # +01:00
+    opening = plan(office_hours, saturday_before_spring).next_opening(saturday_before_spring)
+    assert opening == local(2026, 3, 30, 8, 0)
+    assert opening.astimezone(ZoneInfo("UTC")).hour == 6  # summer time now: +02:00
+    saturday_before_autumn = local(2026, 10, 24, 13, 0)  # +02:00
+    opening = plan(office_hours, saturday_before_autumn).next_opening(saturday_before_autumn)
+    assert opening.astimezone(ZoneInfo("UTC")).hour == 7  # winter time again: +01:00
+    # On the change day itself a range across 2-3 o'clock is as long as the clock says.
+    OpeningHours.objects.create(topic=office_hours, weekday=6, opens=time(1), closes=time(4))
+    sunday = plan(office_hours, local(2026, 3, 29, 0, 0))
+    assert sunday.is_open(datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("UTC")))  # 1:30 CET
+    assert sunday.is_open(datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("UTC")))  # 3:30 CEST
+    assert not sunday.is_open(datetime(2026, 3, 29, 2, 0, tzinfo=ZoneInfo("UTC")))  # 4:00 CEST
+
+
+def test_a_topic_without_opening_hours_is_always_open_and_staffed_but_for_closures(topic):
+    state = hours.availability([topic], now=local(2026, 3, 8, 3, 0))[topic.pk]
+    assert state.open and state.staffed and state.can_start and not state.has_hours
+    Closure.objects.create(date=date(2026, 12, 25), reason="1. Weihnachtstag")
+    Closure.objects.create(date=date(2026, 12, 26), reason="2. Weihnachtstag")
+    state = hours.availability([topic], now=local(2026, 12, 25, 10, 0))[topic.pk]
+    assert not state.open and state.next_opening == local(2026, 12, 27, 0, 0)
+
+
+def test_starting_is_refused_while_closed_or_unstaffed(office_hours, make_clerk):
+    sunday = local(2026, 3, 8, 10, 0)
+    with pytest.raises(DomainError) as closed:
+        consultations.start_consultation(topic_slug=office_hours.slug, now=sunday)
+    assert closed.value.code == "topic_closed"
+    monday = local(2026, 3, 9, 10, 0)
+    clerk = make_clerk("anna", [office_hours], status="offline")
+    with pytest.raises(DomainError) as unstaffed:
+        consultations.start_consultation(topic_slug=office_hours.slug, now=monday)
+    assert unstaffed.value.code == "topic_unstaffed"
+    assert Consultation.objects.count() == 0
+    clerk.staff_profile.status = "away"
+    clerk.staff_profile.save()
+    assert consultations.start_consultation(topic_slug=office_hours.slug, now=monday).pk
+
+
+def test_demo_holidays_include_the_moving_feasts():
+    holidays = dict(demo.public_holidays(2026))
+    assert holidays[date(2026, 4, 3)] == "Karfreitag"  # Easter Sunday 2026: 5 April
+    assert holidays[date(2026, 5, 25)] == "Pfingstmontag"
+    assert holidays[date(2026, 6, 4)] == "Fronleichnam"
+    assert demo.easter_sunday(2027) == date(2027, 3, 28)
