@@ -18,6 +18,8 @@ DEMO_PASSWORD = "sprechstunde-demo"  # noqa: S105 - printed for the local demo o
 
 # Bauantrag is routed by manual pick (clerks choose cases they know); the others auto-offer.
 MANUAL_TOPICS = {"bauantrag"}
+# Video through the media worker (server relay); the others peer-to-peer.
+RELAY_TOPICS = {"kfz-zulassung"}
 
 TOPICS = [
     ("hundesteuer", "Hundesteuer", "An- und Abmeldung von Hunden, Steuerbescheid, Ermäßigungen."),
@@ -49,6 +51,9 @@ HOURS = {
     "bauantrag": [(d, time(8), time(12)) for d in range(5)]
     + [(d, time(13), time(16)) for d in range(4)],
     "standesamt": [(d, time(8), time(16)) for d in WEEKDAYS],
+    # Open around the clock, so the demo can be tried at any hour (chat and video).
+    "hundesteuer": [],
+    "kfz-zulassung": [],
 }
 
 CLERKS = [
@@ -89,6 +94,7 @@ def load_demo() -> None:
                 "description": description,
                 "active": True,
                 "sort_order": order,
+                "media_mode": Topic.MediaMode.RELAY if slug in RELAY_TOPICS else "",
             },
         )
     for username, first, last, display, topic_slugs in CLERKS:

@@ -1,6 +1,7 @@
 """HTTP views: each validates input, calls one domain function or selector, renders."""
 
 import asyncio
+import re
 import uuid
 
 from asgiref.sync import sync_to_async
@@ -16,11 +17,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from consult import catalogue_selectors, consultations, feedback, selectors
 from consult.errors import DomainError
-from consult.models import Consultation, StaffProfile
+from consult.models import Consultation, StaffProfile, Topic
 
 from .forms import FeedbackForm, NavigatorForm, StaffAuthenticationForm, StartConsultationForm
 
 SESSION_KEY = "consultation_tokens"
+SERVICE_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 SERVICES_KEY = "consultation_services"  # token -> slug of the service page the citizen came from
 REFUSALS = {"topic_closed", "topic_unstaffed"}
 
@@ -58,11 +60,25 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def video_check(request: HttpRequest, topic: str) -> HttpResponse:
-    """The device check before a video consultation; the form on it starts the consultation."""
+    """The device check before a video consultation; the form on it starts the consultation.
+    A topic that cannot start now is refused here already, before the camera is asked for."""
     chosen = selectors.active_topics().filter(slug=topic).first()
     if chosen is None:
         raise Http404
-    return render(request, "frontend/device_check.html", {"topic": chosen})
+    availability = catalogue_selectors.topic_availability(chosen, now=timezone.now())
+    if not availability.can_start:
+        code = "topic_closed" if not availability.open else "topic_unstaffed"
+        return _refused(request, code=code, topic=chosen)
+    service = request.GET.get("service", "")
+    if not SERVICE_SLUG.fullmatch(service):
+        service = ""  # the start form would refuse it; the device check does not need it
+    return render(request, "frontend/device_check.html", {"topic": chosen, "service": service})
+
+
+def _refused(request: HttpRequest, *, code: str, topic: Topic) -> HttpResponse:
+    availability = catalogue_selectors.topic_availability(topic, now=timezone.now())
+    refused = {"code": code, "topic": topic, "availability": availability}
+    return _start_page(request, refused=refused, status=409)
 
 
 @require_POST
@@ -77,9 +93,7 @@ def start_consultation(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         if error.code in REFUSALS:
             topic = selectors.active_topics().get(slug=form.cleaned_data["topic"])
-            availability = catalogue_selectors.topic_availability(topic, now=timezone.now())
-            refused = {"code": error.code, "topic": topic, "availability": availability}
-            return _start_page(request, refused=refused, status=409)
+            return _refused(request, code=error.code, topic=topic)
         form.add_error("topic", error.detail)
         return _start_page(request, form=form, status=400)
     tokens = request.session.get(SESSION_KEY, [])

@@ -108,3 +108,21 @@ def test_the_waiting_room_lists_the_documents_of_the_chosen_service(client, topi
     other = client.post("/consultations/", {"topic": "hundesteuer", "channel": "chat"})
     room = client.get(other["Location"]).content.decode()
     assert "Chipnummer des Hundes" in room and "Hundesteuermarke" in room
+
+
+def test_the_device_check_refuses_a_closed_topic_before_asking_for_the_camera(client, other_topic):
+    close_all_day(other_topic)
+    response = client.get("/video/bauantrag/")
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "„Bauantrag“ ist gerade geschlossen." in html
+    assert "devicecheck.js" not in html
+
+
+def test_the_device_check_carries_the_service_and_ignores_a_malformed_one(client, topic):
+    html = client.get("/video/hundesteuer/?service=hundesteuer-anmelden").content.decode()
+    assert "devicecheck.js" in html
+    assert html.count('name="service" value="hundesteuer-anmelden"') == 2  # video and chat
+    html = client.get("/video/hundesteuer/?service=%3Cscript%3E").content.decode()
+    assert 'name="service"' not in html and "<script>" not in html.split("</head>")[1]
+    assert client.get("/video/gibt-es-nicht/").status_code == 404
