@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from . import events, queueing
+from . import events, queueing, rollup
 from .chat import append_log_entry
 from .errors import DomainError
 from .models import Consultation, Message, Topic
@@ -61,6 +61,7 @@ def leave_consultation(*, public_token: str, now: datetime | None = None) -> Con
         consultation.save(
             update_fields=["state", "ended_at", "ended_by", "offered_to", "offer_expires_at"]
         )
+        rollup.consultation_changed(consultation)
         append_log_entry(
             consultation=consultation,
             kind=Message.Kind.ABANDONED if was_waiting else Message.Kind.ENDED,
@@ -110,6 +111,7 @@ def end_consultation(
         consultation.ended_by = Consultation.EndedBy.CLERK
         consultation.outcome = outcome
         consultation.save(update_fields=["state", "ended_at", "ended_by", "outcome"])
+        rollup.consultation_changed(consultation)
         append_log_entry(
             consultation=consultation,
             kind=Message.Kind.ENDED,

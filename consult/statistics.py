@@ -1,26 +1,26 @@
 """Contact-centre figures, computed in the database (docs/metrics.md).
 
 Days are Europe/Berlin calendar days (DST-safe). A consultation belongs to the day it was
-requested. Percentiles use PostgreSQL's ``percentile_cont``; on SQLite (the embedded
-default) they are computed from the sorted waits of each group, with the same interpolation.
+requested. Every figure is built from additive parts (counts, sums, maxima) so that closed
+days can come from the roll-up tables (consult/rollup.py) and the rest (today, days changed
+since their roll-up) from the consultations themselves; the two are added and the averages
+and rates derived once. Percentiles are exact: PostgreSQL's ``percentile_cont`` over the
+period's waits, or, where the roll-up covers the period, the two neighbouring waits of each
+percentile's rank read from an index (the roll-up's wait histogram says where to look). On
+SQLite (the embedded default) there is no roll-up and the percentiles are computed from the
+sorted waits of each group, with the same interpolation.
 """
 
+import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import (
-    Avg,
-    Count,
-    Max,
-    Q,
-    QuerySet,
-    Sum,
-)
+from django.db.models import Count, IntegerField, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import (
     Coalesce,
     ExtractHour,
@@ -31,12 +31,46 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
-from .dbfunctions import PercentileCont, Seconds
-from .models import Consultation, StaffProfile, StatusPeriod
+from .dbfunctions import PercentileCont, Seconds, WidthBucket
+from .models import (
+    Consultation,
+    RollupBusy,
+    RollupDay,
+    RollupFigures,
+    RollupHour,
+    RollupWaits,
+    StaffProfile,
+    StatusPeriod,
+    Topic,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ABANDONED = Consultation.State.ABANDONED
 ENDED = Consultation.State.ENDED
+ANSWERED = Q(first_accepted_at__isnull=False)
+# Lower edges (seconds) of the roll-up's wait buckets: 1 s wide up to 10 s, then 20 % wider
+# each. A percentile's rank falls in one bucket, and only that bucket's waits are read.
+WAIT_EDGES: tuple[float, ...] = (
+    *range(10),
+    *(round(10 * 1.2**n) for n in range(math.ceil(math.log(8640) / math.log(1.2)))),
+)
+# The parts every figure is derived from, and how two of them combine.
+MAXIMA = {"max_wait"}
+PARTS = (
+    "total",
+    "short_abandoned",
+    "answered",
+    "abandoned",
+    "ended",
+    "still_waiting",
+    "within",
+    "wait_sum",
+    "max_wait",
+    "handled",
+    "handle_sum",
+    "ratings",
+    "rating_sum",
+)
 
 
 @dataclass(frozen=True)
@@ -50,15 +84,25 @@ class Filters:
 
     def bounds(self) -> tuple[datetime, datetime]:
         """The period as aware datetimes: Berlin midnight to Berlin midnight."""
-        return (
-            datetime.combine(self.start, time.min, tzinfo=BERLIN),
-            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=BERLIN),
-        )
+        return day_bounds(self.start, self.end)
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """Berlin midnight before ``first`` to Berlin midnight after ``last``."""
+    return (
+        datetime.combine(first, time.min, tzinfo=BERLIN),
+        datetime.combine(last + timedelta(days=1), time.min, tzinfo=BERLIN),
+    )
 
 
 def consultations(filters: Filters) -> QuerySet[Consultation]:
     start, end = filters.bounds()
     rows = Consultation.objects.filter(created_at__gte=start, created_at__lt=end)
+    return _filtered(rows, filters)
+
+
+def _filtered(rows: QuerySet[Any], filters: Filters) -> QuerySet[Any]:
+    """Topic and channel filters; the roll-up tables name these fields as consultations do."""
     if filters.topic_id:
         rows = rows.filter(topic_id=filters.topic_id)
     if filters.channel:
@@ -66,29 +110,173 @@ def consultations(filters: Filters) -> QuerySet[Consultation]:
     return rows
 
 
-def _aggregates(filters: Filters, *, percentiles: bool = True) -> dict[str, Any]:
-    """The aggregates of one group. Without ``percentiles`` PostgreSQL may use a parallel
-    plan (ordered-set aggregates prevent it), which matters for long periods."""
-    short = Q(state=ABANDONED, duration_seconds__lt=filters.short_abandon_seconds)
-    answered = Q(first_accepted_at__isnull=False)
-    aggregates: dict[str, Any] = {
+def parts(*, service_seconds: int, short_abandon_seconds: int) -> dict[str, Any]:
+    """The additive aggregates of consultations (also what the roll-up stores per day)."""
+    short = Q(state=ABANDONED, duration_seconds__lt=short_abandon_seconds)
+    handled = ANSWERED & Q(state=ENDED)
+    return {
         "total": Count("pk"),
         "short_abandoned": Count("pk", filter=short),
-        "answered": Count("pk", filter=answered),
+        "answered": Count("pk", filter=ANSWERED),
         "abandoned": Count("pk", filter=Q(state=ABANDONED) & ~short),
         "ended": Count("pk", filter=Q(state=ENDED)),
         "still_waiting": Count("pk", filter=Q(state=Consultation.State.WAITING)),
-        "asa": Avg("wait_seconds", filter=answered),
-        "max_wait": Max("wait_seconds", filter=answered),
-        "within": Count("pk", filter=answered & Q(wait_seconds__lte=filters.service_seconds)),
-        "aht": Avg("handle_seconds", filter=answered & Q(state=ENDED)),
-        "satisfaction": Avg("rating"),
+        "within": Count("pk", filter=ANSWERED & Q(wait_seconds__lte=service_seconds)),
+        "wait_sum": Sum("wait_seconds", filter=ANSWERED),
+        "max_wait": Max("wait_seconds", filter=ANSWERED),
+        "handled": Count("handle_seconds", filter=handled),
+        "handle_sum": Sum("handle_seconds", filter=handled),
         "ratings": Count("rating"),
+        "rating_sum": Sum("rating"),
     }
-    if percentiles and connection.vendor == "postgresql":
-        aggregates["median_wait"] = PercentileCont("wait_seconds", 0.5, filter=answered)
-        aggregates["p90_wait"] = PercentileCont("wait_seconds", 0.9, filter=answered)
-    return aggregates
+
+
+# --- Which days come from the roll-up ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The period split into days read from the roll-up and stretches read raw."""
+
+    filters: Filters
+    rolled: QuerySet[RollupDay] | None
+    same_service_level: bool = True
+    raw_runs: list[tuple[date, date]] = field(default_factory=list)
+
+    def raw(self) -> QuerySet[Consultation] | None:
+        """The consultations of the days not in the roll-up (None: there are none)."""
+        if not self.raw_runs:
+            return None
+        if self.rolled is None:
+            return consultations(self.filters)
+        where = Q()
+        for first, last in self.raw_runs:
+            start, end = day_bounds(first, last)
+            where |= Q(created_at__gte=start, created_at__lt=end)
+        return _filtered(Consultation.objects.filter(where), self.filters)
+
+    def rollup(self, model: type[Any]) -> QuerySet[Any] | None:
+        if self.rolled is None:
+            return None
+        return _filtered(model.objects.filter(day__in=self.rolled.values("day")), self.filters)
+
+
+def plan(filters: Filters) -> Plan:
+    """Closed days rolled up with the current short-abandon threshold come from the roll-up
+    (PostgreSQL only); every other day of the period is read raw."""
+    everything = [(filters.start, filters.end)]
+    if connection.vendor != "postgresql":
+        return Plan(filters, None, raw_runs=everything)
+    rolled = RollupDay.objects.filter(
+        day__range=(filters.start, filters.end),
+        short_abandon_seconds=filters.short_abandon_seconds,
+    )
+    thresholds = dict(rolled.values_list("day", "service_seconds"))
+    if not thresholds:
+        return Plan(filters, None, raw_runs=everything)
+    runs: list[tuple[date, date]] = []
+    day = filters.start
+    while day <= filters.end:
+        if day not in thresholds:
+            if runs and runs[-1][1] == day - timedelta(days=1):
+                runs[-1] = (runs[-1][0], day)
+            else:
+                runs.append((day, day))
+        day += timedelta(days=1)
+    same = set(thresholds.values()) == {filters.service_seconds}
+    return Plan(filters, rolled, same_service_level=same, raw_runs=runs)
+
+
+# --- Combining parts -------------------------------------------------------------------------
+
+
+def _add(into: dict[str, Any], row: dict[str, Any]) -> None:
+    for name in PARTS:
+        mine, theirs = into.get(name), row.get(name)
+        if theirs is None:
+            continue
+        if mine is None:
+            into[name] = theirs
+        elif name in MAXIMA:
+            into[name] = max(mine, theirs)
+        else:
+            into[name] = mine + theirs
+
+
+def _collect(filters: Filters, key: str | None, *, clerks: bool = False) -> dict[Any, Any]:
+    """Parts per value of ``key`` (None: one group), the roll-up and the raw days added."""
+    current = plan(filters)
+    groups: dict[Any, dict[str, Any]] = {}
+    aggregates = parts(
+        service_seconds=filters.service_seconds,
+        short_abandon_seconds=filters.short_abandon_seconds,
+    )
+    sources: list[tuple[QuerySet[Any], dict[str, Any]]] = []
+    rolled = current.rollup(RollupFigures)
+    if rolled is not None:
+        sums = {name: Max(name) if name in MAXIMA else Sum(name) for name in PARTS}
+        sources.append((rolled, sums))
+    raw = current.raw()
+    if raw is not None:
+        sources.append((raw, aggregates))
+    for rows, wanted in sources:
+        if clerks:
+            rows = rows.filter(clerk__isnull=False)
+        if key == "day" and rows.model is Consultation:
+            rows = rows.annotate(day=TruncDate("created_at", tzinfo=BERLIN))
+        for row in _grouped_rows(rows, key, wanted):
+            _add(groups.setdefault(row.get(key) if key else None, {}), row)
+    if rolled is not None and not current.same_service_level:
+        # The roll-up counted "within" for another threshold: count it again, raw.
+        _recount_within(groups, filters, key, clerks=clerks)
+    return groups
+
+
+def _grouped_rows(rows: QuerySet[Any], key: str | None, wanted: dict[str, Any]) -> list[Any]:
+    if key is None:
+        return [rows.aggregate(**wanted)]
+    return list(rows.values(key).annotate(**wanted).order_by())
+
+
+def _recount_within(
+    groups: dict[Any, dict[str, Any]], filters: Filters, key: str | None, *, clerks: bool
+) -> None:
+    rows = consultations(filters).filter(ANSWERED, wait_seconds__lte=filters.service_seconds)
+    if clerks:
+        rows = rows.filter(clerk__isnull=False)
+    if key == "day":
+        rows = rows.annotate(day=TruncDate("created_at", tzinfo=BERLIN))
+    found = {
+        (row.get(key) if key else None): row["within"]
+        for row in _grouped_rows(rows, key, {"within": Count("pk")})
+    }
+    for group, row in groups.items():
+        row["within"] = found.get(group, 0)
+
+
+def _finish(row: dict[str, Any]) -> dict[str, Any]:
+    """Derived figures (docs/metrics.md): requested excludes short abandons; the rates count
+    only consultations that left the queue (answered or abandoned), so one still waiting
+    today does not count as missed yet."""
+    for name in PARTS:
+        if row.get(name) is None:
+            row[name] = None if name in MAXIMA or name.endswith("_sum") else 0
+    row["asa"] = _ratio(row["wait_sum"], row["answered"])
+    row["aht"] = _ratio(row["handle_sum"], row["handled"])
+    row["satisfaction"] = _ratio(row["rating_sum"], row["ratings"])
+    requested = row["total"] - row["short_abandoned"]
+    decided = requested - row["still_waiting"]
+    row["requested"] = requested
+    row["service_level"] = row["within"] / decided if decided else None
+    row["abandonment_rate"] = row["abandoned"] / decided if decided else None
+    return row
+
+
+def _ratio(part: float | None, count: int) -> float | None:
+    return part / count if count and part is not None else None
+
+
+# --- Percentiles -----------------------------------------------------------------------------
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float | None:
@@ -101,60 +289,144 @@ def _percentile(sorted_values: list[float], fraction: float) -> float | None:
     return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
 
 
-def _finish(row: dict[str, Any]) -> dict[str, Any]:
-    """Derived figures (docs/metrics.md): requested excludes short abandons; the rates count
-    only consultations that left the queue (answered or abandoned), so one still waiting
-    today does not count as missed yet."""
-    requested = row["total"] - row["short_abandoned"]
-    decided = requested - row["still_waiting"]
-    row["requested"] = requested
-    row["service_level"] = row["within"] / decided if decided else None
-    row["abandonment_rate"] = row["abandoned"] / decided if decided else None
-    return row
+FRACTIONS = {"median_wait": 0.5, "p90_wait": 0.9}
 
 
-def _with_percentiles(
-    rows: list[dict[str, Any]], base: QuerySet[Consultation], key: str | None
-) -> None:
-    """SQLite fallback: median and 90th percentile per group from the sorted waits."""
+def _percentiles(filters: Filters, key: str | None) -> dict[Any, dict[str, float | None]]:
+    """Median and 90th percentile wait per value of ``key`` (None: the total), exact."""
+    current = plan(filters)
+    if current.rolled is not None:
+        return _percentiles_located(current, key)
+    answered = consultations(filters).filter(ANSWERED)
     if connection.vendor == "postgresql":
-        return
+        wanted = {
+            name: PercentileCont("wait_seconds", fraction) for name, fraction in FRACTIONS.items()
+        }
+        return {
+            (row.get(key) if key else None): row for row in _grouped_rows(answered, key, wanted)
+        }
     waits: dict[Any, list[float]] = {}
-    values = base.filter(first_accepted_at__isnull=False)
     fields = ["wait_seconds", key] if key else ["wait_seconds"]
-    for item in values.values(*fields).order_by("wait_seconds"):
+    for item in answered.values(*fields).order_by("wait_seconds"):
         waits.setdefault(item[key] if key else None, []).append(item["wait_seconds"])
-    for row in rows:
-        group = sorted(waits.get(row[key] if key else None, []))
-        row["median_wait"] = _percentile(group, 0.5)
-        row["p90_wait"] = _percentile(group, 0.9)
+    return {
+        group: {name: _percentile(values, f) for name, f in FRACTIONS.items()}
+        for group, values in waits.items()
+    }
+
+
+def _percentiles_located(current: Plan, key: str | None) -> dict[Any, dict[str, float | None]]:
+    """Exact percentiles without sorting the period: the wait histogram (roll-up plus raw
+    days) gives each group's count and the bucket holding the wanted rank; one query then
+    reads the waits from that bucket's lower edge upwards in index order
+    (consult_answered_wait_idx), skipping the ranks below, and takes the two neighbours."""
+    histogram: dict[Any, dict[int, int]] = {}
+    sources: list[QuerySet[Any]] = []
+    rolled = current.rollup(RollupWaits)
+    fields = [key, "bucket"] if key else ["bucket"]
+    if rolled is not None:
+        sources.append(rolled.values(*fields).annotate(n=Sum("count")))
+    raw = current.raw()
+    if raw is not None:
+        sources.append(
+            raw.filter(ANSWERED)
+            .annotate(bucket=WidthBucket("wait_seconds", WAIT_EDGES))
+            .values(*fields)
+            .annotate(n=Count("pk"))
+        )
+    for rows in sources:
+        for row in rows.order_by():
+            counts = histogram.setdefault(row[key] if key else None, {})
+            counts[row["bucket"]] = counts.get(row["bucket"], 0) + row["n"]
+    probes: list[tuple[Any, int, QuerySet[Any]]] = []
+    wanted: dict[Any, list[tuple[str, int, float]]] = {}
+    answered = consultations(current.filters).filter(ANSWERED)
+    topics = _topic_ids() if key == "topic__name" else {}
+    for group, counts in histogram.items():
+        n = sum(counts.values())
+        if key == "topic__name":  # by id, so that the probe stays on the wait index
+            rows = answered.filter(topic_id__in=topics[group])
+        else:
+            rows = answered.filter(**{key: group}) if key else answered
+        for name, fraction in FRACTIONS.items():
+            position = (n - 1) * fraction
+            rank = int(position)
+            bucket, skip = _bucket_of(counts, rank)
+            lower = rows.filter(wait_seconds__gte=WAIT_EDGES[bucket - 1]) if bucket else rows
+            probe = len(probes)
+            probes.append((group, probe, lower.order_by("wait_seconds")[skip : skip + 2]))
+            wanted.setdefault(group, []).append((name, probe, position - rank))
+    found = _probe(probes)
+    result: dict[Any, dict[str, float | None]] = {}
+    for group, names in wanted.items():
+        for name, probe, share in names:
+            pair = found[probe]
+            low = pair[0]
+            high = pair[1] if len(pair) > 1 and share else low
+            result.setdefault(group, {})[name] = low + (high - low) * share
+    return result
+
+
+def _topic_ids() -> dict[str, list[int]]:
+    ids: dict[str, list[int]] = {}
+    for pk, name in Topic.objects.values_list("pk", "name"):
+        ids.setdefault(name, []).append(pk)
+    return ids
+
+
+def _bucket_of(counts: dict[int, int], rank: int) -> tuple[int, int]:
+    """The bucket holding the value of 0-based ``rank`` and how many ranks of it lie below."""
+    seen = 0
+    for bucket in sorted(counts):
+        if rank < seen + counts[bucket]:
+            return bucket, rank - seen
+        seen += counts[bucket]
+    raise ValueError("rank beyond the histogram")
+
+
+def _probe(probes: list[tuple[Any, int, QuerySet[Any]]]) -> dict[int, list[float]]:
+    """Run every probe in one round trip (UNION ALL of the sliced, ordered subqueries)."""
+    if not probes:
+        return {}
+    queries = [
+        rows.annotate(probe=Value(number, output_field=IntegerField())).values_list(
+            "probe", "wait_seconds"
+        )
+        for _, number, rows in probes
+    ]
+    union = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+    found: dict[int, list[float]] = {}
+    for number, wait in union:
+        found.setdefault(number, []).append(wait)
+    for values in found.values():
+        values.sort()
+    return found
+
+
+# --- The figures -----------------------------------------------------------------------------
 
 
 def summary(filters: Filters) -> dict[str, Any]:
-    base = consultations(filters)
-    row = base.aggregate(**_aggregates(filters))
-    _with_percentiles([row], base, None)
-    return _finish(row)
+    row = _finish(_collect(filters, None).get(None, {}))
+    row.update({name: None for name in FRACTIONS})
+    row.update(_percentiles(filters, None).get(None, {}))
+    return row
 
 
-def grouped(
-    filters: Filters,
-    key: str,
-    rows: QuerySet[Consultation] | None = None,
-    *,
-    percentiles: bool = True,
-) -> list[dict[str, Any]]:
-    """The figures per value of ``key`` (an annotation or field of the consultations);
-    median and 90th percentile only where ``percentiles`` (they are the costly part)."""
-    base = rows if rows is not None else consultations(filters)
-    aggregates = _aggregates(filters, percentiles=percentiles)
-    result = list(base.values(key).annotate(**aggregates).order_by(key))
-    if percentiles:
-        _with_percentiles(result, base, key)
-    else:
-        for row in result:
-            row["median_wait"] = row["p90_wait"] = None
-    return [_finish(row) for row in result]
+def grouped(filters: Filters, key: str, *, percentiles: bool = True) -> list[dict[str, Any]]:
+    """The figures per value of ``key`` (a field of the consultations that the roll-up has
+    too); median and 90th percentile only where ``percentiles`` (they are the costly part)."""
+    groups = _collect(filters, key, clerks=key == "clerk_id")
+    located = _percentiles(filters, key) if percentiles else {}
+    result = []
+    for group in sorted(groups):
+        row = _finish({key: group, **groups[group]})
+        if not row["total"]:
+            continue
+        row.update({name: None for name in FRACTIONS})
+        row.update(located.get(group, {}))
+        result.append(row)
+    return result
 
 
 def by_topic(filters: Filters) -> list[dict[str, Any]]:
@@ -167,52 +439,61 @@ def by_channel(filters: Filters) -> list[dict[str, Any]]:
 
 def daily(filters: Filters) -> list[dict[str, Any]]:
     """One row per Berlin day of the period, zero rows included (for a continuous trend)."""
-    annotated = consultations(filters).annotate(day=TruncDate("created_at", tzinfo=BERLIN))
     # The trend shows counts, ASA and service level: no percentiles per day.
-    found = {row["day"]: row for row in grouped(filters, "day", annotated, percentiles=False)}
+    found = {row["day"]: row for row in grouped(filters, "day", percentiles=False)}
     days = []
     day = filters.start
     while day <= filters.end:
-        days.append(found.get(day) or _finish(_empty(day=day)))
+        days.append(found.get(day) or _empty(day=day))
         day += timedelta(days=1)
     return days
 
 
 def _empty(**key: Any) -> dict[str, Any]:
-    return {
-        **key,
-        "total": 0,
-        "short_abandoned": 0,
-        "answered": 0,
-        "abandoned": 0,
-        "still_waiting": 0,
-        "ended": 0,
-        "asa": None,
-        "max_wait": None,
-        "within": 0,
-        "aht": None,
-        "satisfaction": None,
-        "ratings": 0,
-        "median_wait": None,
-        "p90_wait": None,
-    }
+    row = _finish({**key})
+    row.update({name: None for name in FRACTIONS})
+    return row
 
 
 def heatmap(filters: Filters) -> dict[tuple[int, int], dict[str, Any]]:
     """Average wait and requests per (ISO weekday 1-7, hour 0-23) in Berlin time."""
-    rows = (
-        consultations(filters)
-        .annotate(
-            weekday=ExtractIsoWeekDay("created_at", tzinfo=BERLIN),
-            hour=ExtractHour("created_at", tzinfo=BERLIN),
+    current = plan(filters)
+    cells: dict[tuple[int, int], dict[str, Any]] = {}
+    sources = []
+    rolled = current.rollup(RollupHour)
+    if rolled is not None:
+        sources.append(
+            rolled.annotate(weekday=ExtractIsoWeekDay("day"))
+            .values("weekday", "hour")
+            .annotate(requests=Sum("total"), answered=Sum("answered"), wait_sum=Sum("wait_sum"))
         )
-        .values("weekday", "hour")
-        .annotate(
-            requests=Count("pk"),
-            asa=Avg("wait_seconds", filter=Q(first_accepted_at__isnull=False)),
+    raw = current.raw()
+    if raw is not None:
+        sources.append(
+            raw.annotate(
+                weekday=ExtractIsoWeekDay("created_at", tzinfo=BERLIN),
+                hour=ExtractHour("created_at", tzinfo=BERLIN),
+            )
+            .values("weekday", "hour")
+            .annotate(
+                requests=Count("pk"),
+                answered=Count("pk", filter=ANSWERED),
+                wait_sum=Sum("wait_seconds", filter=ANSWERED),
+            )
         )
-    )
-    return {(row["weekday"], row["hour"]): row for row in rows}
+    for rows in sources:
+        for row in rows.order_by():
+            cell = cells.setdefault(
+                (row["weekday"], row["hour"]),
+                {"weekday": row["weekday"], "hour": row["hour"], "requests": 0, "answered": 0},
+            )
+            cell["requests"] += row["requests"]
+            cell["answered"] += row["answered"]
+            if row["wait_sum"] is not None:
+                cell["wait_sum"] = cell.get("wait_sum", 0.0) + row["wait_sum"]
+    for cell in cells.values():
+        cell["asa"] = _ratio(cell.pop("wait_sum", None), cell.pop("answered"))
+    return cells
 
 
 # --- Clerks ---------------------------------------------------------------------------------
@@ -225,13 +506,8 @@ def by_clerk(filters: Filters) -> list[dict[str, Any]]:
     where available idle time = time in status "available" without a consultation.
     """
     start, end = filters.bounds()
-    rows = grouped(
-        filters,
-        "clerk_id",
-        consultations(filters).filter(clerk__isnull=False),
-        percentiles=False,
-    )
-    busy = _busy_seconds(start, end, filters)
+    rows = grouped(filters, "clerk_id", percentiles=False)
+    busy = _busy_seconds(filters)
     available = _available_seconds(start, end)
     names = dict(StaffProfile.objects.values_list("user_id", "display_name"))
     for row in rows:
@@ -255,6 +531,32 @@ def _available_seconds(start: datetime, end: datetime) -> dict[int, float]:
         .annotate(seconds=Sum("overlap"))
     )
     return {row["clerk_id"]: max(0.0, row["seconds"] or 0.0) for row in rows}
+
+
+def _busy_seconds(filters: Filters) -> dict[int, float]:
+    """Per clerk, the length of the union of their consultations' intervals within the
+    period (parallel chats count once): rolled-up days add their stored seconds (a union
+    cut at midnights adds up), the other stretches are computed."""
+    current = plan(filters)
+    result: dict[int, float] = {}
+    if current.rolled is not None:
+        rows = (
+            RollupBusy.objects.filter(
+                day__in=current.rolled.values("day"),
+                topic_id=filters.topic_id or None,
+                channel=filters.channel or "",
+            )
+            .values("clerk_id")
+            .annotate(seconds=Sum("seconds"))
+            .order_by()
+        )
+        for row in rows:
+            result[row["clerk_id"]] = row["seconds"]
+    for first, last in current.raw_runs:
+        start, end = day_bounds(first, last)
+        for clerk_id, seconds in busy_between(start, end, filters).items():
+            result[clerk_id] = result.get(clerk_id, 0.0) + seconds
+    return result
 
 
 BUSY_SQL = """
@@ -281,9 +583,9 @@ GROUP BY clerk_id
 """
 
 
-def _busy_seconds(start: datetime, end: datetime, filters: Filters) -> dict[int, float]:
-    """Per clerk, the length of the union of their consultations' intervals (parallel chats
-    count once), computed in SQL on PostgreSQL ("gaps and islands")."""
+def busy_between(start: datetime, end: datetime, filters: Filters) -> dict[int, float]:
+    """Per clerk, the union of their consultations' intervals cut to [start, end), computed
+    in SQL on PostgreSQL ("gaps and islands")."""
     if connection.vendor == "postgresql":
         where = ""
         params: dict[str, Any] = {"start": start, "end": end}
@@ -296,11 +598,12 @@ def _busy_seconds(start: datetime, end: datetime, filters: Filters) -> dict[int,
         with connection.cursor() as cursor:
             cursor.execute(BUSY_SQL.format(where=where), params)
             return {clerk_id: float(seconds) for clerk_id, seconds in cursor.fetchall()}
-    spans = (
-        consultations(filters)
-        .filter(clerk__isnull=False, first_accepted_at__lt=end, ended_at__gt=start)
-        .values_list("clerk_id", "first_accepted_at", "ended_at")
-    )
+    spans = _filtered(
+        Consultation.objects.filter(
+            clerk__isnull=False, first_accepted_at__lt=end, ended_at__gt=start
+        ),
+        filters,
+    ).values_list("clerk_id", "first_accepted_at", "ended_at")
     return _union_seconds((c, max(s, start), min(e, end)) for c, s, e in spans if s and e)
 
 
