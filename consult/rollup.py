@@ -151,8 +151,20 @@ def _build_days(days: list[date]) -> None:
             .annotate(count=Count("pk"))
             .order_by()
         )
+        histograms: dict[tuple[date, int, str], list[int]] = {}
+        for row in waits:
+            if row["day"] in chosen:
+                counts = histograms.setdefault((row["day"], row["topic_id"], row["channel"]), [])
+                counts.extend([0] * (row["bucket"] + 1 - len(counts)))
+                counts[row["bucket"]] = row["count"]
         RollupWaits.objects.bulk_create(
-            [RollupWaits(**row) for row in waits if row["day"] in chosen], batch_size=2000
+            (
+                RollupWaits(
+                    day=day, topic_id=topic_id, channel=channel, counts=",".join(map(str, counts))
+                )
+                for (day, topic_id, channel), counts in histograms.items()
+            ),
+            batch_size=2000,
         )
         _build_busy(days)
         RollupDay.objects.bulk_create(

@@ -12,14 +12,16 @@ sorted waits of each group, with the same interpolation.
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, IntegerField, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import (
     Coalesce,
@@ -139,15 +141,22 @@ class Plan:
     """The period split into days read from the roll-up and stretches read raw."""
 
     filters: Filters
-    rolled: QuerySet[RollupDay] | None
-    same_service_level: bool = True
+    rolled_days: list[date] = field(default_factory=list)
     raw_runs: list[tuple[date, date]] = field(default_factory=list)
+    same_service_level: bool = True
+    # Roll-up rows of other days in the period exist (built with another short-abandon
+    # threshold): the roll-up is read by day list instead of by range.
+    others_rolled: bool = False
+
+    @property
+    def rolled(self) -> bool:
+        return bool(self.rolled_days)
 
     def raw(self) -> QuerySet[Consultation] | None:
         """The consultations of the days not in the roll-up (None: there are none)."""
         if not self.raw_runs:
             return None
-        if self.rolled is None:
+        if not self.rolled:
             return consultations(self.filters)
         where = Q()
         for first, last in self.raw_runs:
@@ -155,25 +164,47 @@ class Plan:
             where |= Q(created_at__gte=start, created_at__lt=end)
         return _filtered(Consultation.objects.filter(where), self.filters)
 
-    def rollup(self, model: type[Any]) -> QuerySet[Any] | None:
-        if self.rolled is None:
+    def rollup(self, model: type[Any], *, filtered: bool = True) -> QuerySet[Any] | None:
+        """Roll-up rows of the rolled days (rows exist only for rolled days)."""
+        if not self.rolled:
             return None
-        return _filtered(model.objects.filter(day__in=self.rolled.values("day")), self.filters)
+        if self.others_rolled:
+            rows = model.objects.filter(day__in=self.rolled_days)
+        else:
+            rows = model.objects.filter(day__range=(self.filters.start, self.filters.end))
+        return _filtered(rows, self.filters) if filtered else rows
+
+
+_plans: ContextVar[dict[Filters, Plan] | None] = ContextVar("statistics_plans", default=None)
 
 
 def plan(filters: Filters) -> Plan:
     """Closed days rolled up with the current short-abandon threshold come from the roll-up
-    (PostgreSQL only); every other day of the period is read raw."""
+    (PostgreSQL only); every other day of the period is read raw. Inside ``dashboard`` one
+    plan serves every figure."""
+    cache = _plans.get()
+    if cache is None:
+        return _plan(filters)
+    if filters not in cache:
+        cache[filters] = _plan(filters)
+    return cache[filters]
+
+
+def _plan(filters: Filters) -> Plan:
     everything = [(filters.start, filters.end)]
     if connection.vendor != "postgresql":
-        return Plan(filters, None, raw_runs=everything)
-    rolled = RollupDay.objects.filter(
-        day__range=(filters.start, filters.end),
-        short_abandon_seconds=filters.short_abandon_seconds,
+        return Plan(filters, raw_runs=everything)
+    built = RollupDay.objects.filter(day__range=(filters.start, filters.end)).values_list(
+        "day", "service_seconds", "short_abandon_seconds"
     )
-    thresholds = dict(rolled.values_list("day", "service_seconds"))
+    thresholds, others = {}, False
+    for day, service, short in built:
+        if short == filters.short_abandon_seconds:
+            thresholds[day] = service
+        else:
+            others = True
     if not thresholds:
-        return Plan(filters, None, raw_runs=everything)
+        return Plan(filters, raw_runs=everything)
     runs: list[tuple[date, date]] = []
     day = filters.start
     while day <= filters.end:
@@ -183,8 +214,13 @@ def plan(filters: Filters) -> Plan:
             else:
                 runs.append((day, day))
         day += timedelta(days=1)
-    same = set(thresholds.values()) == {filters.service_seconds}
-    return Plan(filters, rolled, same_service_level=same, raw_runs=runs)
+    return Plan(
+        filters,
+        rolled_days=sorted(thresholds),
+        raw_runs=runs,
+        same_service_level=set(thresholds.values()) == {filters.service_seconds},
+        others_rolled=others,
+    )
 
 
 # --- Combining parts -------------------------------------------------------------------------
@@ -224,18 +260,31 @@ def _collect(filters: Filters, key: str | None, *, clerks: bool = False) -> dict
             rows = rows.filter(clerk__isnull=False)
         if key == "day" and rows.model is Consultation:
             rows = rows.annotate(day=TruncDate("created_at", tzinfo=BERLIN))
-        for row in _grouped_rows(rows, key, wanted):
-            _add(groups.setdefault(row.get(key) if key else None, {}), row)
+        for group, row in _keyed(rows, key, wanted):
+            _add(groups.setdefault(group, {}), row)
     if rolled is not None and not current.same_service_level:
         # The roll-up counted "within" for another threshold: count it again, raw.
         _recount_within(groups, filters, key, clerks=clerks)
     return groups
 
 
-def _grouped_rows(rows: QuerySet[Any], key: str | None, wanted: dict[str, Any]) -> list[Any]:
+def _keyed(
+    rows: QuerySet[Any], key: str | None, wanted: dict[str, Any]
+) -> list[tuple[Any, dict[str, Any]]]:
+    """(group, aggregates) per value of ``key``; topics are grouped by id and named
+    afterwards, which spares the join (two topics of one name make one group, as before)."""
     if key is None:
-        return [rows.aggregate(**wanted)]
-    return list(rows.values(key).annotate(**wanted).order_by())
+        return [(None, rows.aggregate(**wanted))]
+    column = "topic_id" if key == "topic__name" else key
+    found = rows.values(column).annotate(**wanted).order_by()
+    if key == "topic__name":
+        names = _topic_names()
+        return [(names[row["topic_id"]], row) for row in found]
+    return [(row[key], row) for row in found]
+
+
+def _topic_names() -> dict[int, str]:
+    return dict(Topic.objects.values_list("pk", "name"))
 
 
 def _recount_within(
@@ -246,10 +295,9 @@ def _recount_within(
         rows = rows.filter(clerk__isnull=False)
     if key == "day":
         rows = rows.annotate(day=TruncDate("created_at", tzinfo=BERLIN))
-    found = {
-        (row.get(key) if key else None): row["within"]
-        for row in _grouped_rows(rows, key, {"within": Count("pk")})
-    }
+    found: dict[Any, int] = {}
+    for group, row in _keyed(rows, key, {"within": Count("pk")}):
+        found[group] = found.get(group, 0) + row["within"]
     for group, row in groups.items():
         row["within"] = found.get(group, 0)
 
@@ -295,16 +343,19 @@ FRACTIONS = {"median_wait": 0.5, "p90_wait": 0.9}
 def _percentiles(filters: Filters, key: str | None) -> dict[Any, dict[str, float | None]]:
     """Median and 90th percentile wait per value of ``key`` (None: the total), exact."""
     current = plan(filters)
-    if current.rolled is not None:
-        return _percentiles_located(current, key)
+    if current.rolled:
+        with _snapshot():
+            located = _percentiles_located(current, key)
+        if located is not None:
+            return located
     answered = consultations(filters).filter(ANSWERED)
     if connection.vendor == "postgresql":
         wanted = {
             name: PercentileCont("wait_seconds", fraction) for name, fraction in FRACTIONS.items()
         }
-        return {
-            (row.get(key) if key else None): row for row in _grouped_rows(answered, key, wanted)
-        }
+        if key is None:
+            return {None: answered.aggregate(**wanted)}
+        return {row[key]: row for row in answered.values(key).annotate(**wanted).order_by()}
     waits: dict[Any, list[float]] = {}
     fields = ["wait_seconds", key] if key else ["wait_seconds"]
     for item in answered.values(*fields).order_by("wait_seconds"):
@@ -315,37 +366,63 @@ def _percentiles(filters: Filters, key: str | None) -> dict[Any, dict[str, float
     }
 
 
-def _percentiles_located(current: Plan, key: str | None) -> dict[Any, dict[str, float | None]]:
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    """One consistent view of the roll-up and the consultations for the reads inside
+    (REPEATABLE READ), unless a transaction is open already."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def _percentiles_located(
+    current: Plan, key: str | None
+) -> dict[Any, dict[str, float | None]] | None:
     """Exact percentiles without sorting the period: the wait histogram (roll-up plus raw
     days) gives each group's count and the bucket holding the wanted rank; one query then
     reads the waits from that bucket's lower edge upwards in index order
-    (consult_answered_wait_idx), skipping the ranks below, and takes the two neighbours."""
-    histogram: dict[Any, dict[int, int]] = {}
-    sources: list[QuerySet[Any]] = []
+    (consult_answered_wait_idx), skipping the ranks below, and takes the two neighbours.
+    None if the histogram and the consultations disagree (a write in between inside an
+    open transaction): the caller sorts instead."""
+    names = _topic_names() if key == "topic__name" else {}
+
+    def group_of(topic_id: int, channel: str) -> Any:
+        return names[topic_id] if key == "topic__name" else channel if key else None
+
+    histogram: dict[Any, list[int]] = {}
     rolled = current.rollup(RollupWaits)
-    fields = [key, "bucket"] if key else ["bucket"]
     if rolled is not None:
-        sources.append(rolled.values(*fields).annotate(n=Sum("count")))
+        for topic_id, channel, text in rolled.values_list("topic_id", "channel", "counts"):
+            counts = [int(n) for n in text.split(",")]
+            _add_counts(histogram.setdefault(group_of(topic_id, channel), []), counts)
     raw = current.raw()
     if raw is not None:
-        sources.append(
+        buckets = (
             raw.filter(ANSWERED)
             .annotate(bucket=WidthBucket("wait_seconds", WAIT_EDGES))
-            .values(*fields)
+            .values_list("topic_id", "channel", "bucket")
             .annotate(n=Count("pk"))
+            .order_by()
         )
-    for rows in sources:
-        for row in rows.order_by():
-            counts = histogram.setdefault(row[key] if key else None, {})
-            counts[row["bucket"]] = counts.get(row["bucket"], 0) + row["n"]
-    probes: list[tuple[Any, int, QuerySet[Any]]] = []
+        for topic_id, channel, bucket, n in buckets:
+            counts = [0] * bucket + [n]
+            _add_counts(histogram.setdefault(group_of(topic_id, channel), []), counts)
+    ids: dict[str, list[int]] = {}
+    for pk, name in names.items():
+        ids.setdefault(name, []).append(pk)
+    probes: list[QuerySet[Any]] = []
     wanted: dict[Any, list[tuple[str, int, float]]] = {}
     answered = consultations(current.filters).filter(ANSWERED)
-    topics = _topic_ids() if key == "topic__name" else {}
     for group, counts in histogram.items():
-        n = sum(counts.values())
+        n = sum(counts)
+        if not n:
+            continue
         if key == "topic__name":  # by id, so that the probe stays on the wait index
-            rows = answered.filter(topic_id__in=topics[group])
+            rows = answered.filter(topic_id__in=ids[group])
         else:
             rows = answered.filter(**{key: group}) if key else answered
         for name, fraction in FRACTIONS.items():
@@ -353,38 +430,39 @@ def _percentiles_located(current: Plan, key: str | None) -> dict[Any, dict[str, 
             rank = int(position)
             bucket, skip = _bucket_of(counts, rank)
             lower = rows.filter(wait_seconds__gte=WAIT_EDGES[bucket - 1]) if bucket else rows
-            probe = len(probes)
-            probes.append((group, probe, lower.order_by("wait_seconds")[skip : skip + 2]))
-            wanted.setdefault(group, []).append((name, probe, position - rank))
+            wanted.setdefault(group, []).append((name, len(probes), position - rank))
+            probes.append(lower.order_by("wait_seconds")[skip : skip + 2])
     found = _probe(probes)
     result: dict[Any, dict[str, float | None]] = {}
-    for group, names in wanted.items():
-        for name, probe, share in names:
-            pair = found[probe]
+    for group, names_wanted in wanted.items():
+        for name, probe, share in names_wanted:
+            pair = found.get(probe, [])
+            if not pair or (share and len(pair) < 2):
+                return None
             low = pair[0]
-            high = pair[1] if len(pair) > 1 and share else low
+            high = pair[1] if share else low
             result.setdefault(group, {})[name] = low + (high - low) * share
     return result
 
 
-def _topic_ids() -> dict[str, list[int]]:
-    ids: dict[str, list[int]] = {}
-    for pk, name in Topic.objects.values_list("pk", "name"):
-        ids.setdefault(name, []).append(pk)
-    return ids
+def _add_counts(into: list[int], counts: list[int]) -> None:
+    if len(into) < len(counts):
+        into.extend([0] * (len(counts) - len(into)))
+    for bucket, n in enumerate(counts):
+        into[bucket] += n
 
 
-def _bucket_of(counts: dict[int, int], rank: int) -> tuple[int, int]:
+def _bucket_of(counts: list[int], rank: int) -> tuple[int, int]:
     """The bucket holding the value of 0-based ``rank`` and how many ranks of it lie below."""
     seen = 0
-    for bucket in sorted(counts):
-        if rank < seen + counts[bucket]:
+    for bucket, n in enumerate(counts):
+        if rank < seen + n:
             return bucket, rank - seen
-        seen += counts[bucket]
+        seen += n
     raise ValueError("rank beyond the histogram")
 
 
-def _probe(probes: list[tuple[Any, int, QuerySet[Any]]]) -> dict[int, list[float]]:
+def _probe(probes: list[QuerySet[Any]]) -> dict[int, list[float]]:
     """Run every probe in one round trip (UNION ALL of the sliced, ordered subqueries)."""
     if not probes:
         return {}
@@ -392,7 +470,7 @@ def _probe(probes: list[tuple[Any, int, QuerySet[Any]]]) -> dict[int, list[float
         rows.annotate(probe=Value(number, output_field=IntegerField())).values_list(
             "probe", "wait_seconds"
         )
-        for _, number, rows in probes
+        for number, rows in enumerate(probes)
     ]
     union = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
     found: dict[int, list[float]] = {}
@@ -404,6 +482,23 @@ def _probe(probes: list[tuple[Any, int, QuerySet[Any]]]) -> dict[int, list[float
 
 
 # --- The figures -----------------------------------------------------------------------------
+
+
+def dashboard(filters: Filters) -> dict[str, Any]:
+    """Everything the dashboard page shows, from one plan and one consistent snapshot."""
+    token = _plans.set({})
+    try:
+        with _snapshot():
+            return {
+                "summary": summary(filters),
+                "by_topic": by_topic(filters),
+                "by_channel": by_channel(filters),
+                "by_clerk": by_clerk(filters),
+                "days": daily(filters),
+                "heat": heatmap(filters),
+            }
+    finally:
+        _plans.reset(token)
 
 
 def summary(filters: Filters) -> dict[str, Any]:
@@ -460,10 +555,10 @@ def heatmap(filters: Filters) -> dict[tuple[int, int], dict[str, Any]]:
     current = plan(filters)
     cells: dict[tuple[int, int], dict[str, Any]] = {}
     sources = []
-    rolled = current.rollup(RollupHour)
-    if rolled is not None:
+    hours = current.rollup(RollupHour)
+    if hours is not None:
         sources.append(
-            rolled.annotate(weekday=ExtractIsoWeekDay("day"))
+            hours.annotate(weekday=ExtractIsoWeekDay("day"))
             .values("weekday", "hour")
             .annotate(requests=Sum("total"), answered=Sum("answered"), wait_sum=Sum("wait_sum"))
         )
@@ -539,13 +634,10 @@ def _busy_seconds(filters: Filters) -> dict[int, float]:
     cut at midnights adds up), the other stretches are computed."""
     current = plan(filters)
     result: dict[int, float] = {}
-    if current.rolled is not None:
+    rolled = current.rollup(RollupBusy, filtered=False)
+    if rolled is not None:
         rows = (
-            RollupBusy.objects.filter(
-                day__in=current.rolled.values("day"),
-                topic_id=filters.topic_id or None,
-                channel=filters.channel or "",
-            )
+            rolled.filter(topic_id=filters.topic_id or None, channel=filters.channel or "")
             .values("clerk_id")
             .annotate(seconds=Sum("seconds"))
             .order_by()
