@@ -338,6 +338,9 @@ def _percentile(sorted_values: list[float], fraction: float) -> float | None:
 
 
 FRACTIONS = {"median_wait": 0.5, "p90_wait": 0.9}
+# Below this many answered consultations in the period, percentile_cont's sort is cheaper
+# than probing the wait index (a probe reads its bucket's waits of every day, and filters).
+LOCATE_FROM = 20_000
 
 
 def _percentiles(filters: Filters, key: str | None) -> dict[Any, dict[str, float | None]]:
@@ -386,8 +389,9 @@ def _percentiles_located(
     days) gives each group's count and the bucket holding the wanted rank; one query then
     reads the waits from that bucket's lower edge upwards in index order
     (consult_answered_wait_idx), skipping the ranks below, and takes the two neighbours.
-    None if the histogram and the consultations disagree (a write in between inside an
-    open transaction): the caller sorts instead."""
+    None if the period has few answered consultations, or if the histogram and the
+    consultations disagree (a write in between inside an open transaction): the caller
+    sorts instead."""
     names = _topic_names() if key == "topic__name" else {}
 
     def group_of(topic_id: int, channel: str) -> Any:
@@ -411,6 +415,8 @@ def _percentiles_located(
         for topic_id, channel, bucket, n in buckets:
             counts = [0] * bucket + [n]
             _add_counts(histogram.setdefault(group_of(topic_id, channel), []), counts)
+    if sum(sum(counts) for counts in histogram.values()) < LOCATE_FROM:
+        return None  # few waits: sorting them is cheaper than the probes
     ids: dict[str, list[int]] = {}
     for pk, name in names.items():
         ids.setdefault(name, []).append(pk)
