@@ -41,6 +41,7 @@ from .statistics import ANSWERED, BERLIN, PARTS, WAIT_EDGES, day_bounds, parts
 LOCK_KEY = 5_011_905  # any constant, the same for every process
 TABLES: tuple[type[Any], ...] = (RollupFigures, RollupHour, RollupWaits, RollupBusy, RollupDay)
 CHUNK_DAYS = 31
+SETTLE = timedelta(minutes=10)
 
 
 def enabled() -> bool:
@@ -85,11 +86,14 @@ def _delete(days: Iterable[date]) -> None:
 
 def build(*, first: date | None = None, last: date | None = None, everything: bool = False) -> int:
     """Roll up the closed days from ``first`` (default: the first consultation's day) to
-    ``last`` (default and at most: yesterday) that are not rolled up with the current
-    thresholds (``everything``: all of them again). Returns how many days were built."""
+    ``last`` (default and at most: yesterday, from ten past midnight on) that are not
+    rolled up with the current thresholds (``everything``: all of them again). Returns how
+    many days were built."""
     if not enabled():
         return 0
-    yesterday = berlin_day(timezone.now()) - timedelta(days=1)
+    # A writer that checked "only today is affected" just before midnight may still be
+    # committing just after it: a day is built once it has been over for SETTLE.
+    yesterday = berlin_day(timezone.now() - SETTLE) - timedelta(days=1)
     last = min(last or yesterday, yesterday)
     if first is None:
         oldest = Consultation.objects.aggregate(first=Min("created_at"))["first"]

@@ -34,6 +34,12 @@ from tests.unit.test_statistics import DAY, make
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def yesterday_is_closed(monkeypatch):
+    """Yesterday counts as closed even in the first minutes after midnight."""
+    monkeypatch.setattr(rollup, "SETTLE", timedelta(0))
+
+
 def figures(filters: Filters) -> dict[str, Any]:
     """Everything the dashboard shows (one plan for all of it, as the page computes it)."""
     return statistics.dashboard(filters)
