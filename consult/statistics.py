@@ -12,6 +12,7 @@ sorted waits of each group, with the same interpolation.
 """
 
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -262,9 +263,9 @@ def _collect(filters: Filters, key: str | None, *, clerks: bool = False) -> dict
             rows = rows.annotate(day=TruncDate("created_at", tzinfo=BERLIN))
         for group, row in _keyed(rows, key, wanted):
             _add(groups.setdefault(group, {}), row)
-    if rolled is not None and not current.same_service_level:
-        # The roll-up counted "within" for another threshold: count it again, raw.
-        _recount_within(groups, filters, key, clerks=clerks)
+    if rolled is not None and not current.same_service_level and not clerks:
+        # The roll-up counted "within" for another threshold: count it again.
+        _recount_within(groups, current, key)
     return groups
 
 
@@ -287,17 +288,46 @@ def _topic_names() -> dict[int, str]:
     return dict(Topic.objects.values_list("pk", "name"))
 
 
-def _recount_within(
-    groups: dict[Any, dict[str, Any]], filters: Filters, key: str | None, *, clerks: bool
-) -> None:
-    rows = consultations(filters).filter(ANSWERED, wait_seconds__lte=filters.service_seconds)
-    if clerks:
-        rows = rows.filter(clerk__isnull=False)
-    if key == "day":
-        rows = rows.annotate(day=TruncDate("created_at", tzinfo=BERLIN))
+def _recount_within(groups: dict[Any, dict[str, Any]], current: Plan, key: str | None) -> None:
+    """ "Answered within X s" for a threshold X other than the roll-up's, without a pass over
+    the period: the rolled days' wait histograms give the whole buckets below X's bucket;
+    the waits from that bucket's lower edge up to X are counted on the wait index (all
+    days), and the raw days' waits below that edge are counted directly."""
+    threshold = current.filters.service_seconds
+    bucket = bisect_right(WAIT_EDGES, threshold)  # width_bucket's number for X
+    edge = WAIT_EDGES[bucket - 1]
+    names = _topic_names() if key == "topic__name" else {}
+
+    def group_of(day: date, topic_id: int, channel: str) -> Any:
+        if key == "topic__name":
+            return names[topic_id]
+        return {"day": day, "channel": channel, None: None}[key]
+
     found: dict[Any, int] = {}
-    for group, row in _keyed(rows, key, {"within": Count("pk")}):
-        found[group] = found.get(group, 0) + row["within"]
+    rolled = current.rollup(RollupWaits)
+    assert rolled is not None  # noqa: S101 - only called with rolled days
+    for day, topic_id, channel, text in rolled.values_list("day", "topic_id", "channel", "counts"):
+        below = sum(int(n) for n in text.split(",")[:bucket])
+        group = group_of(day, topic_id, channel)
+        found[group] = found.get(group, 0) + below
+    counted = [
+        consultations(current.filters).filter(
+            ANSWERED, wait_seconds__gte=edge, wait_seconds__lte=threshold
+        )
+    ]
+    raw = current.raw()
+    if raw is not None:
+        counted.append(raw.filter(ANSWERED, wait_seconds__lt=edge))
+    for rows in counted:
+        per_group = (
+            rows.annotate(day=TruncDate("created_at", tzinfo=BERLIN))
+            .values_list("day", "topic_id", "channel")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for day, topic_id, channel, n in per_group:
+            group = group_of(day, topic_id, channel)
+            found[group] = found.get(group, 0) + n
     for group, row in groups.items():
         row["within"] = found.get(group, 0)
 
@@ -612,6 +642,9 @@ def by_clerk(filters: Filters) -> list[dict[str, Any]]:
     available = _available_seconds(start, end)
     names = dict(StaffProfile.objects.values_list("user_id", "display_name"))
     for row in rows:
+        # Not shown per clerk (and with another threshold than the roll-up's it would cost
+        # a pass over the period): no service level per clerk.
+        row["within"] = row["service_level"] = None
         clerk_busy = busy.get(row["clerk_id"], 0.0)
         idle = max(0.0, available.get(row["clerk_id"], 0.0) - clerk_busy)
         row["clerk"] = names.get(row["clerk_id"], str(row["clerk_id"]))
