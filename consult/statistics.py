@@ -148,6 +148,8 @@ class Plan:
     # Roll-up rows of other days in the period exist (built with another short-abandon
     # threshold): the roll-up is read by day list instead of by range.
     others_rolled: bool = False
+    # Rows several figures read (the wait histograms, the within counts), read once.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def rolled(self) -> bool:
@@ -304,30 +306,29 @@ def _recount_within(groups: dict[Any, dict[str, Any]], current: Plan, key: str |
         return {"day": day, "channel": channel, None: None}[key]
 
     found: dict[Any, int] = {}
-    rolled = current.rollup(RollupWaits)
-    assert rolled is not None  # noqa: S101 - only called with rolled days
-    for day, topic_id, channel, text in rolled.values_list("day", "topic_id", "channel", "counts"):
-        below = sum(int(n) for n in text.split(",")[:bucket])
+    for day, topic_id, channel, counts in _histograms(current):
         group = group_of(day, topic_id, channel)
-        found[group] = found.get(group, 0) + below
-    counted = [
-        consultations(current.filters).filter(
-            ANSWERED, wait_seconds__gte=edge, wait_seconds__lte=threshold
-        )
-    ]
-    raw = current.raw()
-    if raw is not None:
-        counted.append(raw.filter(ANSWERED, wait_seconds__lt=edge))
-    for rows in counted:
-        per_group = (
-            rows.annotate(day=TruncDate("created_at", tzinfo=BERLIN))
+        found[group] = found.get(group, 0) + sum(counts[:bucket])
+    if "within" not in current.memo:
+        counted = [
+            consultations(current.filters).filter(
+                ANSWERED, wait_seconds__gte=edge, wait_seconds__lte=threshold
+            )
+        ]
+        raw = current.raw()
+        if raw is not None:
+            counted.append(raw.filter(ANSWERED, wait_seconds__lt=edge))
+        current.memo["within"] = [
+            row
+            for rows in counted
+            for row in rows.annotate(day=TruncDate("created_at", tzinfo=BERLIN))
             .values_list("day", "topic_id", "channel")
             .annotate(n=Count("pk"))
             .order_by()
-        )
-        for day, topic_id, channel, n in per_group:
-            group = group_of(day, topic_id, channel)
-            found[group] = found.get(group, 0) + n
+        ]
+    for day, topic_id, channel, n in current.memo["within"]:
+        group = group_of(day, topic_id, channel)
+        found[group] = found.get(group, 0) + n
     for group, row in groups.items():
         row["within"] = found.get(group, 0)
 
@@ -428,11 +429,8 @@ def _percentiles_located(
         return names[topic_id] if key == "topic__name" else channel if key else None
 
     histogram: dict[Any, list[int]] = {}
-    rolled = current.rollup(RollupWaits)
-    if rolled is not None:
-        for topic_id, channel, text in rolled.values_list("topic_id", "channel", "counts"):
-            counts = [int(n) for n in text.split(",")]
-            _add_counts(histogram.setdefault(group_of(topic_id, channel), []), counts)
+    for _, topic_id, channel, counts in _histograms(current):
+        _add_counts(histogram.setdefault(group_of(topic_id, channel), []), counts)
     raw = current.raw()
     if raw is not None:
         buckets = (
@@ -479,6 +477,18 @@ def _percentiles_located(
             high = pair[1] if share else low
             result.setdefault(group, {})[name] = low + (high - low) * share
     return result
+
+
+def _histograms(current: Plan) -> list[tuple[date, int, str, list[int]]]:
+    """The rolled days' wait histograms: (day, topic, channel, counts per bucket)."""
+    if "waits" not in current.memo:
+        rolled = current.rollup(RollupWaits)
+        rows = rolled.values_list("day", "topic_id", "channel", "counts") if rolled else []
+        current.memo["waits"] = [
+            (day, topic_id, channel, [int(n) for n in text.split(",")])
+            for day, topic_id, channel, text in rows
+        ]
+    return current.memo["waits"]
 
 
 def _add_counts(into: list[int], counts: list[int]) -> None:
