@@ -117,9 +117,8 @@ def indexes_used(filters: Filters) -> set[str]:
         for sql, params in queries:
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
-            found.update(
-                re.findall(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan) using (\w+)", plan)
-            )
+            found.update(re.findall(r"Index (?:Only )?Scan using (\w+)", plan))
+            found.update(re.findall(r"Bitmap Index Scan on (\w+)", plan))
             found.update(f"seq scan {name}" for name in re.findall(r"Seq Scan on (\w+)", plan))
     return found
 
