@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from . import events, hours, queueing, selectors
+from . import events, hours, queueing, rollup, selectors
 from .chat import append_log_entry
 from .errors import DomainError
 from .models import Consultation, Message, Topic
@@ -63,6 +63,7 @@ def leave_consultation(*, public_token: str, now: datetime | None = None) -> Con
         consultation.save(
             update_fields=["state", "ended_at", "ended_by", "offered_to", "offer_expires_at"]
         )
+        rollup.consultation_changed(consultation)
         append_log_entry(
             consultation=consultation,
             kind=Message.Kind.ABANDONED if was_waiting else Message.Kind.ENDED,
@@ -112,6 +113,7 @@ def end_consultation(
         consultation.ended_by = Consultation.EndedBy.CLERK
         consultation.outcome = outcome
         consultation.save(update_fields=["state", "ended_at", "ended_by", "outcome"])
+        rollup.consultation_changed(consultation)
         append_log_entry(
             consultation=consultation,
             kind=Message.Kind.ENDED,
@@ -148,6 +150,7 @@ def switch_to_video(*, consultation_id: int, now: datetime | None = None) -> Con
             raise DomainError("video_not_possible", "The clerk has other conversations open.")
         consultation.channel = Consultation.Channel.VIDEO
         consultation.save(update_fields=["channel"])
+        rollup.consultation_changed(consultation)
         append_log_entry(
             consultation=consultation,
             kind=Message.Kind.VIDEO,

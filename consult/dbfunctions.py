@@ -1,8 +1,9 @@
 """SQL functions Django does not have, for PostgreSQL and SQLite."""
 
+from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Aggregate, FloatField, Func
+from django.db.models import Aggregate, FloatField, Func, IntegerField
 
 
 class Seconds(Func):
@@ -41,3 +42,23 @@ class PercentileCont(Aggregate):
 
     def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
         super().__init__(expression, fraction=float(fraction), **extra)
+
+
+class WidthBucket(Func):
+    """PostgreSQL's ``width_bucket(value, thresholds)``: 0 below the first edge, ``i`` for
+    ``edges[i-1] <= value < edges[i]``, ``len(edges)`` from the last edge on."""
+
+    function = "WIDTH_BUCKET"
+    output_field = IntegerField()
+
+    def __init__(self, expression: Any, edges: Sequence[float]) -> None:
+        self.edges = [float(edge) for edge in edges]
+        super().__init__(expression)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        thresholds = ", ".join(["%s"] * len(self.edges))
+        return (
+            f"WIDTH_BUCKET({sql}, ARRAY[{thresholds}]::double precision[])",
+            (*params, *self.edges),
+        )

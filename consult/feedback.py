@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from . import rollup
 from .errors import DomainError
 from .models import Consultation
 
@@ -33,4 +34,5 @@ def rate_consultation(
         consultation.rating_comment = comment.strip()
         consultation.rated_at = now or timezone.now()
         consultation.save(update_fields=["rating", "rating_comment", "rated_at"])
+        rollup.consultation_changed(consultation)  # a late rating changes a past day
     return consultation

@@ -217,6 +217,21 @@ class Consultation(models.Model):
             models.Index(fields=["clerk", "state"], name="consult_clerk_state_idx"),
             # Statistics filter by the day a consultation was requested.
             models.Index(fields=["created_at", "topic"], name="consult_created_idx"),
+            # Exact percentiles over long periods read the waits in order from here,
+            # without touching the table (consult/statistics.py, docs/metrics.md).
+            models.Index(
+                fields=["wait_seconds"],
+                include=["created_at", "topic", "channel"],
+                name="consult_answered_wait_idx",
+                condition=models.Q(first_accepted_at__isnull=False),
+            ),
+            # Busy time of a short stretch (today) finds the conversations that ended in it.
+            models.Index(
+                fields=["ended_at"],
+                include=["first_accepted_at", "clerk", "topic", "channel"],
+                name="consult_busy_idx",
+                condition=models.Q(clerk__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -562,3 +577,108 @@ class CallbackRequest(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.topic} ({self.get_state_display()})"
+
+
+# --- Statistics roll-up (consult/rollup.py, docs/metrics.md) ---------------------------------
+# Additive figures per Europe/Berlin day of closed days, so that a year reads thousands of
+# rows instead of hundreds of thousands. A day's rows exist only while its RollupDay exists;
+# the domain deletes both when a consultation of that day changes (consult/rollup.py).
+
+
+class RollupDay(models.Model):
+    """A Berlin day whose roll-up rows are complete, and the thresholds they were built with."""
+
+    day = models.DateField(primary_key=True)
+    built_at = models.DateTimeField(default=timezone.now)
+    service_seconds = models.PositiveIntegerField()
+    short_abandon_seconds = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}"
+
+
+class RollupFigures(models.Model):
+    """Sums and counts of the consultations requested on one day, per topic, channel and
+    clerk (no clerk: never answered)."""
+
+    day = models.DateField()
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8)
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    total = models.IntegerField()
+    short_abandoned = models.IntegerField()
+    answered = models.IntegerField()
+    abandoned = models.IntegerField()
+    ended = models.IntegerField()
+    still_waiting = models.IntegerField()
+    within = models.IntegerField()
+    wait_sum = models.FloatField(null=True)
+    max_wait = models.FloatField(null=True)
+    handled = models.IntegerField()
+    handle_sum = models.FloatField(null=True)
+    ratings = models.IntegerField()
+    rating_sum = models.IntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="rollup_figures_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.topic_id} {self.channel} {self.clerk_id}"
+
+
+class RollupHour(models.Model):
+    """Requests and waits per day and local hour (the weekday-by-hour heatmap)."""
+
+    day = models.DateField()
+    hour = models.SmallIntegerField()
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8)
+    total = models.IntegerField()
+    answered = models.IntegerField()
+    wait_sum = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="rollup_hour_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour} {self.topic_id} {self.channel}"
+
+
+class RollupWaits(models.Model):
+    """How many answered consultations of a day waited within each bucket of
+    ``consult.statistics.WAIT_EDGES``: the counts of buckets 0, 1, 2, ... separated by
+    commas (one row per day, topic and channel; cheaper to read than a row per bucket or
+    JSON). Locates exact percentiles without sorting the period's waits."""
+
+    day = models.DateField()
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8)
+    counts = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="rollup_waits_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.topic_id} {self.channel}"
+
+
+class RollupBusy(models.Model):
+    """Seconds of one Berlin day in which a clerk had at least one consultation, for all
+    consultations (topic and channel empty) and per topic, per channel and per both."""
+
+    day = models.DateField()
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, null=True, related_name="+")
+    channel = models.CharField(max_length=8, blank=True)
+    seconds = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="rollup_busy_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.clerk_id} {self.topic_id} {self.channel}"

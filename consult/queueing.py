@@ -23,7 +23,7 @@ from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import events
+from . import events, rollup
 from .chat import append_log_entry
 from .errors import DomainError
 from .models import Consultation, Message, Offer, StaffProfile, Topic
@@ -297,6 +297,7 @@ def accept(
         ):
             withdraw_offers(clerk_id=clerk.pk, now=now)  # picked another by hand: now full
         consultation.refresh_from_db()
+        rollup.consultation_changed(consultation)
         append_log_entry(
             consultation=consultation,
             kind=Message.Kind.ACCEPTED,
@@ -378,6 +379,7 @@ def _requeue(consultation: Consultation, now: datetime, *, kind: str, body: str)
     consultation.save(
         update_fields=["state", "clerk", "priority", "offered_to", "offer_expires_at", "topic"]
     )
+    rollup.consultation_changed(consultation)
     append_log_entry(
         consultation=consultation, kind=kind, sender=Message.Sender.SYSTEM, body=body, now=now
     )

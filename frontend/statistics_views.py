@@ -96,8 +96,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "frontend/statistics.html", {"form": form}, status=400)
     filters = form.filters()
-    days = statistics.daily(filters)
-    heat = statistics.heatmap(filters)
+    figures = statistics.dashboard(filters)
+    days, heat = figures["days"], figures["heat"]
     peak = max([row["asa"] or 0 for row in heat.values()] + [1])
     hours = range(6, 21)
     heatmap = [
@@ -120,10 +120,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "filters": filters,
-            "summary": statistics.summary(filters),
-            "by_topic": statistics.by_topic(filters),
-            "by_channel": statistics.by_channel(filters),
-            "by_clerk": statistics.by_clerk(filters),
+            "summary": figures["summary"],
+            "by_topic": figures["by_topic"],
+            "by_channel": figures["by_channel"],
+            "by_clerk": figures["by_clerk"],
             "days": days,
             "trend_chart": charts.daily_bars(days),
             "hours": hours,

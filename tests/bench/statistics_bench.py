@@ -3,12 +3,17 @@
     make bench-statistics   (python -m tests.bench.statistics_bench with DATABASE_URL set)
 
 Prints figures, never asserts. Creates and drops its own database (``test_<name>``).
+After filling it builds the statistics roll-up of the closed days (consult/rollup.py, as
+``manage.py rebuild_statistics`` does nightly) and times the dashboard with it, and without
+it (every day read raw) as the baseline of the same run.
 """
 
 import os
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import django
@@ -17,11 +22,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from consult import statistics  # noqa: E402
-from consult.models import StaffProfile, Topic  # noqa: E402
+from consult import rollup, statistics  # noqa: E402
+from consult.models import RollupDay, StaffProfile, Topic  # noqa: E402
 from consult.statistics import Filters  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
@@ -91,23 +96,47 @@ def fill() -> None:
 def dashboard(filters: Filters) -> float:
     """Seconds to compute everything the dashboard page shows."""
     started = time.perf_counter()
-    statistics.summary(filters)
-    statistics.by_topic(filters)
-    statistics.by_channel(filters)
-    statistics.by_clerk(filters)
-    statistics.daily(filters)
-    statistics.heatmap(filters)
+    statistics.dashboard(filters)
     return time.perf_counter() - started
 
 
 def indexes_used(filters: Filters) -> set[str]:
-    sql, params = statistics.consultations(filters).values("pk").query.sql_with_params()
+    """EXPLAIN of every query the dashboard runs: the indexes used, and the tables read
+    sequentially."""
+    queries: list[tuple[str, object]] = []
+
+    def record(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if sql.lstrip().upper().startswith(("SELECT", "(SELECT", "WITH")):
+            queries.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        dashboard(filters)
+    found: set[str] = set()
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    return set(
-        re.findall(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:using|on) (\w+)", plan)
-    ) or {"none (sequential scan)"}
+        for sql, params in queries:
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            found.update(re.findall(r"Index (?:Only )?Scan using (\w+)", plan))
+            found.update(re.findall(r"Bitmap Index Scan on (\w+)", plan))
+            found.update(f"seq scan {name}" for name in re.findall(r"Seq Scan on (\w+)", plan))
+    return found
+
+
+@contextmanager
+def without_rollup() -> Iterator[None]:
+    """Every day read raw: the roll-up's days are forgotten inside a transaction that is
+    rolled back afterwards."""
+    with transaction.atomic():
+        RollupDay.objects.all().delete()
+        yield
+        transaction.set_rollback(True)
+
+
+def timed(filters: Filters) -> str:
+    dashboard(filters)  # warm the cache once
+    runs = sorted(dashboard(filters) for _ in range(5))
+    return f"median {runs[2]:.2f} s (min {runs[0]:.2f} s, max {runs[-1]:.2f} s)"
 
 
 def main() -> None:
@@ -121,16 +150,20 @@ def main() -> None:
             f"{ROWS:,} consultations over {DAYS} days generated in "
             f"{time.perf_counter() - started:.0f} s"
         )
+        started = time.perf_counter()
+        built = rollup.build()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        print(f"roll-up of {built} closed days built in {time.perf_counter() - started:.0f} s")
         today = timezone.localdate()
         for label, days in (("one year", 365), ("one month", 30), ("one day", 1)):
             filters = Filters(start=today - timedelta(days=days - 1), end=today)
-            dashboard(filters)  # warm the cache once
-            runs = sorted(dashboard(filters) for _ in range(3))
             rows = statistics.summary(filters)["total"]
-            print(
-                f"dashboard for {label} ({rows:,} consultations): median {runs[1]:.2f} s "
-                f"(min {runs[0]:.2f} s); indexes: {', '.join(sorted(indexes_used(filters)))}"
-            )
+            print(f"dashboard for {label} ({rows:,} consultations):")
+            print(f"  with the roll-up: {timed(filters)}")
+            print(f"    plan: {', '.join(sorted(indexes_used(filters)))}")
+            with without_rollup():
+                print(f"  raw (baseline):   {timed(filters)}")
         year = Filters(start=today - timedelta(days=364), end=today)
         for name, part in (
             ("summary", statistics.summary),
@@ -140,9 +173,12 @@ def main() -> None:
             ("daily", statistics.daily),
             ("heatmap", statistics.heatmap),
         ):
-            started = time.perf_counter()
-            part(year)
-            print(f"  year, {name}: {time.perf_counter() - started:.2f} s")
+            runs = []
+            for _ in range(3):
+                started = time.perf_counter()
+                part(year)
+                runs.append(time.perf_counter() - started)
+            print(f"  year with the roll-up, {name}: median {sorted(runs)[1]:.3f} s")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
