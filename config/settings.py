@@ -5,9 +5,11 @@ in-memory channel layer (one process only). See README.md, "Production".
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.EmbeddingMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -197,3 +200,36 @@ QUEUE_DEFAULT_HANDLE_SECONDS = int(os.environ.get("QUEUE_DEFAULT_HANDLE_SECONDS"
 # Service level: share of requests answered within this many seconds (115: 75 % in 30 s).
 SERVICE_LEVEL_SECONDS = int(os.environ.get("SERVICE_LEVEL_SECONDS", "30"))
 SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))
+
+# --- E-mail (appointment confirmations and reminders). The embedded default prints them.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sprechstunde <sprechstunde@localhost>")
+# Absolute address of this installation, for links in e-mails (no request to ask there).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Appointments (see docs/appointments.md).
+# Slots can be booked this many days ahead, and no sooner than this many minutes from now.
+APPOINTMENT_BOOKING_DAYS = int(os.environ.get("APPOINTMENT_BOOKING_DAYS", "28"))
+APPOINTMENT_LEAD_MINUTES = int(os.environ.get("APPOINTMENT_LEAD_MINUTES", "30"))
+# "Join now" is offered from this many minutes before the start ...
+APPOINTMENT_JOIN_EARLY_MINUTES = int(os.environ.get("APPOINTMENT_JOIN_EARLY_MINUTES", "5"))
+# ... until this many minutes after it; then the appointment is a no-show and the slot free.
+APPOINTMENT_NO_SHOW_MINUTES = int(os.environ.get("APPOINTMENT_NO_SHOW_MINUTES", "10"))
+# The reminder goes out this many hours before the start (send_reminders).
+APPOINTMENT_REMINDER_HOURS = int(os.environ.get("APPOINTMENT_REMINDER_HOURS", "24"))
+
+# --- Website widget: origins (scheme://host[:port]) whose pages may embed the start flow.
+WIDGET_ALLOWED_ORIGINS = env_list("WIDGET_ALLOWED_ORIGINS", "")
+for _origin in WIDGET_ALLOWED_ORIGINS:
+    if not re.fullmatch(r"https?://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?", _origin):
+        raise ImproperlyConfigured(
+            f"WIDGET_ALLOWED_ORIGINS: {_origin!r} is not an origin like https://www.example.de"
+        )
+# Pages that may be shown inside the widget's frame: URL names, or a whole namespace.
+EMBEDDABLE_VIEWS = ["frontend:start", "frontend:room", "appointments", "widget"]

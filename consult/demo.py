@@ -1,10 +1,12 @@
 """Demo data for the embedded default: German topics, three clerks, one manager."""
 
+from datetime import time
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from .models import StaffProfile, Topic
+from .models import Availability, StaffProfile, Topic
 
 DEMO_PASSWORD = "sprechstunde-demo"  # noqa: S105 - printed for the local demo only
 
@@ -35,6 +37,15 @@ CLERKS = [
     ),
 ]
 
+# Weekly appointment windows (weekday 0 = Monday, local time) per demo clerk.
+AVAILABILITY = {
+    "anna": [(0, "09:00", "12:00"), (2, "09:00", "12:00"), (3, "14:00", "17:00")],
+    "ben": [(1, "09:00", "12:00"), (3, "09:00", "12:00"), (4, "09:00", "11:00")],
+    "clara": [(0, "13:00", "16:00"), (1, "09:00", "12:00"), (4, "09:00", "12:00")],
+}
+# Appointment length per topic in minutes (default 15).
+APPOINTMENT_MINUTES = {"bauantrag": 30, "gewerbeanmeldung": 20}
+
 MANAGER = ("maria", "Maria", "Wagner")
 MANAGER_GROUP = "Leitung"
 
@@ -55,6 +66,7 @@ def load_demo() -> None:
                 "description": description,
                 "active": True,
                 "sort_order": order,
+                "appointment_minutes": APPOINTMENT_MINUTES.get(slug, 15),
             },
         )
     for username, first, last, display, topic_slugs in CLERKS:
@@ -67,6 +79,13 @@ def load_demo() -> None:
             user=user, defaults={"display_name": display}
         )
         profile.topics.set([topics[s] for s in topic_slugs])
+        profile.availability.all().delete()
+        Availability.objects.bulk_create(
+            Availability(
+                clerk=profile, weekday=day, starts=time.fromisoformat(f), ends=time.fromisoformat(t)
+            )
+            for day, f, t in AVAILABILITY[username]
+        )
     group, _ = Group.objects.get_or_create(name=MANAGER_GROUP)
     group.permissions.set(Permission.objects.filter(content_type__app_label="consult"))
     username, first, last = MANAGER
