@@ -163,7 +163,7 @@ def join_appointment(*, token: str, now: datetime | None = None) -> Consultation
     now = _now(now)
     with transaction.atomic():
         appointment = (
-            Appointment.objects.select_for_update()
+            Appointment.objects.select_for_update(of=("self",))
             .select_related("consultation")
             .filter(token=token)
             .first()
@@ -203,7 +203,7 @@ def release_no_shows(*, now: datetime | None = None) -> int:
     """Booked appointments whose join period has passed become no-shows (their time is free
     again). Enforced by whoever looks next: every booking, and ``send_reminders``."""
     released = Appointment.objects.filter(
-        state=Appointment.State.BOOKED, starts_at__lt=slots.no_show_deadline(_now(now))
+        state=Appointment.State.BOOKED, starts_at__lte=slots.no_show_deadline(_now(now))
     ).update(state=Appointment.State.NO_SHOW)
     if released:
         logger.info("appointments: %d no-shows released", released)

@@ -38,7 +38,7 @@ def holding(now: datetime) -> QuerySet[Appointment]:
     """Appointments that hold their clerk's time (a due no-show no longer does, even before
     the sweep has marked it)."""
     return Appointment.objects.filter(state__in=Appointment.HOLDING).exclude(
-        state=Appointment.State.BOOKED, starts_at__lt=no_show_deadline(now)
+        state=Appointment.State.BOOKED, starts_at__lte=no_show_deadline(now)
     )
 
 
