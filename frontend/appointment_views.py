@@ -104,7 +104,7 @@ def book(request: HttpRequest, topic: str) -> HttpResponse:
             form.errors.pop("slot", None)
             form.add_error("slot" if error.code == "slot_taken" else None, _message(error))
             return render(request, template, context, status=409)
-    return render(request, template, context, status=400)
+    return render(request, template, context)  # the form shows what to correct
 
 
 @require_safe
@@ -179,7 +179,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             form.errors.pop("slot", None)
             form.add_error("slot" if error.code == "slot_taken" else None, _message(error))
             return render(request, template, context, status=409)
-    return render(request, template, context, status=400)
+    return render(request, template, context)  # the form shows what to correct
 
 
 @require_POST

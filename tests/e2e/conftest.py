@@ -1,12 +1,15 @@
 """End to end: a real daphne process on the test database, driven by headless Chromium."""
 
+import functools
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,40 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+def widget_host() -> Iterator[tuple[str, Path]]:
+    """A second origin (another port) standing in for the city's website: serves the files
+    of a folder; the widget tests write their host page into it."""
+    folder = ROOT / "var" / "e2e-widget-host"
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", folder
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def mail_folder() -> Path:
+    """Where the e2e daphne writes its e-mails (Django's file-based backend)."""
+    folder = ROOT / "var" / f"e2e-mail-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def live_server_url(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    widget_host: tuple[str, Path],
+    mail_folder: Path,
+) -> Iterator[str]:
     """A daphne process like production's, on the test database and Redis."""
     with django_db_blocker.unblock():
         database_url = _test_database_url()
@@ -56,6 +92,11 @@ def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[s
         # Short deadlines so the tests can wait for them (the defaults are 15 s and 5 s).
         "QUEUE_GRACE_SECONDS": "3",
         "QUEUE_HEARTBEAT_SECONDS": "0.5",
+        # Appointment e-mails as files the tests read; the widget's host page may frame us.
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_folder),
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "WIDGET_ALLOWED_ORIGINS": widget_host[0],
     }
     (ROOT / "var").mkdir(exist_ok=True)
     log = open(ROOT / "var" / "e2e-daphne.log", "w")
@@ -120,6 +161,7 @@ class Pages:
         self.contexts: list[Any] = []
         self.requests: list[str] = []
         self.errors: list[str] = []
+        self.other_hosts: set[str] = set()  # e.g. the widget's host page
 
     def new(self) -> Any:
         context = self.browser.new_context(base_url=self.base_url)
@@ -140,7 +182,8 @@ class Pages:
 
     def foreign_requests(self) -> list[str]:
         host = self.base_url.split("://", 1)[1]
-        return [u for u in self.requests if u.split("://", 1)[-1].split("/", 1)[0] != host]
+        allowed = {host, *self.other_hosts}
+        return [u for u in self.requests if u.split("://", 1)[-1].split("/", 1)[0] not in allowed]
 
 
 @pytest.fixture
