@@ -56,12 +56,11 @@ def _slot_page(
     """The day list, the chosen day's free times and the form bound to them."""
     ignore = appointment.pk if appointment else None
     days = slots.bookable_days(topic=topic)
-    if appointment is not None:  # its own day stays listed while rescheduling
-        own = slots.slots_on(
-            topic=topic, day=timezone.localdate(appointment.starts_at), ignore=ignore
-        )
-        for slot in own:
-            days.setdefault(slot.local_start.date(), 0)
+    if appointment is not None:  # its own time counts as free while rescheduling
+        own_day = timezone.localdate(appointment.starts_at)
+        own = slots.slots_on(topic=topic, day=own_day, ignore=ignore)
+        if own:
+            days[own_day] = len(own)
     day = _chosen_day(request, days)
     day_slots = slots.slots_on(topic=topic, day=day, ignore=ignore) if day else []
     data = request.POST if request.method == "POST" else None

@@ -79,6 +79,20 @@ def test_citizen_books_by_keyboard_gets_the_ics_and_cancels(pages, topic, make_c
     citizen.goto(link)
     expect(citizen.get_by_role("heading", level=1)).to_have_text("Ihr Termin")
     assert_accessible(citizen)
+
+    # Reschedule to 09:45: a new e-mail with the moved calendar entry.
+    citizen.get_by_role("link", name="Verschieben").click()
+    expect(citizen.get_by_role("heading", level=1)).to_have_text("Termin verschieben")
+    assert_accessible(citizen)
+    citizen.get_by_role("radio", name="09:45").check()
+    citizen.get_by_role("button", name="Termin verschieben").click()
+    expect(citizen.get_by_role("heading", level=1)).to_have_text("Ihr Termin ist gebucht")
+    moved = mails_to(mail_folder, "erika.e2e@example.org")[-1]
+    assert moved["Subject"].strip().startswith("Termin verschoben")
+    event = calendar_of(moved).walk("VEVENT")[0]
+    assert (event.decoded("dtstart"), event["sequence"]) == (local(day, "09:45"), 1)
+
+    citizen.goto(link)
     citizen.get_by_role("button", name="Termin absagen").click()
     expect(citizen.get_by_role("status")).to_contain_text("Dieser Termin ist abgesagt.")
     assert_accessible(citizen)
@@ -145,6 +159,9 @@ def test_widget_on_another_origin_opens_the_start_flow_in_a_frame(pages, topic, 
     host_url, folder = widget_host
     (folder / "hundesteuer.html").write_text(HOST_PAGE.format(origin=pages.base_url))
     pages.other_hosts.add(host_url.split("://", 1)[1])
+    topic_page = pages.new()
+    topic_page.goto(f"/widget/{topic.slug}/")
+    assert_accessible(topic_page)  # what the frame shows
     page = pages.new()
     page.goto(f"{host_url}/hundesteuer.html")
     button = page.get_by_role("button", name="Online-Beratung")

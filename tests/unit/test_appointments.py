@@ -265,3 +265,14 @@ def test_joining_queues_ahead_of_walk_ins(topic, anna, day, settings):
     queueing.dispatch(now=early)
     joined.refresh_from_db()
     assert joined.offered_to_id == anna.pk
+
+
+def test_the_reminder_command_sends_and_releases(topic, anna, day, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    book(topic, local(day, "09:00"))
+    out = StringIO()
+    call_command("send_reminders", stdout=out)
+    assert out.getvalue().strip() == "Reminders sent: 0. No-shows released: 0."
