@@ -46,9 +46,10 @@ def _clean_contact(*, name: str, email: str, phone: str) -> tuple[str, str, str]
 def _free_clerk(topic: Topic, starts_at: datetime, now: datetime, ignore: int | None) -> int:
     """Lock the topic's clerks and return the least booked one free at ``starts_at``. The
     caller holds a transaction."""
-    release_no_shows(now=now)
     user_ids = list(topic.staff.values_list("user_id", flat=True))
     queueing.lock_profiles(*user_ids)
+    # A due no-show still counts for the exclusion constraint until it is marked.
+    release_no_shows(now=now, clerk_user_ids=user_ids)
     slot = slots.slot_at(topic=topic, starts_at=starts_at, now=now, ignore=ignore)
     if slot is None or not slot.clerks:
         raise DomainError("slot_taken", "This time is no longer free. Please choose another.")
@@ -199,12 +200,18 @@ def _mark_no_show(appointment: Appointment) -> None:
     appointment.save(update_fields=["state"])
 
 
-def release_no_shows(*, now: datetime | None = None) -> int:
+def release_no_shows(
+    *, now: datetime | None = None, clerk_user_ids: list[int] | None = None
+) -> int:
     """Booked appointments whose join period has passed become no-shows (their time is free
-    again). Enforced by whoever looks next: every booking, and ``send_reminders``."""
-    released = Appointment.objects.filter(
+    again). Enforced by whoever looks next: every booking (for the clerks it locked), joins,
+    and ``send_reminders`` (all)."""
+    due = Appointment.objects.filter(
         state=Appointment.State.BOOKED, starts_at__lte=slots.no_show_deadline(_now(now))
-    ).update(state=Appointment.State.NO_SHOW)
+    )
+    if clerk_user_ids is not None:
+        due = due.filter(clerk__user_id__in=clerk_user_ids)
+    released = due.update(state=Appointment.State.NO_SHOW)
     if released:
         logger.info("appointments: %d no-shows released", released)
     return released

@@ -276,3 +276,26 @@ def test_the_reminder_command_sends_and_releases(topic, anna, day, settings):
     out = StringIO()
     call_command("send_reminders", stdout=out)
     assert out.getvalue().strip() == "Reminders sent: 0. No-shows released: 0."
+
+
+def test_a_due_no_show_is_released_when_its_time_is_booked_again(topic, anna, day, settings):
+    """A 30-minute appointment missed at 09:00: from 09:10 its second half is free and can
+    be booked at 09:15 by whoever comes next, although no sweep has run (the exclusion
+    constraint would refuse it while the missed one still counted)."""
+    topic.appointment_minutes = 30
+    topic.save()
+    missed = book(topic, local(day, "09:00"))
+    settings.APPOINTMENT_LEAD_MINUTES = 0
+    late = local(day, "09:00") + timedelta(minutes=settings.APPOINTMENT_NO_SHOW_MINUTES)
+    topic.appointment_minutes = 15
+    topic.save()
+    assert starts(slots.slots_on(topic=topic, day=day, now=late)) == ["09:15", "09:30", "09:45"]
+    appointments.book_appointment(
+        topic_slug=topic.slug,
+        starts_at=local(day, "09:15"),
+        name="Next",
+        email="next@example.org",
+        now=late,
+    )
+    missed.refresh_from_db()
+    assert missed.state == Appointment.State.NO_SHOW
