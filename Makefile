@@ -32,7 +32,8 @@ run: install
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput -v 0
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py collectstatic --noinput -v 0
 	env -u DATABASE_URL -u REDIS_URL PORT=$(PORT) $(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
-	env -u DATABASE_URL -u REDIS_URL $(VENV)/bin/daphne -b $(HOST) -p $(PORT) \
+	env -u DATABASE_URL -u REDIS_URL SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
+		$(VENV)/bin/daphne -b $(HOST) -p $(PORT) \
 		--websocket-max-message-size 65536 --access-log /dev/null config.asgi:application
 
 test: install-test

@@ -40,3 +40,44 @@ class GermanFirstLocaleMiddleware:
         response.headers.setdefault("Vary", "Cookie")
         translation.deactivate()
         return response
+
+
+class EmbeddingMiddleware:
+    """Lets the widget's origins frame the embeddable pages (``EMBEDDABLE_VIEWS``).
+
+    Every other page keeps ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``. An
+    embeddable page gets ``frame-ancestors 'self' <WIDGET_ALLOWED_ORIGINS>``; X-Frame-Options
+    cannot name several origins, so it becomes SAMEORIGIN without configured origins and is
+    left out with them (every browser that frames cross-origin honours frame-ancestors). The
+    Permissions-Policy names the same origins for camera and microphone. Last in MIDDLEWARE,
+    so it runs before the CSP, frame and permissions middlewares see the response.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if is_embeddable(request):
+            origins = list(settings.WIDGET_ALLOWED_ORIGINS)
+            # django-csp's per-response override (what its csp_replace decorator sets).
+            response._csp_replace = {  # type: ignore[attr-defined]
+                "frame-ancestors": ["'self'", *origins]
+            }
+            if origins:
+                response.xframe_options_exempt = True  # type: ignore[attr-defined]
+            else:
+                response.headers["X-Frame-Options"] = "SAMEORIGIN"
+            allow = " ".join(["self", *(f'"{origin}"' for origin in origins)])
+            response.headers["Permissions-Policy"] = settings.PERMISSIONS_POLICY.replace(
+                "camera=(self)", f"camera=({allow})"
+            ).replace("microphone=(self)", f"microphone=({allow})")
+        return response
+
+
+def is_embeddable(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return False
+    allowed = set(settings.EMBEDDABLE_VIEWS)
+    return match.view_name in allowed or any(ns in allowed for ns in match.namespaces)

@@ -6,9 +6,11 @@ in-memory channel layer (one process only). See README.md, "Production".
 
 import json
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.EmbeddingMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -228,3 +231,51 @@ MEDIA_WORKER_EMBEDDED = env_bool("MEDIA_WORKER_EMBEDDED", not REDIS_URL)
 # ICE servers of the worker's own peer connections, a JSON list, e.g.
 # [{"urls": "turn:turn.example.de:3478", "username": "…", "credential": "…"}]; none by default.
 MEDIA_ICE_SERVERS = json.loads(os.environ.get("MEDIA_ICE_SERVERS", "[]"))
+
+# --- E-mail (appointment confirmations and reminders). The embedded default prints them.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sprechstunde <sprechstunde@localhost>")
+# Absolute address of this installation, for links in e-mails (no request to ask there).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Appointments (see docs/appointments.md).
+# Slots can be booked this many days ahead, and no sooner than this many minutes from now.
+APPOINTMENT_BOOKING_DAYS = int(os.environ.get("APPOINTMENT_BOOKING_DAYS", "28"))
+APPOINTMENT_LEAD_MINUTES = int(os.environ.get("APPOINTMENT_LEAD_MINUTES", "30"))
+# "Join now" is offered from this many minutes before the start ...
+APPOINTMENT_JOIN_EARLY_MINUTES = int(os.environ.get("APPOINTMENT_JOIN_EARLY_MINUTES", "5"))
+# ... until this many minutes after it; then the appointment is a no-show and the slot free.
+APPOINTMENT_NO_SHOW_MINUTES = int(os.environ.get("APPOINTMENT_NO_SHOW_MINUTES", "10"))
+# The reminder goes out this many hours before the start (send_reminders).
+APPOINTMENT_REMINDER_HOURS = int(os.environ.get("APPOINTMENT_REMINDER_HOURS", "24"))
+
+# --- Website widget: origins (scheme://host[:port]) whose pages may embed the start flow.
+WIDGET_ALLOWED_ORIGINS = env_list("WIDGET_ALLOWED_ORIGINS", "")
+for _origin in WIDGET_ALLOWED_ORIGINS:
+    if not re.fullmatch(r"https?://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?", _origin):
+        raise ImproperlyConfigured(
+            f"WIDGET_ALLOWED_ORIGINS: {_origin!r} is not an origin like https://www.example.de"
+        )
+# Pages that may be shown inside the widget's frame: URL names, or a whole namespace.
+# The citizen's whole way: front door, catalogue, navigator, requests, device check, room.
+EMBEDDABLE_VIEWS = [
+    "frontend:start",
+    "frontend:start_consultation",
+    "frontend:video_check",
+    "frontend:room",
+    "frontend:leave",
+    "frontend:rate",
+    "frontend:catalogue",
+    "frontend:service",
+    "frontend:navigator",
+    "frontend:leave_request",
+    "frontend:request_thanks",
+    "appointments",
+    "widget",
+]

@@ -6,5 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["frontend"]), name="javascript-catalog"),
+    path("termin/", include("frontend.appointment_urls")),
+    path("", include("frontend.widget_urls")),
     path("", include("frontend.urls")),
 ]

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from .models import (
+    Appointment,
+    Availability,
     CallbackRequest,
     Closure,
     Consultation,
@@ -25,15 +27,23 @@ class ClosureInline(admin.TabularInline):
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "active", "sort_order"]
+    list_display = ["name", "slug", "active", "sort_order", "appointment_minutes"]
     list_editable = ["active", "sort_order"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "description"]
     inlines = [OpeningHoursInline, ClosureInline]
 
 
+class AvailabilityInline(admin.TabularInline):
+    """Weekly windows in which the clerk takes appointments (local time)."""
+
+    model = Availability
+    extra = 1
+
+
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
+    inlines = [AvailabilityInline]
     list_display = ["display_name", "user", "status", "status_changed_at"]
     list_filter = ["status", "topics"]
     filter_horizontal = ["topics"]
@@ -134,3 +144,29 @@ class CallbackRequestAdmin(NoAddMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["topic", "question", "name", "email", "phone", "created_at", "done_at"]
     fields = [*readonly_fields, "state", "done_by", "note"]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(NoAddMixin, admin.ModelAdmin):
+    """Booked by citizens through the domain functions; the admin views them."""
+
+    list_display = ["starts_at", "topic", "clerk", "state", "name", "reminded_at"]
+    list_filter = ["state", "topic", "clerk"]
+    date_hierarchy = "starts_at"
+    search_fields = ["name", "email"]
+    readonly_fields = [
+        "topic",
+        "clerk",
+        "starts_at",
+        "ends_at",
+        "state",
+        "name",
+        "email",
+        "phone",
+        "language",
+        "created_at",
+        "booked_at",
+        "reminded_at",
+        "cancelled_at",
+        "consultation",
+    ]

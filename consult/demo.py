@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .catalogue import import_catalogue_file
-from .models import Closure, OpeningHours, StaffProfile, Topic
+from .models import Availability, Closure, OpeningHours, StaffProfile, Topic
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue_de.json"
 
@@ -74,6 +74,15 @@ CLERKS = [
     ),
 ]
 
+# Weekly appointment windows (weekday 0 = Monday, local time) per demo clerk.
+AVAILABILITY = {
+    "anna": [(0, "09:00", "12:00"), (2, "09:00", "12:00"), (3, "14:00", "17:00")],
+    "ben": [(1, "09:00", "12:00"), (3, "09:00", "12:00"), (4, "09:00", "11:00")],
+    "clara": [(0, "13:00", "16:00"), (1, "09:00", "12:00"), (4, "09:00", "12:00")],
+}
+# Appointment length per topic in minutes (default 15).
+APPOINTMENT_MINUTES = {"bauantrag": 30, "gewerbeanmeldung": 20}
+
 MANAGER = ("maria", "Maria", "Wagner")
 MANAGER_GROUP = "Leitung"
 
@@ -95,6 +104,7 @@ def load_demo() -> None:
                 "active": True,
                 "sort_order": order,
                 "media_mode": Topic.MediaMode.RELAY if slug in RELAY_TOPICS else "",
+                "appointment_minutes": APPOINTMENT_MINUTES.get(slug, 15),
             },
         )
     for username, first, last, display, topic_slugs in CLERKS:
@@ -107,6 +117,13 @@ def load_demo() -> None:
             user=user, defaults={"display_name": display}
         )
         profile.topics.set([topics[s] for s in topic_slugs])
+        profile.availability.all().delete()
+        Availability.objects.bulk_create(
+            Availability(
+                clerk=profile, weekday=day, starts=time.fromisoformat(f), ends=time.fromisoformat(t)
+            )
+            for day, f, t in AVAILABILITY[username]
+        )
     group, _ = Group.objects.get_or_create(name=MANAGER_GROUP)
     group.permissions.set(Permission.objects.filter(content_type__app_label="consult"))
     username, first, last = MANAGER

@@ -1,13 +1,16 @@
 """End to end: a real daphne process on the test database, driven by headless Chromium."""
 
 import contextlib
+import functools
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,34 @@ def _test_database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+@pytest.fixture(scope="session")
+def widget_host() -> Iterator[tuple[str, Path]]:
+    """A second origin (another port) standing in for the city's website: serves the files
+    of a folder; the widget tests write their host page into it."""
+    folder = ROOT / "var" / "e2e-widget-host"
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", folder
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def mail_folder() -> Path:
+    """Where the e2e daphne writes its e-mails (Django's file-based backend)."""
+    folder = ROOT / "var" / f"e2e-mail-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def _spawn(args: list[str], env: dict[str, str], log: Any) -> subprocess.Popen:
     return subprocess.Popen(  # noqa: S603
         [sys.executable, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -63,6 +94,7 @@ def running_platform(name: str, **settings: str) -> Iterator[str]:
         "QUEUE_GRACE_SECONDS": "3",
         "QUEUE_HEARTBEAT_SECONDS": "0.5",
         "MEDIA_WORKER_EMBEDDED": "false",
+        "SITE_URL": f"http://127.0.0.1:{port}",
         **settings,
     }
     (ROOT / "var").mkdir(exist_ok=True)
@@ -90,8 +122,22 @@ def running_platform(name: str, **settings: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
-    with django_db_blocker.unblock(), running_platform("daphne") as url:
+def live_server_url(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    widget_host: tuple[str, Path],
+    mail_folder: Path,
+) -> Iterator[str]:
+    # Appointment e-mails as files the tests read; the widget's host page may frame us.
+    with (
+        django_db_blocker.unblock(),
+        running_platform(
+            "daphne",
+            EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+            EMAIL_FILE_PATH=str(mail_folder),
+            WIDGET_ALLOWED_ORIGINS=widget_host[0],
+        ) as url,
+    ):
         yield url
 
 
@@ -123,6 +169,7 @@ class Pages:
         self.contexts: list[Any] = []
         self.requests: list[str] = []
         self.errors: list[str] = []
+        self.other_hosts: set[str] = set()  # e.g. the widget's host page
 
     def new(self) -> Any:
         context = self.browser.new_context(base_url=self.base_url)
@@ -143,7 +190,8 @@ class Pages:
 
     def foreign_requests(self) -> list[str]:
         host = self.base_url.split("://", 1)[1]
-        return [u for u in self.requests if u.split("://", 1)[-1].split("/", 1)[0] != host]
+        allowed = {host, *self.other_hosts}
+        return [u for u in self.requests if u.split("://", 1)[-1].split("/", 1)[0] not in allowed]
 
 
 @pytest.fixture

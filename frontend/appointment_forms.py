@@ -1,0 +1,52 @@
+from datetime import UTC, datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from consult.slots import Slot
+
+SLOT_FORMAT = "%Y%m%dT%H%MZ"
+
+
+def slot_value(starts_at: datetime) -> str:
+    """A slot in a form: its UTC start, compact (also usable in element ids)."""
+    return starts_at.astimezone(UTC).strftime(SLOT_FORMAT)
+
+
+class SlotForm(forms.Form):
+    """Choose one of the free slots of a day (radio buttons rendered by the template)."""
+
+    slot = forms.CharField(label=_("Time"), max_length=20)
+
+    def __init__(self, *args: Any, slots: list[Slot], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = slots
+        self.free = {slot_value(slot.starts_at) for slot in slots}
+
+    def clean_slot(self) -> datetime:
+        value = self.cleaned_data["slot"]
+        try:
+            starts_at = datetime.strptime(value, SLOT_FORMAT).replace(tzinfo=UTC)
+        except ValueError:
+            raise ValidationError(_("Please choose a time from the list.")) from None
+        if value not in self.free:
+            raise ValidationError(_("This time is no longer free. Please choose another."))
+        return starts_at
+
+
+class BookingForm(SlotForm):
+    name = forms.CharField(label=_("Your name"), max_length=120)
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("We send the confirmation and your personal link there."),
+    )
+    phone = forms.RegexField(
+        label=_("Phone (optional)"),
+        required=False,
+        max_length=40,
+        regex=r"^\+?[0-9][0-9 ()/-]{2,38}$",
+        error_messages={"invalid": _("Please enter a phone number with digits only.")},
+    )

@@ -1,0 +1,193 @@
+"""Booking pages: choose a day and a time, give a name and e-mail, then manage the
+appointment through the personal link (join, reschedule, cancel). No JavaScript needed."""
+
+from datetime import date
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from consult import appointment_mail, appointments, slots
+from consult.errors import DomainError
+from consult.models import Appointment, Topic
+
+from .appointment_forms import BookingForm, SlotForm, slot_value
+from .views import SESSION_KEY
+
+MESSAGES = {
+    "slot_taken": _("Sorry, someone else has just booked this time. Please choose another."),
+    "too_early": _("You can join shortly before your appointment."),
+    "not_joinable": _("This appointment is no longer open."),
+    "not_changeable": _("This appointment can no longer be changed."),
+}
+
+
+def _message(error: DomainError) -> str:
+    return str(MESSAGES.get(error.code, error.detail))
+
+
+def _appointment(token: str) -> Appointment:
+    appointment = slots.appointment_by_token(token)
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
+def _chosen_day(request: HttpRequest, days: dict[date, int]) -> date | None:
+    raw = request.POST.get("day") or request.GET.get("day") or ""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day in days:
+        return day
+    return min(days) if days else None
+
+
+def _slot_page(
+    request: HttpRequest,
+    *,
+    topic: Topic,
+    form_class: type[SlotForm],
+    appointment: Appointment | None = None,
+) -> tuple[SlotForm, dict[str, object]]:
+    """The day list, the chosen day's free times and the form bound to them."""
+    ignore = appointment.pk if appointment else None
+    days = slots.bookable_days(topic=topic)
+    if appointment is not None:  # its own time counts as free while rescheduling
+        own_day = timezone.localdate(appointment.starts_at)
+        own = slots.slots_on(topic=topic, day=own_day, ignore=ignore)
+        if own:
+            days[own_day] = len(own)
+    day = _chosen_day(request, days)
+    day_slots = slots.slots_on(topic=topic, day=day, ignore=ignore) if day else []
+    data = request.POST if request.method == "POST" else None
+    form = form_class(data, slots=day_slots)
+    context: dict[str, object] = {
+        "topic": topic,
+        "days": sorted(days.items()),
+        "day": day,
+        "choices": [(slot_value(s.starts_at), s) for s in day_slots],
+        "form": form,
+        "appointment": appointment,
+    }
+    return form, context
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def book(request: HttpRequest, topic: str) -> HttpResponse:
+    bookable = slots.bookable_topic(topic)
+    if bookable is None:
+        raise Http404
+    template = "frontend/appointments/book.html"
+    form, context = _slot_page(request, topic=bookable, form_class=BookingForm)
+    if request.method != "POST":
+        return render(request, template, context)
+    if form.is_valid():
+        try:
+            appointment = appointments.book_appointment(
+                topic_slug=bookable.slug,
+                starts_at=form.cleaned_data["slot"],
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                phone=form.cleaned_data["phone"],
+                language=getattr(request, "LANGUAGE_CODE", "de"),
+            )
+            return redirect("appointments:confirmed", token=appointment.token)
+        except DomainError as error:
+            # The page shows the day's times as they are now.
+            form, context = _slot_page(request, topic=bookable, form_class=BookingForm)
+            form.is_valid()
+            form.errors.pop("slot", None)
+            form.add_error("slot" if error.code == "slot_taken" else None, _message(error))
+            return render(request, template, context, status=409)
+    return render(request, template, context)  # the form shows what to correct
+
+
+@require_safe
+def confirmed(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _appointment(token)
+    return render(
+        request,
+        "frontend/appointments/confirmed.html",
+        {"appointment": appointment, "link": appointment_mail.personal_link(appointment)},
+    )
+
+
+def _manage(
+    request: HttpRequest, appointment: Appointment, error: str = "", status: int = 200
+) -> HttpResponse:
+    now = timezone.now()
+    context = {
+        "appointment": appointment,
+        "can_join": slots.can_join(appointment, now),
+        "join_from": slots.joinable_from(appointment),
+        "changeable": appointment.state == Appointment.State.BOOKED and appointment.starts_at > now,
+        "error": error,
+    }
+    return render(request, "frontend/appointments/manage.html", context, status=status)
+
+
+@require_safe
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    return _manage(request, _appointment(token))
+
+
+@require_safe
+def calendar(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _appointment(token)
+    response = HttpResponse(
+        appointment_mail.calendar_file(appointment), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="termin.ics"'
+    return response
+
+
+@require_POST
+def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _appointment(token)
+    try:
+        appointments.cancel_appointment(token=token)
+    except DomainError as error:
+        return _manage(request, appointment, _message(error), status=409)
+    return redirect("appointments:manage", token=token)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def reschedule(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _appointment(token)
+    if appointment.state != Appointment.State.BOOKED:
+        return _manage(request, appointment, str(MESSAGES["not_changeable"]), status=409)
+    template = "frontend/appointments/reschedule.html"
+    form, context = _slot_page(
+        request, topic=appointment.topic, form_class=SlotForm, appointment=appointment
+    )
+    if request.method != "POST":
+        return render(request, template, context)
+    if form.is_valid():
+        try:
+            appointments.reschedule_appointment(token=token, starts_at=form.cleaned_data["slot"])
+            return redirect("appointments:confirmed", token=token)
+        except DomainError as error:
+            form, context = _slot_page(
+                request, topic=appointment.topic, form_class=SlotForm, appointment=appointment
+            )
+            form.is_valid()
+            form.errors.pop("slot", None)
+            form.add_error("slot" if error.code == "slot_taken" else None, _message(error))
+            return render(request, template, context, status=409)
+    return render(request, template, context)  # the form shows what to correct
+
+
+@require_POST
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    _appointment(token)  # 404 for an unknown link
+    try:
+        consultation = appointments.join_appointment(token=token)
+    except DomainError as error:
+        return _manage(request, _appointment(token), _message(error), status=409)
+    tokens = request.session.get(SESSION_KEY, [])
+    request.session[SESSION_KEY] = [*tokens[-9:], consultation.public_token]
+    return redirect("frontend:room", token=consultation.public_token)

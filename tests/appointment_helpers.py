@@ -1,0 +1,29 @@
+"""Shared set-up for the appointment tests: clerks with availability, local times."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from consult.models import Availability
+
+
+def local(day: date, hh_mm: str) -> datetime:
+    """An aware datetime at a local wall-clock time (Europe/Berlin)."""
+    return datetime.combine(day, time.fromisoformat(hh_mm), tzinfo=timezone.get_default_timezone())
+
+
+def next_weekday(weekday: int, *, after: date | None = None) -> date:
+    """The first such weekday at least two days after ``after`` (default today)."""
+    day = (after or timezone.localdate()) + timedelta(days=2)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return day
+
+
+def available(user, weekday: int, starts: str, ends: str) -> Availability:
+    return Availability.objects.create(
+        clerk=user.staff_profile,
+        weekday=weekday,
+        starts=time.fromisoformat(starts),
+        ends=time.fromisoformat(ends),
+    )

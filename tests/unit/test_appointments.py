@@ -1,0 +1,301 @@
+"""Appointments: slots from availability, booking, cancel, reschedule, reminders, no-shows,
+joining ahead of walk-ins."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.core import mail
+from icalendar import Calendar
+
+from consult import appointments, consultations, queueing, selectors, slots
+from consult.errors import DomainError
+from consult.models import Appointment, Consultation, StaffProfile
+from tests.appointment_helpers import available, local, next_weekday
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = 0
+
+
+@pytest.fixture
+def anna(topic, make_clerk):
+    user = make_clerk("anna", [topic])
+    available(user, MONDAY, "09:00", "10:00")
+    return user
+
+
+@pytest.fixture
+def day():
+    return next_weekday(MONDAY)
+
+
+def starts(slot_list):
+    return [s.local_start.strftime("%H:%M") for s in slot_list]
+
+
+def book(topic, when, **kwargs):
+    contact = {"name": "Erika Mustermann", "email": "erika@example.org", **kwargs}
+    return appointments.book_appointment(topic_slug=topic.slug, starts_at=when, **contact)
+
+
+# --- Slots ---------------------------------------------------------------------------------
+
+
+def test_a_window_is_cut_into_slots_of_the_topics_length(topic, anna, day):
+    assert starts(slots.slots_on(topic=topic, day=day)) == ["09:00", "09:15", "09:30", "09:45"]
+    topic.appointment_minutes = 20
+    topic.save()
+    assert starts(slots.slots_on(topic=topic, day=day)) == ["09:00", "09:20", "09:40"]
+    assert slots.slots_on(topic=topic, day=day + timedelta(days=1)) == []
+
+
+def test_a_booked_slot_is_gone_while_another_clerk_keeps_it_free(topic, anna, make_clerk, day):
+    ben = make_clerk("ben", [topic])
+    available(ben, MONDAY, "09:00", "09:30")
+    book(topic, local(day, "09:00"))
+    free = {
+        s.local_start.strftime("%H:%M"): len(s.clerks) for s in slots.slots_on(topic=topic, day=day)
+    }
+    assert free == {"09:00": 1, "09:15": 2, "09:30": 1, "09:45": 1}
+    book(topic, local(day, "09:00"))
+    assert "09:00" not in starts(slots.slots_on(topic=topic, day=day))
+
+
+def test_an_appointment_holds_its_clerk_for_its_whole_length(topic, other_topic, anna, day):
+    """A 30-minute appointment of another topic blocks two 15-minute slots of this one."""
+    anna.staff_profile.topics.add(other_topic)
+    other_topic.appointment_minutes = 30
+    other_topic.save()
+    book(other_topic, local(day, "09:00"))
+    assert starts(slots.slots_on(topic=topic, day=day)) == ["09:30", "09:45"]
+
+
+def test_slots_on_the_day_clocks_go_forward(topic, anna):
+    """29 March 2026: 02:00 CET becomes 03:00 CEST. Wall-clock windows stay at their local
+    times; a window across the change has the real (shorter) length."""
+    dst_day, week_before = date(2026, 3, 29), date(2026, 3, 22)
+    sunday = dst_day.weekday()
+    available(anna, sunday, "09:00", "10:00")
+    available(anna, sunday, "01:00", "04:00")
+    now = datetime(2026, 3, 15, tzinfo=UTC)
+    on_dst = slots.slots_on(topic=topic, day=dst_day, now=now)
+    before = slots.slots_on(topic=topic, day=week_before, now=now)
+    assert starts(on_dst) == [
+        "01:00", "01:15", "01:30", "01:45",  # 00:00-01:00 UTC
+        "03:00", "03:15", "03:30", "03:45",  # 01:00-02:00 UTC
+        "09:00", "09:15", "09:30", "09:45",
+    ]  # fmt: skip
+    assert len(before) == 16  # three full hours of night window plus the morning
+    nine = next(s for s in on_dst if s.local_start.hour == 9)
+    assert nine.starts_at == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)  # CEST, UTC+2
+    assert next(s for s in before if s.local_start.hour == 9).starts_at.hour == 8  # CET
+
+
+def test_no_slots_in_the_past_or_beyond_the_horizon(topic, anna, day, settings):
+    after_first = local(day, "09:00") - timedelta(minutes=settings.APPOINTMENT_LEAD_MINUTES - 1)
+    assert starts(slots.slots_on(topic=topic, day=day, now=after_first)) == [
+        "09:15",
+        "09:30",
+        "09:45",
+    ]
+    settings.APPOINTMENT_BOOKING_DAYS = 1
+    assert slots.bookable_days(topic=topic) == {}
+
+
+# --- Booking -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("contact", "code"),
+    [
+        ({"name": "  "}, "invalid_name"),
+        ({"name": "x" * 121}, "invalid_name"),
+        ({"email": "erika@"}, "invalid_email"),
+        ({"phone": "call me"}, "invalid_phone"),
+    ],
+)
+def test_invalid_contact_details_book_nothing(topic, anna, day, contact, code):
+    with pytest.raises(DomainError) as error:
+        book(topic, local(day, "09:00"), **contact)
+    assert error.value.code == code
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize("when", ["09:05", "10:00", "08:45"])
+def test_a_time_that_is_no_slot_cannot_be_booked(topic, anna, day, when):
+    with pytest.raises(DomainError) as error:
+        book(topic, local(day, when))
+    assert error.value.code == "slot_taken"
+    assert not Appointment.objects.exists()
+
+
+def test_booking_sends_a_confirmation_with_link_and_calendar_file(
+    topic, anna, day, django_capture_on_commit_callbacks, settings
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(topic, local(day, "09:15"), phone="+49 30 123456")
+    assert appointment.clerk == anna.staff_profile
+    assert appointment.ends_at - appointment.starts_at == timedelta(minutes=15)
+    (message,) = mail.outbox
+    assert message.to == ["erika@example.org"]
+    assert message.subject.startswith("Termin bestätigt: Hundesteuer")
+    assert f"{settings.SITE_URL}/termin/t/{appointment.token}/" in message.body
+    assert "09:15" in message.body
+    name, content, mimetype = message.attachments[0]
+    assert (name, mimetype) == ("termin.ics", "text/calendar")
+    event = Calendar.from_ical(content).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == local(day, "09:15")
+    assert event.decoded("dtend") == local(day, "09:30")
+
+
+def test_unknown_or_inactive_topic(topic, anna, day):
+    topic.active = False
+    topic.save()
+    with pytest.raises(DomainError) as error:
+        book(topic, local(day, "09:00"))
+    assert error.value.code == "unknown_topic"
+
+
+# --- Cancel and reschedule -----------------------------------------------------------------
+
+
+def test_cancel_frees_the_slot_and_mails_a_cancelling_calendar_file(
+    topic, anna, day, django_capture_on_commit_callbacks
+):
+    appointment = book(topic, local(day, "09:00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        appointments.cancel_appointment(token=appointment.token)
+    assert "09:00" in starts(slots.slots_on(topic=topic, day=day))
+    (message,) = mail.outbox
+    assert message.subject.startswith("Termin abgesagt")
+    calendar = Calendar.from_ical(message.attachments[0][1])
+    assert calendar["method"] == "CANCEL"
+    with pytest.raises(DomainError) as error:
+        appointments.cancel_appointment(token=appointment.token)
+    assert error.value.code == "not_changeable"
+
+
+def test_reschedule_moves_the_appointment_and_frees_the_old_time(
+    topic, anna, day, django_capture_on_commit_callbacks
+):
+    appointment = book(topic, local(day, "09:00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = appointments.reschedule_appointment(
+            token=appointment.token, starts_at=local(day, "09:45")
+        )
+    assert (moved.starts_at, moved.sequence, moved.reminded_at) == (local(day, "09:45"), 1, None)
+    assert starts(slots.slots_on(topic=topic, day=day)) == ["09:00", "09:15", "09:30"]
+    event = Calendar.from_ical(mail.outbox[0].attachments[0][1]).walk("VEVENT")[0]
+    assert (event.decoded("dtstart"), event["sequence"]) == (local(day, "09:45"), 1)
+
+
+def test_reschedule_to_a_taken_time_changes_nothing(topic, anna, day):
+    first = book(topic, local(day, "09:00"))
+    book(topic, local(day, "09:30"))
+    with pytest.raises(DomainError) as error:
+        appointments.reschedule_appointment(token=first.token, starts_at=local(day, "09:30"))
+    assert error.value.code == "slot_taken"
+    first.refresh_from_db()
+    assert first.starts_at == local(day, "09:00")
+
+
+# --- Reminders and no-shows ----------------------------------------------------------------
+
+
+def test_reminders_go_out_once(topic, anna, day):
+    appointment = book(topic, local(day, "09:00"))
+    start = appointment.starts_at
+    assert appointments.send_reminders(now=start - timedelta(hours=25)) == 0
+    assert appointments.send_reminders(now=start - timedelta(hours=23)) == 1
+    assert appointments.send_reminders(now=start - timedelta(hours=22)) == 0
+    (message,) = mail.outbox
+    assert message.subject.startswith("Erinnerung: Hundesteuer")
+    appointment.refresh_from_db()
+    assert appointment.reminded_at == start - timedelta(hours=23)
+
+
+def test_no_reminder_for_a_booking_made_within_the_reminder_period(topic, anna, day):
+    start = local(day, "09:00")
+    appointments.book_appointment(
+        topic_slug=topic.slug,
+        starts_at=start,
+        name="Erika",
+        email="erika@example.org",
+        now=start - timedelta(hours=3),
+    )
+    assert appointments.send_reminders(now=start - timedelta(hours=2)) == 0
+
+
+def test_a_no_show_releases_the_slot(topic, anna, day, settings):
+    appointment = book(topic, local(day, "09:00"))
+    deadline = appointment.starts_at + timedelta(minutes=settings.APPOINTMENT_NO_SHOW_MINUTES)
+    assert appointments.release_no_shows(now=deadline - timedelta(seconds=1)) == 0
+    assert appointments.release_no_shows(now=deadline) == 1
+    appointment.refresh_from_db()
+    assert appointment.state == Appointment.State.NO_SHOW
+    with pytest.raises(DomainError) as error:
+        appointments.join_appointment(token=appointment.token, now=deadline)
+    assert error.value.code == "not_joinable"
+
+
+# --- Joining -------------------------------------------------------------------------------
+
+
+def test_joining_queues_ahead_of_walk_ins(topic, anna, day, settings):
+    appointment = book(topic, local(day, "09:00"))
+    early = appointment.starts_at - timedelta(minutes=settings.APPOINTMENT_JOIN_EARLY_MINUTES)
+    walk_ins = [
+        consultations.start_consultation(topic_slug=topic.slug, now=early - timedelta(minutes=m))
+        for m in (30, 20)
+    ]
+    with pytest.raises(DomainError) as error:
+        appointments.join_appointment(token=appointment.token, now=early - timedelta(seconds=1))
+    assert error.value.code == "too_early"
+    joined = appointments.join_appointment(token=appointment.token, now=early)
+    assert joined.priority == Consultation.Priority.APPOINTMENT > Consultation.Priority.REQUEUED
+    assert selectors.queue_position(joined) == {"position": 1, "waiting": 3}
+    assert selectors.queue_position(walk_ins[0]) == {"position": 2, "waiting": 3}
+    appointment.refresh_from_db()
+    assert (appointment.state, appointment.consultation) == (Appointment.State.JOINED, joined)
+    assert Consultation.objects.filter(appointment__isnull=False).get() == joined
+    # Joining again (a reload) gives the same consultation.
+    assert appointments.join_appointment(token=appointment.token, now=early) == joined
+    # The clerk's console rings for the appointment first.
+    StaffProfile.objects.update(last_seen_at=early)
+    queueing.dispatch(now=early)
+    joined.refresh_from_db()
+    assert joined.offered_to_id == anna.pk
+
+
+def test_the_reminder_command_sends_and_releases(topic, anna, day, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    book(topic, local(day, "09:00"))
+    out = StringIO()
+    call_command("send_reminders", stdout=out)
+    assert out.getvalue().strip() == "Reminders sent: 0. No-shows released: 0."
+
+
+def test_a_due_no_show_is_released_when_its_time_is_booked_again(topic, anna, day, settings):
+    """A 30-minute appointment missed at 09:00: from 09:10 its second half is free and can
+    be booked at 09:15 by whoever comes next, although no sweep has run (the exclusion
+    constraint would refuse it while the missed one still counted)."""
+    topic.appointment_minutes = 30
+    topic.save()
+    missed = book(topic, local(day, "09:00"))
+    settings.APPOINTMENT_LEAD_MINUTES = 0
+    late = local(day, "09:00") + timedelta(minutes=settings.APPOINTMENT_NO_SHOW_MINUTES)
+    topic.appointment_minutes = 15
+    topic.save()
+    assert starts(slots.slots_on(topic=topic, day=day, now=late)) == ["09:15", "09:30", "09:45"]
+    appointments.book_appointment(
+        topic_slug=topic.slug,
+        starts_at=local(day, "09:15"),
+        name="Next",
+        email="next@example.org",
+        now=late,
+    )
+    missed.refresh_from_db()
+    assert missed.state == Appointment.State.NO_SHOW
