@@ -473,17 +473,20 @@ class Service(models.Model):
         return self.name
 
 
+class Weekday(models.IntegerChoices):
+    """Python's weekday numbers (Monday 0), for opening hours and clerks' availability."""
+
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
 class OpeningHours(models.Model):
     """One range of a weekday during which a topic is open (local time, Europe/Berlin)."""
-
-    class Weekday(models.IntegerChoices):
-        MONDAY = 0, _("Monday")
-        TUESDAY = 1, _("Tuesday")
-        WEDNESDAY = 2, _("Wednesday")
-        THURSDAY = 3, _("Thursday")
-        FRIDAY = 4, _("Friday")
-        SATURDAY = 5, _("Saturday")
-        SUNDAY = 6, _("Sunday")
 
     topic = models.ForeignKey(
         Topic, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("topic")
@@ -694,15 +697,6 @@ class RollupBusy(models.Model):
 class Availability(models.Model):
     """A weekly window in which a clerk takes appointments, in local wall-clock time
     (``TIME_ZONE``, Europe/Berlin): "Tuesdays 09:00-12:00" stays 09:00-12:00 across DST."""
-
-    class Weekday(models.IntegerChoices):
-        MONDAY = 0, _("Monday")
-        TUESDAY = 1, _("Tuesday")
-        WEDNESDAY = 2, _("Wednesday")
-        THURSDAY = 3, _("Thursday")
-        FRIDAY = 4, _("Friday")
-        SATURDAY = 5, _("Saturday")
-        SUNDAY = 6, _("Sunday")
 
     clerk = models.ForeignKey(
         StaffProfile,

@@ -2,6 +2,7 @@
 appointment through the personal link (join, reschedule, cancel). No JavaScript needed."""
 
 from datetime import date
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -97,13 +98,19 @@ def book(request: HttpRequest, topic: str) -> HttpResponse:
             )
             return redirect("appointments:confirmed", token=appointment.token)
         except DomainError as error:
-            # The page shows the day's times as they are now.
-            form, context = _slot_page(request, topic=bookable, form_class=BookingForm)
-            form.is_valid()
-            form.errors.pop("slot", None)
-            form.add_error("slot" if error.code == "slot_taken" else None, _message(error))
-            return render(request, template, context, status=409)
+            return _refused(request, template, error, topic=bookable, form_class=BookingForm)
     return render(request, template, context)  # the form shows what to correct
+
+
+def _refused(
+    request: HttpRequest, template: str, error: DomainError, **slot_page: Any
+) -> HttpResponse:
+    """The slot page again, with the day's times as they are now and the reason."""
+    form, context = _slot_page(request, **slot_page)
+    form.is_valid()
+    form.errors.pop("slot", None)
+    form.add_error("slot" if error.code == "slot_taken" else None, _message(error))
+    return render(request, template, context, status=409)
 
 
 @require_safe
@@ -171,13 +178,14 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             appointments.reschedule_appointment(token=token, starts_at=form.cleaned_data["slot"])
             return redirect("appointments:confirmed", token=token)
         except DomainError as error:
-            form, context = _slot_page(
-                request, topic=appointment.topic, form_class=SlotForm, appointment=appointment
+            return _refused(
+                request,
+                template,
+                error,
+                topic=appointment.topic,
+                form_class=SlotForm,
+                appointment=appointment,
             )
-            form.is_valid()
-            form.errors.pop("slot", None)
-            form.add_error("slot" if error.code == "slot_taken" else None, _message(error))
-            return render(request, template, context, status=409)
     return render(request, template, context)  # the form shows what to correct
 
 
