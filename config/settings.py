@@ -228,3 +228,22 @@ MEDIA_WORKER_EMBEDDED = env_bool("MEDIA_WORKER_EMBEDDED", not REDIS_URL)
 # ICE servers of the worker's own peer connections, a JSON list, e.g.
 # [{"urls": "turn:turn.example.de:3478", "username": "…", "credential": "…"}]; none by default.
 MEDIA_ICE_SERVERS = json.loads(os.environ.get("MEDIA_ICE_SERVERS", "[]"))
+
+
+# --- Retention (see README, "Retention"): days after a consultation ended (for callback
+# requests: after they were done) until `manage.py purge_expired` deletes. "never" keeps.
+# A topic may set its own periods (Topic.retention_overrides). A new kind needs a key here
+# and one line in consult/retention.py (KINDS).
+def env_days(name: str, default: str) -> int | None:
+    value = os.environ.get(name, default).strip().lower()
+    return None if value == "never" else int(value)
+
+
+RETENTION_DAYS: dict[str, int | None] = {
+    "messages": env_days("RETENTION_MESSAGES_DAYS", "90"),
+    "recordings": env_days("RETENTION_RECORDINGS_DAYS", "30"),
+    "callback_requests": env_days("RETENTION_CALLBACK_REQUESTS_DAYS", "30"),
+    "appointments": env_days("RETENTION_APPOINTMENTS_DAYS", "90"),
+}
+# Where recordings are written (one directory per recording).
+RECORDINGS_DIR = Path(os.environ.get("RECORDINGS_DIR", str(BASE_DIR / "var" / "recordings")))
