@@ -679,3 +679,36 @@ class RecordingFile(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class AuditEvent(models.Model):
+    """Who did what to which protected item, and when (e.g. opened a recording)."""
+
+    class Action(models.TextChoices):
+        RECORDING_PLAYED = "recording.played", _("recording played")
+        RECORDING_DOWNLOADED = "recording.downloaded", _("recording downloaded")
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    actor_name = models.CharField(
+        _("user name"), max_length=150, help_text=_("Kept when the account is deleted.")
+    )
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import catalogue_views, statistics_views, transcript_views, views
+from . import catalogue_views, recording_views, statistics_views, transcript_views, views
 
 app_name = "frontend"
 
@@ -36,6 +36,8 @@ urlpatterns = [
     ),
     path("statistics/wallboard/", statistics_views.wallboard, name="wallboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("recordings/", recording_views.recording_list, name="recordings"),
+    path("recordings/files/<int:pk>/", recording_views.recording_file, name="recording_file"),
     path("services/", catalogue_views.catalogue, name="catalogue"),
     path("services/<slug:slug>/", catalogue_views.service, name="service"),
     path("navigator/", catalogue_views.navigate, name="navigator"),
