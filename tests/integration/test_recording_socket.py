@@ -148,3 +148,39 @@ async def test_a_reconnecting_party_sees_the_running_recording(topic, clerk):  #
     assert state["state"] == "requested" and state["purpose"] == "Nachweis"
     await again.disconnect()
     await clerk_ws.disconnect()
+
+
+async def test_ending_the_consultation_while_recording_keeps_the_files(
+    topic,
+    clerk,  # noqa: F811
+    media_worker,  # noqa: F811
+    recordings_dir,
+):
+    from tests.media_peers import call_peer
+
+    consultation = await start(topic, clerk)
+    citizen, clerk_ws, _ = await open_both(consultation, clerk)
+    await send(clerk_ws, type="rec_request", purpose="Nachweis")
+    asked = await receive_until(citizen, "rec_state")
+    await send(citizen, type="rec_answer", recording=asked["recording"], consent=True)
+    citizen_pc, _v1, _s1 = call_peer()
+    clerk_pc, _v2, clerk_sees = call_peer()
+    await join_relay(citizen, citizen_pc)
+    await join_relay(clerk_ws, clerk_pc)
+    await clerk_sees.wait("video", 45)
+
+    await send(clerk_ws, type="end", outcome="resolved")
+    recording_id = asked["recording"]
+    await wait_for(lambda: RecordingFile.objects.filter(recording_id=recording_id).count() == 2)
+    recording = await database_sync_to_async(Recording.objects.get)(pk=recording_id)
+    assert recording.state == "stopped" and recording.stopped_at is not None
+    assert (await receive_state(citizen, "stopped"))["recording"] == recording_id
+    for _ in range(100):
+        if len(media_worker) == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert len(media_worker) == 0
+    for pc in (citizen_pc, clerk_pc):
+        await pc.close()
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
