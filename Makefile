@@ -11,7 +11,7 @@ HOST   ?= 127.0.0.1
 TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/sprechstunde
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint messages install install-test clean bench-queue bench-statistics bench-relay bench-video bench-navigator
+.PHONY: run test lint messages install install-test clean bench-queue bench-statistics bench-relay bench-video bench-navigator bench-recording
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ bench-statistics: install-test
 # Relay CPU, pass-through against aiortc's MediaRelay (aiortc peers only; no database).
 bench-relay: install-test
 	$(PY) -m tests.bench.relay_bench
+
+# Media worker CPU and received frame rate, recording on against off (aiortc peers only).
+bench-recording: install-test
+	$(PY) -m tests.bench.recording_bench
 
 # Video set-up time in Chromium on the embedded default (no PostgreSQL or Redis needed).
 bench-video: install-test

@@ -282,3 +282,22 @@ EMBEDDABLE_VIEWS = [
     "appointments",
     "widget",
 ]
+
+
+# --- Retention (see README, "Retention"): days after a consultation ended (for callback
+# requests: after they were done) until `manage.py purge_expired` deletes. "never" keeps.
+# A topic may set its own periods (Topic.retention_overrides). A new kind needs a key here
+# and one line in consult/retention.py (KINDS).
+def env_days(name: str, default: str) -> int | None:
+    value = os.environ.get(name, default).strip().lower()
+    return None if value == "never" else int(value)
+
+
+RETENTION_DAYS: dict[str, int | None] = {
+    "messages": env_days("RETENTION_MESSAGES_DAYS", "90"),
+    "recordings": env_days("RETENTION_RECORDINGS_DAYS", "30"),
+    "callback_requests": env_days("RETENTION_CALLBACK_REQUESTS_DAYS", "30"),
+    "appointments": env_days("RETENTION_APPOINTMENTS_DAYS", "90"),
+}
+# Where recordings are written (one directory per recording).
+RECORDINGS_DIR = Path(os.environ.get("RECORDINGS_DIR", str(BASE_DIR / "var" / "recordings")))

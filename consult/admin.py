@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from .models import (
     Appointment,
+    AuditEvent,
     Availability,
     CallbackRequest,
     Closure,
@@ -9,6 +10,8 @@ from .models import (
     Message,
     Office,
     OpeningHours,
+    Recording,
+    RecordingFile,
     Service,
     StaffProfile,
     Topic,
@@ -170,3 +173,39 @@ class AppointmentAdmin(NoAddMixin, admin.ModelAdmin):
         "cancelled_at",
         "consultation",
     ]
+
+
+class RecordingFileInline(NoAddMixin, admin.TabularInline):
+    model = RecordingFile
+    extra = 0
+    can_delete = False
+    fields = ("party", "path", "size_bytes", "duration_seconds")
+    readonly_fields = fields
+
+
+@admin.register(Recording)
+class RecordingAdmin(NoAddMixin, admin.ModelAdmin):
+    """Read only: consent, withdrawal and deletion run through consult/recordings.py and
+    the retention command (which also delete the files)."""
+
+    list_display = ["pk", "consultation", "state", "created_at", "duration_seconds"]
+    list_filter = ["state"]
+    inlines = [RecordingFileInline]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(NoAddMixin, admin.ModelAdmin):
+    list_display = ["created_at", "actor_name", "action", "object_type", "object_id", "detail"]
+    list_filter = ["action"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

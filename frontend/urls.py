@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import catalogue_views, statistics_views, views
+from . import catalogue_views, recording_views, statistics_views, transcript_views, views
 
 app_name = "frontend"
 
@@ -11,6 +11,17 @@ urlpatterns = [
     path("video/<slug:topic>/", views.video_check, name="video_check"),
     path("c/<str:token>/", views.room, name="room"),
     path("c/<str:token>/leave/", views.leave, name="leave"),
+    path(
+        "c/<str:token>/transcript.<str:extension>",
+        transcript_views.citizen_transcript,
+        name="transcript",
+    ),
+    path("console/history/", transcript_views.history, name="history"),
+    path(
+        "console/history/<int:pk>/transcript.<str:extension>",
+        transcript_views.clerk_transcript,
+        name="clerk_transcript",
+    ),
     path("c/<str:token>/feedback/", views.rate, name="rate"),
     path("console/", views.console, name="console"),
     path("console/login/", views.StaffLoginView.as_view(), name="login"),
@@ -25,6 +36,8 @@ urlpatterns = [
     ),
     path("statistics/wallboard/", statistics_views.wallboard, name="wallboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("recordings/", recording_views.recording_list, name="recordings"),
+    path("recordings/files/<int:pk>/", recording_views.recording_file, name="recording_file"),
     path("services/", catalogue_views.catalogue, name="catalogue"),
     path("services/<slug:slug>/", catalogue_views.service, name="service"),
     path("navigator/", catalogue_views.navigate, name="navigator"),

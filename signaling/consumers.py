@@ -16,7 +16,7 @@ from consult.models import Consultation, Message
 
 from . import protocol, sweeper
 from .base import FrameConsumer
-from .videocall import VideoCallMixin
+from .recording import RecordingMixin
 
 STATE_AFTER = {
     Message.Kind.ACCEPTED: Consultation.State.ACTIVE,
@@ -27,7 +27,7 @@ STATE_AFTER = {
 }
 
 
-class ChatConsumer(VideoCallMixin, FrameConsumer):
+class ChatConsumer(RecordingMixin, FrameConsumer):
     """What citizen and clerk share: the log, replay, messages, typing, video signalling."""
 
     role: ClassVar[str]
@@ -44,6 +44,7 @@ class ChatConsumer(VideoCallMixin, FrameConsumer):
         )
         await self.accept()
         await self.start_video(consultation)
+        await self.send_recording_state()
         sweeper.ensure_sweeping()
 
     async def disconnect(self, code: int) -> None:
@@ -111,6 +112,8 @@ class CitizenChatConsumer(ChatConsumer):
             "typing",
             "rtc_invite_answer",
             "rtc_relay_offer",
+            "rec_answer",
+            "rec_withdraw",
             *protocol.RTC_FRAMES,
         }
     )
@@ -174,6 +177,9 @@ class ClerkChatConsumer(ChatConsumer):
             "transfer_clerk",
             "rtc_invite",
             "rtc_relay_offer",
+            "rec_request",
+            "rec_stop",
+            "rec_withdraw",
         }
         | protocol.RTC_FRAMES
     )

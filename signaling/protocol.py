@@ -264,6 +264,43 @@ class RtcInviteAnswer(Frame):
     accept: bool
 
 
+@dataclasses.dataclass(frozen=True)
+class RecRequest(Frame):
+    """The clerk asks to record the video call; the citizen is asked with ``purpose``."""
+
+    type: ClassVar[str] = "rec_request"
+    purpose: str
+
+    def validate(self) -> None:
+        if not self.purpose.strip() or len(self.purpose) > 300:
+            raise ClientError("invalid_purpose", "State the purpose in at most 300 characters.")
+
+
+@dataclasses.dataclass(frozen=True)
+class RecAnswer(Frame):
+    """The citizen's consent (or not) to the recording asked for."""
+
+    type: ClassVar[str] = "rec_answer"
+    recording: int
+    consent: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class RecStop(Frame):
+    """The clerk ends the recording and keeps it."""
+
+    type: ClassVar[str] = "rec_stop"
+    recording: int
+
+
+@dataclasses.dataclass(frozen=True)
+class RecWithdraw(Frame):
+    """Either party withdraws consent: recording stops, everything recorded is deleted."""
+
+    type: ClassVar[str] = "rec_withdraw"
+    recording: int
+
+
 RTC_FRAMES = frozenset(
     {
         "rtc_ready",
@@ -298,6 +335,10 @@ CLIENT_FRAMES: dict[str, type[Frame]] = {
         RtcRelayOffer,
         RtcInvite,
         RtcInviteAnswer,
+        RecRequest,
+        RecAnswer,
+        RecStop,
+        RecWithdraw,
     )
 }
 
@@ -405,6 +446,19 @@ class RtcRelayState(Frame):
 
     type: ClassVar[str] = "rtc_relay_state"
     state: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RecState(Frame):
+    """A recording of this consultation changed (also sent on connect while one runs)."""
+
+    type: ClassVar[str] = "rec_state"
+    recording: int
+    state: str
+    purpose: str
+    retention_days: int | None
+    clerk_consented: bool
+    citizen_consented: bool
 
 
 @dataclasses.dataclass(frozen=True)

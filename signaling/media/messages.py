@@ -73,11 +73,52 @@ class Close:
         _check_common(self.consultation, needs_party=False)
 
 
-Command = Offer | Hangup | Close
-COMMANDS: dict[str, type[Offer] | type[Hangup] | type[Close]] = {
+@dataclass(frozen=True)
+class RecordStart:
+    """``media.record_start``: record both parties to RECORDINGS_DIR/<recording>/; the files
+    are reported as ``media.recorded`` to ``reply_group`` when the recording ends."""
+
+    consultation: int
+    recording: int
+    reply_group: str
+
+    def __post_init__(self) -> None:
+        _check_common(self.consultation, needs_party=False)
+        _check_recording(self.recording)
+        if not isinstance(self.reply_group, str) or not GROUP_NAME.match(self.reply_group):
+            raise InvalidCommand("invalid_reply_group")
+
+
+@dataclass(frozen=True)
+class RecordStop:
+    """``media.record_stop``: finish the files and report them."""
+
+    consultation: int
+    recording: int
+
+    def __post_init__(self) -> None:
+        _check_common(self.consultation, needs_party=False)
+        _check_recording(self.recording)
+
+
+@dataclass(frozen=True)
+class RecordDiscard(RecordStop):
+    """``media.record_discard``: consent withdrawn, stop and delete the files."""
+
+
+def _check_recording(recording: object) -> None:
+    if type(recording) is not int or recording < 1:
+        raise InvalidCommand("invalid_recording")
+
+
+Command = Offer | Hangup | Close | RecordStart | RecordStop | RecordDiscard
+COMMANDS: dict[str, type[Command]] = {
     "media.offer": Offer,
     "media.hangup": Hangup,
     "media.close": Close,
+    "media.record_start": RecordStart,
+    "media.record_stop": RecordStop,
+    "media.record_discard": RecordDiscard,
 }
 
 
@@ -115,4 +156,14 @@ def failed(*, consultation: Any, party: Any, reason: str) -> dict[str, Any]:
         "consultation": consultation if type(consultation) is int else None,
         "party": party if party in PARTIES else None,
         "reason": reason,
+    }
+
+
+def recorded(*, consultation: int, recording: int, files: list[dict[str, Any]]) -> dict[str, Any]:
+    """The finished files of a recording (``RecordedFile`` fields; empty files left out)."""
+    return {
+        "type": "media.recorded",
+        "consultation": consultation,
+        "recording": recording,
+        "files": files,
     }

@@ -41,6 +41,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from av.frame import Frame
 
+from .recorder import PartyRecorder
+
 logger = logging.getLogger(__name__)
 
 KINDS = ("audio", "video")
@@ -235,6 +237,8 @@ class PassThroughRelay:
         self._ends: dict[str, _End] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.stats = RelayStats()
+        # Per party: gets every encoded frame that party sends (recorder.py).
+        self.recorders: dict[str, PartyRecorder] = {}
 
     def attach(self, party: str, pc: RTCPeerConnection) -> None:
         if party in self._ends:
@@ -285,6 +289,16 @@ class PassThroughRelay:
         def on_frame(codec: RTCRtpCodecParameters, frame: JitterFrame) -> bool:
             if self._ends.get(source.party) is not source:
                 return False
+            recorder = self.recorders.get(source.party)
+            if recorder is not None and recorder.feed(
+                kind=kind,
+                mime=codec.mimeType,
+                clock_rate=codec.clockRate,
+                data=frame.data,
+                timestamp=frame.timestamp,
+                source=source,
+            ):
+                self._request_keyframe(source)
             destination = self._other(source.party)
             out_codec = destination.send_codec(kind) if destination else None
             if destination is None or out_codec is None:
@@ -328,6 +342,12 @@ class PassThroughRelay:
                 self._request_keyframe(source)
 
         sender._send_keyframe = send_keyframe  # type: ignore[method-assign]
+
+    def request_keyframes(self) -> None:
+        """Ask every sending browser for a keyframe now (e.g. a recording starts)."""
+        for end in self._ends.values():
+            end.last_keyframe_request = 0.0
+            self._request_keyframe(end)
 
     def _request_keyframe(self, source: _End) -> None:
         """Ask ``source``'s browser for a keyframe (RTCP PLI on its video receiver)."""

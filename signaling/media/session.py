@@ -1,8 +1,11 @@
 """One consultation on the media worker: a leg per party, media forwarded between them."""
 
+import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
@@ -10,6 +13,7 @@ from aiortc import sdp as aiortc_sdp
 
 from . import messages
 from .passthrough import PassThroughRelay
+from .recorder import PartyRecorder, RecordedFile
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +65,8 @@ class Session:
         self.notify = notify
         self.legs: dict[str, Leg] = {}
         self.relay = PassThroughRelay()
+        # The running recording: its id and where to report the files when it ends.
+        self.recording: tuple[int, str] | None = None
 
     async def accept_offer(self, *, party: str, sdp: str, reply_group: str) -> str:
         """Create (or replace) ``party``'s leg from its offer and return the answer SDP.
@@ -93,9 +99,53 @@ class Session:
             await self._send_state(leg, "closed")
 
     async def close(self) -> None:
+        """Close both legs; a running recording is finished and reported first."""
+        await self.stop_recording()
         for party in list(self.legs):
             await self.hangup(party=party)
         await self.relay.aclose()
+
+    # --- Recording (recorder.py): each party's media to <directory>/<party>.webm.
+
+    def start_recording(
+        self, *, recording_id: int, directory: Path, relative_dir: str, reply_group: str
+    ) -> None:
+        """Start recording both parties (a party who joins later is recorded from then)."""
+        if self.recording is not None:
+            if self.recording[0] == recording_id:
+                return  # a repeated command
+            raise SessionError("recording_running")
+        self.relay.recorders = {
+            party: PartyRecorder(directory=directory, relative_dir=relative_dir, party=party)
+            for party in messages.PARTIES
+        }
+        self.recording = (recording_id, reply_group)
+        self.relay.request_keyframes()
+
+    async def stop_recording(self, *, recording_id: int | None = None) -> list[RecordedFile]:
+        """Finish the files (in threads) and report them to the recording's reply group."""
+        if self.recording is None or recording_id not in (None, self.recording[0]):
+            return []
+        running, reply_group = self.recording
+        recorders, self.recording, self.relay.recorders = self.relay.recorders, None, {}
+        files = await asyncio.gather(*(asyncio.to_thread(r.finish) for r in recorders.values()))
+        report = messages.recorded(
+            consultation=self.consultation_id,
+            recording=running,
+            files=[dataclasses.asdict(f) for f in files if f.size_bytes],
+        )
+        try:
+            await self.notify(reply_group, report)
+        except Exception:
+            logger.exception("media session: recording report failed")
+        return list(files)
+
+    async def discard_recording(self, *, recording_id: int) -> None:
+        """Consent withdrawn: stop and delete what was written."""
+        if self.recording is None or self.recording[0] != recording_id:
+            return
+        recorders, self.recording, self.relay.recorders = self.relay.recorders, None, {}
+        await asyncio.gather(*(asyncio.to_thread(r.discard) for r in recorders.values()))
 
     @property
     def empty(self) -> bool:

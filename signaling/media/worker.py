@@ -6,6 +6,7 @@ consultation; nothing a client sends can stop the loop.
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from aiortc import RTCIceServer
@@ -96,6 +97,22 @@ class MediaWorker:
                     await self.registry.close(consultation_id=command.consultation)
             reply = messages.answer(consultation=command.consultation, party=command.party, sdp=sdp)
             await self.layer.group_send(command.reply_group, reply)
+        elif isinstance(command, messages.RecordStart):
+            relative = str(command.recording)
+            self.registry.session(command.consultation).start_recording(
+                recording_id=command.recording,
+                directory=Path(settings.RECORDINGS_DIR) / relative,
+                relative_dir=relative,
+                reply_group=command.reply_group,
+            )
+        elif isinstance(command, messages.RecordDiscard):
+            running = self.registry.sessions.get(command.consultation)
+            if running is not None:
+                await running.discard_recording(recording_id=command.recording)
+        elif isinstance(command, messages.RecordStop):
+            running = self.registry.sessions.get(command.consultation)
+            if running is not None:
+                await running.stop_recording(recording_id=command.recording)
         elif isinstance(command, messages.Hangup):
             await self.registry.hangup(consultation_id=command.consultation, party=command.party)
         else:

@@ -2,6 +2,7 @@
 import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
 import { errorText, gettext, showError } from "./i18n.js";
+import { RecordingControls } from "./recording.js";
 
 export class ChatPanel {
   constructor({ item, template, basePath, errors, onClosed }) {
@@ -24,6 +25,7 @@ export class ChatPanel {
     this.textarea = compose.querySelector("textarea");
     const stateLine = element.querySelector(".chat-state");
     this.call = null;
+    this.recording = null;
     this.state = item.state;
     const invite = element.querySelector(".video-invite");
     const setState = (state) => {
@@ -54,6 +56,8 @@ export class ChatPanel {
       onFrame: (frame) => {
         if (frame.type === "rtc_invite_answer") {
           stateLine.textContent = gettext("The citizen prefers to continue by chat.");
+        } else if (this.recording && this.recording.handle(frame)) {
+          // the recording indicator
         } else if (this.call && this.call.handle(frame)) {
           if (frame.type === "rtc_config" && this.state === "active") this.call.join();
         } else if (frame.type === "closed") onClosed(item.id);
@@ -81,6 +85,11 @@ export class ChatPanel {
   startVideo() {
     if (this.call) return;
     this.call = new VideoCall({
+      root: this.element.querySelector(".call"),
+      role: "clerk",
+      send: (frame) => this.session.sendFrame(frame),
+    });
+    this.recording = new RecordingControls({
       root: this.element.querySelector(".call"),
       role: "clerk",
       send: (frame) => this.session.sendFrame(frame),

@@ -2,6 +2,7 @@
 import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
 import { errorText, gettext, interpolate, showError } from "./i18n.js";
+import { RecordingControls, consentDialog } from "./recording.js";
 
 // "ca. 4 Min.", or a range when the projection with short and long conversations differs.
 function estimateText({ estimate, estimate_low: low, estimate_high: high }) {
@@ -29,6 +30,7 @@ const connection = $("connection");
 let state = config.state;
 let talked = config.state !== "waiting";
 let call = null;
+let recording = null;
 
 function show(next) {
   const previous = state;
@@ -82,6 +84,8 @@ const session = new ChatSession({
   onFrame: (frame) => {
     if (frame.type === "rtc_invite") {
       askForVideo();
+    } else if (recording && recording.handle(frame)) {
+      // the recording indicator or the consent dialog
     } else if (call && call.handle(frame)) {
       if (frame.type === "rtc_config" && state === "active") call.join();
     } else if (frame.type === "position") {
@@ -103,6 +107,12 @@ function startVideo() {
     root: document.querySelector(".call"),
     role: "citizen",
     send: (frame) => session.sendFrame(frame),
+  });
+  recording = new RecordingControls({
+    root: document.querySelector(".call"),
+    role: "citizen",
+    send: (frame) => session.sendFrame(frame),
+    askConsent: consentDialog($("rec-consent")),
   });
 }
 

@@ -28,6 +28,10 @@ const MESSAGES = {
   invalid_sdp: () => gettext("The video call could not be set up. Please rejoin the video call."),
   sdp_too_large: () => gettext("The video call could not be set up. Please rejoin the video call."),
   invalid_candidate: () => gettext("The video call could not be set up. Please rejoin the video call."),
+  invalid_purpose: () => gettext("Please state the purpose of the recording (at most 300 characters)."),
+  recording_running: () => gettext("A recording is already asked for or running."),
+  not_requested: () => gettext("This recording is no longer waiting for an answer."),
+  not_recording: () => gettext("Nothing is being recorded."),
   relay_failed: () => gettext("The server could not connect the video call. The chat goes on."),
 };
 

@@ -1,0 +1,107 @@
+"""Transcripts: the citizen through their token, the clerk for their own consultations."""
+
+import re
+import zlib
+
+import pytest
+
+from consult import chat, consultations, queueing
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def talked(topic, make_clerk):
+    """An ended conversation with umlauts and a line break in it."""
+    clerk = make_clerk("anna", [topic])
+    consultation = consultations.start_consultation(topic_slug="hundesteuer")
+    queueing.accept(consultation_id=consultation.pk, clerk=clerk)
+    chat.post_message(
+        consultation_id=consultation.pk,
+        sender="citizen",
+        body="Grüße! Mein Hund heißt Bärbel.\nZweite Zeile",
+        client_id="c1",
+    )
+    chat.post_message(
+        consultation_id=consultation.pk,
+        sender="clerk",
+        body="Gern, Frau Müller.",
+        client_id="k1",
+        author=clerk,
+    )
+    consultations.end_consultation(consultation_id=consultation.pk, clerk=clerk, outcome="resolved")
+    consultation.refresh_from_db()
+    return consultation
+
+
+@pytest.fixture
+def other(topic):
+    consultation = consultations.start_consultation(topic_slug="hundesteuer")
+    return consultation
+
+
+def pdf_text(data: bytes) -> bytes:
+    """The decompressed content streams of a PDF (enough to find its words)."""
+    out = b""
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            out += zlib.decompress(stream)
+        except zlib.error:
+            out += stream
+    return out
+
+
+def test_the_citizen_downloads_the_text_transcript_in_german(client, talked):
+    response = client.get(f"/c/{talked.public_token}/transcript.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="sprechstunde-')
+    text = response.content.decode("utf-8")
+    assert "Hundesteuer" in text
+    assert "Grüße! Mein Hund heißt Bärbel.\nZweite Zeile" in text
+    assert " Anna]\nGern, Frau Müller." in text  # the clerk by display name only
+    assert "Bürger" in text  # the citizen's label, in German
+    assert text.index("Bärbel") < text.index("Frau Müller")
+
+
+def test_the_pdf_transcript_has_the_umlauts(client, talked):
+    response = client.get(f"/c/{talked.public_token}/transcript.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    content = pdf_text(response.content)
+    assert "Bärbel".encode("latin-1") in content
+    assert "Grüße".encode("latin-1") in content
+
+
+def test_a_transcript_shows_only_its_own_consultation(client, talked, other):
+    chat_free = client.get(f"/c/{other.public_token}/transcript.txt").content.decode()
+    assert "Bärbel" not in chat_free
+    assert client.get("/c/" + "x" * 43 + "/transcript.txt").status_code == 404
+    assert client.get(f"/c/{talked.public_token}/transcript.exe").status_code == 404
+
+
+def test_the_room_links_the_transcript(client, talked):
+    html = client.get(f"/c/{talked.public_token}/").content.decode()
+    assert f'href="/c/{talked.public_token}/transcript.txt"' in html
+    assert f'href="/c/{talked.public_token}/transcript.pdf"' in html
+
+
+def test_the_clerk_sees_their_history_and_its_transcripts(client, talked, make_clerk, topic):
+    client.force_login(talked.clerk)
+    console = client.get("/console/").content.decode()
+    assert 'href="/console/history/"' in console
+    page = client.get("/console/history/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"/console/history/{talked.pk}/transcript.txt" in html
+    transcript = client.get(f"/console/history/{talked.pk}/transcript.txt")
+    assert "Bärbel" in transcript.content.decode()
+
+
+def test_other_clerks_and_anonymous_users_get_no_transcript(client, talked, make_clerk, topic):
+    url = f"/console/history/{talked.pk}/transcript.txt"
+    assert client.get(url).status_code == 302  # to the login
+    client.force_login(make_clerk("ben", [topic]))
+    assert client.get(url).status_code == 404
+    assert f"/console/history/{talked.pk}/" not in client.get("/console/history/").content.decode()
