@@ -185,6 +185,7 @@ def join_appointment(*, token: str, now: datetime | None = None) -> Consultation
             created_at=now,
             queued_at=now,
             priority=Consultation.Priority.APPOINTMENT,
+            booked=True,
         )
         appointment.state = Appointment.State.JOINED
         appointment.consultation = consultation

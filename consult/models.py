@@ -181,6 +181,9 @@ class Consultation(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     priority = models.SmallIntegerField(_("priority"), choices=Priority.choices, default=0)
+    # Came through a booked appointment (set by ``appointments.join_appointment``), kept on
+    # the row so that statistics split walk-ins from appointments without a join.
+    booked = models.BooleanField(_("booked appointment"), default=False)
     queued_at = models.DateTimeField(_("queued"), default=timezone.now)
     offered_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -255,14 +258,14 @@ class Consultation(models.Model):
             # without touching the table (consult/statistics.py, docs/metrics.md).
             models.Index(
                 fields=["wait_seconds"],
-                include=["created_at", "topic", "channel"],
+                include=["created_at", "topic", "channel", "booked"],
                 name="consult_answered_wait_idx",
                 condition=models.Q(first_accepted_at__isnull=False),
             ),
             # Busy time of a short stretch (today) finds the conversations that ended in it.
             models.Index(
                 fields=["ended_at"],
-                include=["first_accepted_at", "clerk", "topic", "channel"],
+                include=["first_accepted_at", "clerk", "topic", "channel", "booked"],
                 name="consult_busy_idx",
                 condition=models.Q(clerk__isnull=False),
             ),
@@ -638,12 +641,13 @@ class RollupDay(models.Model):
 
 
 class RollupFigures(models.Model):
-    """Sums and counts of the consultations requested on one day, per topic, channel and
-    clerk (no clerk: never answered)."""
+    """Sums and counts of the consultations requested on one day, per topic, channel, walk-in
+    or booked and clerk (no clerk: never answered)."""
 
     day = models.DateField()
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=8)
+    booked = models.BooleanField(default=False)
     clerk = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
     )
@@ -675,6 +679,7 @@ class RollupHour(models.Model):
     hour = models.SmallIntegerField()
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=8)
+    booked = models.BooleanField(default=False)
     total = models.IntegerField()
     answered = models.IntegerField()
     wait_sum = models.FloatField(null=True)
@@ -689,12 +694,13 @@ class RollupHour(models.Model):
 class RollupWaits(models.Model):
     """How many answered consultations of a day waited within each bucket of
     ``consult.statistics.WAIT_EDGES``: the counts of buckets 0, 1, 2, ... separated by
-    commas (one row per day, topic and channel; cheaper to read than a row per bucket or
-    JSON). Locates exact percentiles without sorting the period's waits."""
+    commas (one row per day, topic, channel and walk-in or booked; cheaper to read than a
+    row per bucket or JSON). Locates exact percentiles without sorting the period's waits."""
 
     day = models.DateField()
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=8)
+    booked = models.BooleanField(default=False)
     counts = models.TextField()
 
     class Meta:
@@ -706,12 +712,14 @@ class RollupWaits(models.Model):
 
 class RollupBusy(models.Model):
     """Seconds of one Berlin day in which a clerk had at least one consultation, for all
-    consultations (topic and channel empty) and per topic, per channel and per both."""
+    consultations (topic, channel and booked empty) and for every combination of a topic, a
+    channel and walk-in or booked (the dashboard's filters)."""
 
     day = models.DateField()
     clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, null=True, related_name="+")
     channel = models.CharField(max_length=8, blank=True)
+    booked = models.BooleanField(null=True)
     seconds = models.FloatField()
 
     class Meta:

@@ -127,7 +127,7 @@ def _build_days(days: list[date]) -> None:
         service = settings.SERVICE_LEVEL_SECONDS
         short = settings.SHORT_ABANDON_SECONDS
         figures = (
-            rows.values("day", "topic_id", "channel", "clerk_id")
+            rows.values("day", "topic_id", "channel", "booked", "clerk_id")
             .annotate(**parts(service_seconds=service, short_abandon_seconds=short))
             .order_by()
         )
@@ -137,7 +137,7 @@ def _build_days(days: list[date]) -> None:
         )
         hours = (
             rows.annotate(hour=ExtractHour("created_at", tzinfo=BERLIN))
-            .values("day", "hour", "topic_id", "channel")
+            .values("day", "hour", "topic_id", "channel", "booked")
             .annotate(
                 total=Count("pk"),
                 answered=Count("pk", filter=ANSWERED),
@@ -151,22 +151,27 @@ def _build_days(days: list[date]) -> None:
         waits = (
             rows.filter(ANSWERED)
             .annotate(bucket=WidthBucket("wait_seconds", WAIT_EDGES))
-            .values("day", "topic_id", "channel", "bucket")
+            .values("day", "topic_id", "channel", "booked", "bucket")
             .annotate(count=Count("pk"))
             .order_by()
         )
-        histograms: dict[tuple[date, int, str], list[int]] = {}
+        histograms: dict[tuple[date, int, str, bool], list[int]] = {}
         for row in waits:
             if row["day"] in chosen:
-                counts = histograms.setdefault((row["day"], row["topic_id"], row["channel"]), [])
+                group = (row["day"], row["topic_id"], row["channel"], row["booked"])
+                counts = histograms.setdefault(group, [])
                 counts.extend([0] * (row["bucket"] + 1 - len(counts)))
                 counts[row["bucket"]] = row["count"]
         RollupWaits.objects.bulk_create(
             (
                 RollupWaits(
-                    day=day, topic_id=topic_id, channel=channel, counts=",".join(map(str, counts))
+                    day=day,
+                    topic_id=topic_id,
+                    channel=channel,
+                    booked=booked,
+                    counts=",".join(map(str, counts)),
                 )
-                for (day, topic_id, channel), counts in histograms.items()
+                for (day, topic_id, channel, booked), counts in histograms.items()
             ),
             batch_size=2000,
         )
@@ -177,7 +182,7 @@ def _build_days(days: list[date]) -> None:
 
 
 def _pick(row: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    picked = {name: row[name] for name in ("day", "topic_id", "channel", "clerk_id")}
+    picked = {name: row[name] for name in ("day", "topic_id", "channel", "booked", "clerk_id")}
     picked.update({name: row[name] for name in names})
     return picked
 
@@ -189,39 +194,41 @@ WITH days AS (
            (d::date + 1)::timestamp AT TIME ZONE 'Europe/Berlin' AS day_end
     FROM unnest(%(days)s::date[]) AS d
 ), spans AS (
-    SELECT c.clerk_id, days.day, v.topic_id, v.channel,
+    SELECT c.clerk_id, days.day, t.topic_id, ch.channel, b.booked,
            GREATEST(c.first_accepted_at, days.day_start) AS s,
            LEAST(c.ended_at, days.day_end) AS e
     FROM consult_consultation AS c
     JOIN days ON c.first_accepted_at < days.day_end AND c.ended_at > days.day_start
-    CROSS JOIN LATERAL (VALUES (NULL::bigint, ''), (c.topic_id, ''), (NULL::bigint, c.channel),
-                               (c.topic_id, c.channel)) AS v(topic_id, channel)
+    CROSS JOIN LATERAL (VALUES (NULL::bigint), (c.topic_id)) AS t(topic_id)
+    CROSS JOIN LATERAL (VALUES (''), (c.channel)) AS ch(channel)
+    CROSS JOIN LATERAL (VALUES (NULL::boolean), (c.booked)) AS b(booked)
     WHERE c.clerk_id IS NOT NULL
       AND c.first_accepted_at < %(end)s AND c.ended_at > %(start)s
 ), marked AS (
-    SELECT clerk_id, day, topic_id, channel, s, e,
-           CASE WHEN s <= MAX(e) OVER (PARTITION BY clerk_id, day, topic_id, channel
+    SELECT clerk_id, day, topic_id, channel, booked, s, e,
+           CASE WHEN s <= MAX(e) OVER (PARTITION BY clerk_id, day, topic_id, channel, booked
                                        ORDER BY s, e
                                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
                 THEN 0 ELSE 1 END AS starts_island
     FROM spans
 ), islands AS (
-    SELECT clerk_id, day, topic_id, channel, s, e,
-           SUM(starts_island) OVER (PARTITION BY clerk_id, day, topic_id, channel
+    SELECT clerk_id, day, topic_id, channel, booked, s, e,
+           SUM(starts_island) OVER (PARTITION BY clerk_id, day, topic_id, channel, booked
                                     ORDER BY s, e) AS island
     FROM marked
 )
-INSERT INTO consult_rollupbusy (day, clerk_id, topic_id, channel, seconds)
-SELECT day, clerk_id, topic_id, channel, SUM(EXTRACT(EPOCH FROM (finish - begin)))
-FROM (SELECT clerk_id, day, topic_id, channel, island, MIN(s) AS begin, MAX(e) AS finish
-      FROM islands GROUP BY clerk_id, day, topic_id, channel, island) AS merged
-GROUP BY day, clerk_id, topic_id, channel
+INSERT INTO consult_rollupbusy (day, clerk_id, topic_id, channel, booked, seconds)
+SELECT day, clerk_id, topic_id, channel, booked, SUM(EXTRACT(EPOCH FROM (finish - begin)))
+FROM (SELECT clerk_id, day, topic_id, channel, booked, island, MIN(s) AS begin,
+             MAX(e) AS finish
+      FROM islands GROUP BY clerk_id, day, topic_id, channel, booked, island) AS merged
+GROUP BY day, clerk_id, topic_id, channel, booked
 """
 
 
 def _build_busy(days: list[date]) -> None:
     """The same union as ``statistics.busy_between``, cut at each day's Berlin midnights and
-    kept for all consultations, per topic, per channel and per both."""
+    kept for every combination of all or one topic, channel and walk-in or booked."""
     start, _ = day_bounds(min(days), min(days))
     _, end = day_bounds(max(days), max(days))
     with connection.cursor() as cursor:

@@ -82,6 +82,7 @@ class Filters:
     end: date  # inclusive
     topic_id: int | None = None
     channel: str | None = None
+    booking: str | None = None  # None: all; "walk_in" or "booked" (BOOKINGS)
     service_seconds: int = 30
     short_abandon_seconds: int = 5
 
@@ -98,6 +99,9 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     )
 
 
+BOOKINGS = {"walk_in": False, "booked": True}
+
+
 def consultations(filters: Filters) -> QuerySet[Consultation]:
     start, end = filters.bounds()
     rows = Consultation.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -105,11 +109,14 @@ def consultations(filters: Filters) -> QuerySet[Consultation]:
 
 
 def _filtered(rows: QuerySet[Any], filters: Filters) -> QuerySet[Any]:
-    """Topic and channel filters; the roll-up tables name these fields as consultations do."""
+    """Topic, channel and booking filters; the roll-up tables name these fields as
+    consultations do."""
     if filters.topic_id:
         rows = rows.filter(topic_id=filters.topic_id)
     if filters.channel:
         rows = rows.filter(channel=filters.channel)
+    if filters.booking:
+        rows = rows.filter(booked=BOOKINGS[filters.booking])
     return rows
 
 
@@ -300,14 +307,14 @@ def _recount_within(groups: dict[Any, dict[str, Any]], current: Plan, key: str |
     edge = WAIT_EDGES[bucket - 1]
     names = _topic_names() if key == "topic__name" else {}
 
-    def group_of(day: date, topic_id: int, channel: str) -> Any:
+    def group_of(day: date, topic_id: int, channel: str, booked: bool) -> Any:
         if key == "topic__name":
             return names[topic_id]
-        return {"day": day, "channel": channel, None: None}[key]
+        return {"day": day, "channel": channel, "booked": booked, None: None}[key]
 
     found: dict[Any, int] = {}
-    for day, topic_id, channel, counts in _histograms(current):
-        group = group_of(day, topic_id, channel)
+    for day, topic_id, channel, booked, counts in _histograms(current):
+        group = group_of(day, topic_id, channel, booked)
         found[group] = found.get(group, 0) + sum(counts[:bucket])
     if "within" not in current.memo:
         counted = [
@@ -322,12 +329,12 @@ def _recount_within(groups: dict[Any, dict[str, Any]], current: Plan, key: str |
             row
             for rows in counted
             for row in rows.annotate(day=TruncDate("created_at", tzinfo=BERLIN))
-            .values_list("day", "topic_id", "channel")
+            .values_list("day", "topic_id", "channel", "booked")
             .annotate(n=Count("pk"))
             .order_by()
         ]
-    for day, topic_id, channel, n in current.memo["within"]:
-        group = group_of(day, topic_id, channel)
+    for day, topic_id, channel, booked, n in current.memo["within"]:
+        group = group_of(day, topic_id, channel, booked)
         found[group] = found.get(group, 0) + n
     for group, row in groups.items():
         row["within"] = found.get(group, 0)
@@ -425,24 +432,26 @@ def _percentiles_located(
     sorts instead."""
     names = _topic_names() if key == "topic__name" else {}
 
-    def group_of(topic_id: int, channel: str) -> Any:
-        return names[topic_id] if key == "topic__name" else channel if key else None
+    def group_of(topic_id: int, channel: str, booked: bool) -> Any:
+        if key == "topic__name":
+            return names[topic_id]
+        return {"channel": channel, "booked": booked, None: None}[key]
 
     histogram: dict[Any, list[int]] = {}
-    for _, topic_id, channel, counts in _histograms(current):
-        _add_counts(histogram.setdefault(group_of(topic_id, channel), []), counts)
+    for _, topic_id, channel, booked, counts in _histograms(current):
+        _add_counts(histogram.setdefault(group_of(topic_id, channel, booked), []), counts)
     raw = current.raw()
     if raw is not None:
         buckets = (
             raw.filter(ANSWERED)
             .annotate(bucket=WidthBucket("wait_seconds", WAIT_EDGES))
-            .values_list("topic_id", "channel", "bucket")
+            .values_list("topic_id", "channel", "booked", "bucket")
             .annotate(n=Count("pk"))
             .order_by()
         )
-        for topic_id, channel, bucket, n in buckets:
+        for topic_id, channel, booked, bucket, n in buckets:
             counts = [0] * bucket + [n]
-            _add_counts(histogram.setdefault(group_of(topic_id, channel), []), counts)
+            _add_counts(histogram.setdefault(group_of(topic_id, channel, booked), []), counts)
     if sum(sum(counts) for counts in histogram.values()) < LOCATE_FROM:
         return None  # few waits: sorting them is cheaper than the probes
     ids: dict[str, list[int]] = {}
@@ -479,14 +488,16 @@ def _percentiles_located(
     return result
 
 
-def _histograms(current: Plan) -> list[tuple[date, int, str, list[int]]]:
-    """The rolled days' wait histograms: (day, topic, channel, counts per bucket)."""
+def _histograms(current: Plan) -> list[tuple[date, int, str, bool, list[int]]]:
+    """The rolled days' wait histograms: (day, topic, channel, booked, counts per bucket)."""
     if "waits" not in current.memo:
         rolled = current.rollup(RollupWaits)
-        rows = rolled.values_list("day", "topic_id", "channel", "counts") if rolled else []
+        rows = (
+            rolled.values_list("day", "topic_id", "channel", "booked", "counts") if rolled else []
+        )
         current.memo["waits"] = [
-            (day, topic_id, channel, [int(n) for n in text.split(",")])
-            for day, topic_id, channel, text in rows
+            (day, topic_id, channel, booked, [int(n) for n in text.split(",")])
+            for day, topic_id, channel, booked, text in rows
         ]
     return current.memo["waits"]
 
@@ -539,6 +550,7 @@ def dashboard(filters: Filters) -> dict[str, Any]:
                 "summary": summary(filters),
                 "by_topic": by_topic(filters),
                 "by_channel": by_channel(filters),
+                "by_booking": by_booking(filters),
                 "by_clerk": by_clerk(filters),
                 "days": daily(filters),
                 "heat": heatmap(filters),
@@ -576,6 +588,11 @@ def by_topic(filters: Filters) -> list[dict[str, Any]]:
 
 def by_channel(filters: Filters) -> list[dict[str, Any]]:
     return grouped(filters, "channel")
+
+
+def by_booking(filters: Filters) -> list[dict[str, Any]]:
+    """Walk-ins (``booked`` False) and booked appointments (True), in that order."""
+    return grouped(filters, "booked")
 
 
 def daily(filters: Filters) -> list[dict[str, Any]]:
@@ -686,7 +703,11 @@ def _busy_seconds(filters: Filters) -> dict[int, float]:
     rolled = current.rollup(RollupBusy, filtered=False)
     if rolled is not None:
         rows = (
-            rolled.filter(topic_id=filters.topic_id or None, channel=filters.channel or "")
+            rolled.filter(
+                topic_id=filters.topic_id or None,
+                channel=filters.channel or "",
+                booked=BOOKINGS[filters.booking] if filters.booking else None,
+            )
             .values("clerk_id")
             .annotate(seconds=Sum("seconds"))
             .order_by()
@@ -736,6 +757,9 @@ def busy_between(start: datetime, end: datetime, filters: Filters) -> dict[int, 
         if filters.channel:
             where += " AND channel = %(channel)s"
             params["channel"] = filters.channel
+        if filters.booking:
+            where += " AND booked = %(booked)s"
+            params["booked"] = BOOKINGS[filters.booking]
         with connection.cursor() as cursor:
             cursor.execute(BUSY_SQL.format(where=where), params)
             return {clerk_id: float(seconds) for clerk_id, seconds in cursor.fetchall()}

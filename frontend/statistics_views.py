@@ -20,6 +20,7 @@ from consult.models import Consultation
 from . import charts
 
 MAX_DAYS = 3 * 366
+BOOKINGS = [("walk_in", _("Without appointment")), ("booked", _("With appointment"))]
 WEEKDAYS = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
 
 
@@ -43,6 +44,9 @@ class StatisticsFilterForm(forms.Form):
         label=_("Channel"),
         required=False,
         choices=[("", _("all")), *Consultation.Channel.choices],
+    )
+    booking = forms.ChoiceField(
+        label=_("Walk-in or appointment"), required=False, choices=[("", _("all")), *BOOKINGS]
     )
     service = forms.IntegerField(
         label=_("Service level threshold (seconds)"), min_value=1, max_value=3600
@@ -74,6 +78,7 @@ class StatisticsFilterForm(forms.Form):
             end=data["end"],
             topic_id=data["topic"],
             channel=data["channel"] or None,
+            booking=data["booking"] or None,
             service_seconds=data["service"],
             short_abandon_seconds=settings.SHORT_ABANDON_SECONDS,
         )
@@ -123,6 +128,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "summary": figures["summary"],
             "by_topic": figures["by_topic"],
             "by_channel": figures["by_channel"],
+            "by_booking": [{**row, "kind": _kind(row["booked"])} for row in figures["by_booking"]],
             "by_clerk": figures["by_clerk"],
             "days": days,
             "trend_chart": charts.daily_bars(days),
@@ -131,6 +137,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "query": request.GET.urlencode(),
         },
     )
+
+
+def _kind(booked: bool) -> str:
+    return str(BOOKINGS[1][1] if booked else BOOKINGS[0][1])
+
+
+def _booking(booked: bool) -> str:
+    """The booking filter's value for a row of ``by_booking`` (the CSV's value column)."""
+    return BOOKINGS[1][0] if booked else BOOKINGS[0][0]
 
 
 FIGURE_COLUMNS = [
@@ -174,13 +189,16 @@ def _export_filters(request: HttpRequest) -> statistics.Filters | HttpResponse:
 
 
 def _number(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
     return round(value, 4) if isinstance(value, float) else value
 
 
 @require_safe
 @manager_required
 def export_figures(request: HttpRequest) -> HttpResponseBase:
-    """The figures shown: the total and one row per topic and per channel."""
+    """The figures shown: the total and one row per topic, per channel and per kind
+    (``booking``: walk_in or booked, the values of the filter)."""
     filters = _export_filters(request)
     if isinstance(filters, HttpResponse):
         return filters
@@ -192,6 +210,8 @@ def export_figures(request: HttpRequest) -> HttpResponseBase:
             yield ["topic", row["topic__name"], *(_number(row[c]) for c in FIGURE_COLUMNS)]
         for row in statistics.by_channel(filters):
             yield ["channel", row["channel"], *(_number(row[c]) for c in FIGURE_COLUMNS)]
+        for row in statistics.by_booking(filters):
+            yield ["booking", _booking(row["booked"]), *(_number(row[c]) for c in FIGURE_COLUMNS)]
 
     return _csv_response(rows(), f"figures_{filters.start}_{filters.end}.csv")
 
@@ -207,6 +227,7 @@ def export_consultations(request: HttpRequest) -> HttpResponseBase:
         "pk",
         "topic__slug",
         "channel",
+        "booked",
         "state",
         "created_at",
         "first_accepted_at",
@@ -223,6 +244,7 @@ def export_consultations(request: HttpRequest) -> HttpResponseBase:
             "id",
             "topic",
             "channel",
+            "booked",
             "state",
             "requested",
             "answered",

@@ -34,14 +34,15 @@ DAYS = 730
 
 FILL = """
 INSERT INTO consult_consultation
-    (public_token, topic_id, channel, state, clerk_id, created_at, priority, queued_at,
+    (public_token, topic_id, channel, booked, state, clerk_id, created_at, priority, queued_at,
      accepted_at, first_accepted_at, ended_at, ended_by, outcome, last_seq, rating_comment)
 SELECT md5(i::text) || substr(md5((i * 7)::text), 1, 11),
        (%(topics)s::bigint[])[1 + i %% 5],
        CASE WHEN i %% 5 = 0 THEN 'video' ELSE 'chat' END,
+       (i * 13) %% 10 = 0,
        CASE WHEN abandon THEN 'abandoned' ELSE 'ended' END,
        CASE WHEN abandon THEN NULL ELSE (%(clerks)s::bigint[])[1 + (i / 7) %% 6] END,
-       created, 0, created,
+       created, CASE WHEN (i * 13) %% 10 = 0 THEN 20 ELSE 0 END, created,
        CASE WHEN abandon THEN NULL ELSE created + make_interval(secs => wait) END,
        CASE WHEN abandon THEN NULL ELSE created + make_interval(secs => wait) END,
        created + make_interval(secs => wait + CASE WHEN abandon THEN 0 ELSE handle END),
@@ -165,10 +166,13 @@ def main() -> None:
             with without_rollup():
                 print(f"  raw (baseline):   {timed(filters)}")
         year = Filters(start=today - timedelta(days=364), end=today)
+        booked = Filters(start=year.start, end=today, booking="booked")
+        print(f"dashboard for one year, appointments only: {timed(booked)}")
         for name, part in (
             ("summary", statistics.summary),
             ("by_topic", statistics.by_topic),
             ("by_channel", statistics.by_channel),
+            ("by_booking", statistics.by_booking),
             ("by_clerk", statistics.by_clerk),
             ("daily", statistics.daily),
             ("heatmap", statistics.heatmap),

@@ -29,6 +29,7 @@ def test_dashboard_with_history_and_its_exports(pages, manager):
     log_in_manager(page)
     expect(page.get_by_role("heading", name="Statistik", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Nach Thema")).to_be_visible()
+    expect(page.get_by_role("heading", name="Nach Art: ohne Termin / mit Termin")).to_be_visible()
     expect(page.locator("svg.chart rect").first).to_be_attached()
     assert_accessible(page)
     page.get_by_text("Tagesverlauf als Tabelle").click()
@@ -37,8 +38,11 @@ def test_dashboard_with_history_and_its_exports(pages, manager):
         page.get_by_role("link", name="Kennzahlen herunterladen (CSV)").click()
     assert download.value.suggested_filename.startswith("figures_")
     page.get_by_label("Kanal", exact=True).select_option("video")
+    page.get_by_label("Ohne oder mit Termin").select_option(label="Ohne Termin")
     page.get_by_role("button", name="Anzeigen").click()
-    expect(page).to_have_url(re.compile(r"channel=video"))
+    expect(page).to_have_url(re.compile(r"channel=video.*booking=walk_in"))
+    region = page.get_by_role("region", name="Nach Art: ohne Termin / mit Termin")
+    expect(region.get_by_role("rowheader", name="Ohne Termin")).to_be_visible()
 
 
 def log_in_manager(page):

@@ -258,6 +258,8 @@ def test_joining_queues_ahead_of_walk_ins(topic, anna, day, settings):
     appointment.refresh_from_db()
     assert (appointment.state, appointment.consultation) == (Appointment.State.JOINED, joined)
     assert Consultation.objects.filter(appointment__isnull=False).get() == joined
+    # The statistics count it as booked, the walk-ins as walk-ins.
+    assert joined.booked and not any(c.booked for c in walk_ins)
     # Joining again (a reload) gives the same consultation.
     assert appointments.join_appointment(token=appointment.token, now=early) == joined
     # The clerk's console rings for the appointment first.

@@ -30,10 +30,16 @@ def make(
     channel="chat",
     rating=None,
     day=DAY,
+    booked=False,
 ):
     created_at = at(day, created)
     consultation = Consultation(
-        topic=topic, channel=channel, created_at=created_at, queued_at=created_at, clerk=clerk
+        topic=topic,
+        channel=channel,
+        created_at=created_at,
+        queued_at=created_at,
+        clerk=clerk,
+        booked=booked,
     )
     if waited is not None:
         consultation.first_accepted_at = consultation.accepted_at = created_at + _s(waited)
@@ -175,3 +181,50 @@ def test_a_consultation_still_waiting_does_not_count_against_the_rates(data, top
     assert figures["requested"] == 5
     assert figures["service_level"] == pytest.approx(0.5)  # still 2 of the 4 decided
     assert figures["abandonment_rate"] == pytest.approx(0.25)
+
+
+WALK_IN_DAY = date(2026, 4, 7)  # a Tuesday
+
+
+@pytest.fixture
+def one_booked(topic, make_clerk):
+    """Two walk-ins (one answered after 20 s, one abandoned after 2 min) and one booked
+    appointment answered after 5 s, all served by Anna."""
+    anna = make_clerk("anna", [topic])
+    make(topic, "09:00:00", waited=20, handled=300, clerk=anna, rating=4, day=WALK_IN_DAY)
+    make(topic, "09:30:00", abandoned_after=120, day=WALK_IN_DAY)
+    make(
+        topic, "10:00:00", waited=5, handled=600, clerk=anna, rating=5, day=WALK_IN_DAY, booked=True
+    )
+    return anna
+
+
+def test_walk_ins_and_booked_appointments_side_by_side(one_booked):
+    rows = statistics.by_booking(Filters(WALK_IN_DAY, WALK_IN_DAY))
+    assert [row["booked"] for row in rows] == [False, True]
+    walk_in, booked = rows
+    assert (walk_in["requested"], walk_in["answered"], walk_in["abandoned"]) == (2, 1, 1)
+    assert (walk_in["asa"], walk_in["median_wait"], walk_in["p90_wait"]) == (20, 20, 20)
+    assert walk_in["service_level"] == pytest.approx(0.5)  # 20 s of 2 decided
+    assert walk_in["abandonment_rate"] == pytest.approx(0.5)
+    assert (walk_in["aht"], walk_in["satisfaction"]) == (300, 4)
+    assert (booked["requested"], booked["answered"], booked["abandoned"]) == (1, 1, 0)
+    assert (booked["asa"], booked["median_wait"], booked["p90_wait"]) == (5, 5, 5)
+    assert (booked["service_level"], booked["abandonment_rate"]) == (1, 0)
+    assert (booked["aht"], booked["satisfaction"]) == (600, 5)
+    total = statistics.summary(Filters(WALK_IN_DAY, WALK_IN_DAY))
+    assert (total["requested"], total["median_wait"]) == (3, pytest.approx(12.5))
+
+
+def test_filter_by_walk_in_or_booked(one_booked):
+    booked = Filters(WALK_IN_DAY, WALK_IN_DAY, booking="booked")
+    walk_in = Filters(WALK_IN_DAY, WALK_IN_DAY, booking="walk_in")
+    assert statistics.summary(booked)["requested"] == 1
+    assert statistics.summary(booked)["p90_wait"] == 5
+    assert statistics.summary(walk_in)["requested"] == 2
+    assert statistics.summary(walk_in)["p90_wait"] == 20
+    assert [row["booked"] for row in statistics.by_booking(booked)] == [True]
+    [anna] = statistics.by_clerk(booked)
+    assert anna["busy_seconds"] == pytest.approx(600)  # only the appointment's conversation
+    [anna] = statistics.by_clerk(walk_in)
+    assert anna["busy_seconds"] == pytest.approx(300)

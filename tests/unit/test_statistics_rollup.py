@@ -99,6 +99,8 @@ def hand_built(topic, other_topic, make_clerk):
         (date(2026, 3, 30), "00:10:00"),
     ]:
         make(topic, clock, waited=5, handled=3600, clerk=anna, day=day)  # across midnight
+    make(topic, "12:00:00", waited=7, handled=900, clerk=anna, day=date(2026, 3, 29), booked=True)
+    make(other_topic, "13:00:00", abandoned_after=60, day=date(2026, 3, 29), booked=True)
     return anna
 
 
@@ -124,6 +126,8 @@ def test_the_hand_built_days_are_read_from_the_rollup(hand_built):
         Filters(start=date(2026, 3, 28), end=date(2026, 3, 30)),
         Filters(start=date(2026, 3, 29), end=date(2026, 3, 29)),
         Filters(start=DAY, end=DAY, channel="video"),
+        Filters(start=date(2026, 3, 1), end=date(2026, 3, 31), booking="booked"),
+        Filters(start=date(2026, 3, 28), end=date(2026, 3, 30), booking="walk_in"),
         Filters(start=DAY, end=DAY, service_seconds=60),  # another threshold than rolled
         Filters(start=DAY, end=DAY, short_abandon_seconds=2),  # ditto: read raw
         Filters(start=date(2026, 1, 1), end=date(2026, 1, 7)),  # empty
@@ -132,6 +136,21 @@ def test_the_hand_built_days_are_read_from_the_rollup(hand_built):
 def test_rollup_equals_raw_on_the_hand_built_data(hand_built, filters):
     rollup.build()
     assert_rollup_matches_raw(filters, rebuild=False)
+
+
+def test_located_percentiles_per_booking(hand_built, monkeypatch):
+    """The percentiles located through the roll-up's histograms (as for long periods) equal
+    percentile_cont's, per walk-in and booked too."""
+    rollup.build()
+    monkeypatch.setattr(statistics, "LOCATE_FROM", 1)
+    march = Filters(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    rows = statistics.by_booking(march)
+    assert [(row["booked"], row["median_wait"]) for row in rows] == [(False, 5), (True, 7)]
+    assert_rollup_matches_raw(
+        march,
+        Filters(start=march.start, end=march.end, booking="booked", service_seconds=6),
+        rebuild=False,
+    )
 
 
 def test_filtered_by_topic(hand_built, topic, other_topic):
@@ -246,6 +265,7 @@ CONSULTATION = st.fixed_dictionaries(
         "second": st.integers(min_value=0, max_value=86399),
         "topic": st.integers(min_value=0, max_value=1),
         "video": st.booleans(),
+        "booked": st.booleans(),
         "kind": st.sampled_from(["ended", "ended", "abandoned", "active", "waiting"]),
         "wait": WAITS,
         "handle": st.floats(min_value=0, max_value=7200).map(lambda h: round(h, 3)),
@@ -273,6 +293,10 @@ def test_rollup_equals_raw_on_generated_days(rows, service, topic, other_topic, 
             Filters(start=today - timedelta(days=5), end=today, service_seconds=service),
             Filters(start=today - timedelta(days=2), end=today - timedelta(days=1)),
             Filters(start=today - timedelta(days=5), end=today, topic_id=topic.pk, channel="chat"),
+            Filters(
+                start=today - timedelta(days=4), end=today, booking="booked", service_seconds=20
+            ),
+            Filters(start=today - timedelta(days=3), end=today, booking="walk_in"),
             rebuild=False,
         )
         transaction.set_rollback(True)
@@ -286,6 +310,7 @@ def _create(row: dict[str, Any], *, topics: list[Any], clerks: list[Any], now: d
     consultation = Consultation(
         topic=topics[row["topic"]],
         channel="video" if row["video"] else "chat",
+        booked=row["booked"],
         created_at=created,
         queued_at=created,
     )

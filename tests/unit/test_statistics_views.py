@@ -75,6 +75,7 @@ def test_dashboard_shows_the_figures_of_the_period(as_manager, topic, make_clerk
         {"start": "2020-01-01", "end": "2026-01-01"},
         {"service": "0"},
         {"topic": "999"},
+        {"booking": "maybe"},
     ],
 )
 def test_bad_filters_are_refused_with_an_alert(as_manager, topic, query):
@@ -87,7 +88,7 @@ def test_bad_filters_are_refused_with_an_alert(as_manager, topic, query):
 def test_figures_export(as_manager, topic, make_clerk):
     anna = make_clerk("anna", [topic])
     make(topic, "09:00:00", waited=20, handled=300, clerk=anna)
-    make(topic, "09:30:00", waited=40, handled=300, clerk=anna, channel="video")
+    make(topic, "09:30:00", waited=40, handled=300, clerk=anna, channel="video", booked=True)
     response = as_manager.get("/statistics/figures.csv", {"start": DAY, "end": DAY, "service": 30})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     total = rows[0]
@@ -97,7 +98,11 @@ def test_figures_export(as_manager, topic, make_clerk):
         ("topic", "Hundesteuer"),
         ("channel", "chat"),
         ("channel", "video"),
+        ("booking", "walk_in"),
+        ("booking", "booked"),
     }
+    booked = next(row for row in rows if row["value"] == "booked")
+    assert (booked["requested"], float(booked["asa"])) == ("1", 40)
 
 
 def test_consultations_export_has_no_personal_data(as_manager, topic, make_clerk):
@@ -111,6 +116,7 @@ def test_consultations_export_has_no_personal_data(as_manager, topic, make_clerk
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 1
     assert rows[0]["wait_seconds"] == "20.0" and rows[0]["rating"] == "4"
+    assert rows[0]["booked"] == "0"
     assert (
         "Erika" not in text and "anna" not in text.lower() and consultation.public_token not in text
     )
@@ -118,6 +124,7 @@ def test_consultations_export_has_no_personal_data(as_manager, topic, make_clerk
         "id",
         "topic",
         "channel",
+        "booked",
         "state",
         "requested",
         "answered",
@@ -137,3 +144,22 @@ def test_empty_period_renders(as_manager):
     assert response.status_code == 200
     assert "Keine Beratungen in diesem Zeitraum." in response.content.decode()
     assert Consultation.objects.count() == 0
+
+
+def test_dashboard_splits_walk_ins_from_appointments(as_manager, topic, make_clerk):
+    anna = make_clerk("anna", [topic])
+    make(topic, "09:00:00", waited=20, handled=300, clerk=anna)
+    make(topic, "09:30:00", abandoned_after=120)
+    make(topic, "10:00:00", waited=5, handled=600, clerk=anna, booked=True)
+    query = {"start": DAY, "end": DAY, "service": 30}
+    html = as_manager.get("/statistics/", query).content.decode()
+    assert "Ohne oder mit Termin" in html  # the filter
+    table = html.split("Nach Art: ohne Termin / mit Termin", 1)[1].split("</table>", 1)[0]
+    walk_in = table.split('<th scope="row">Ohne Termin</th>', 1)[1].split("</tr>", 1)[0]
+    booked = table.split('<th scope="row">Mit Termin</th>', 1)[1].split("</tr>", 1)[0]
+    assert "<td>2</td><td>1</td><td>1</td>" in walk_in  # requested, answered, abandoned
+    assert "<td>1</td><td>1</td><td>0</td>" in booked
+    assert "100 %" in booked and "50 %" in walk_in  # service level
+    only_booked = as_manager.get("/statistics/", {**query, "booking": "booked"}).content.decode()
+    assert '<th scope="row">Ohne Termin</th>' not in only_booked
+    assert '<option value="booked" selected>Mit Termin</option>' in only_booked
