@@ -216,6 +216,24 @@ def export_figures(request: HttpRequest) -> HttpResponseBase:
     return _csv_response(rows(), f"figures_{filters.start}_{filters.end}.csv")
 
 
+# CSV column: consultation field. No names, no messages, no token.
+CONSULTATION_COLUMNS = {
+    "id": "pk",
+    "topic": "topic__slug",
+    "channel": "channel",
+    "booked": "booked",
+    "state": "state",
+    "requested": "created_at",
+    "answered": "first_accepted_at",
+    "ended": "ended_at",
+    "ended_by": "ended_by",
+    "outcome": "outcome",
+    "wait_seconds": "wait_seconds",
+    "handle_seconds": "handle_seconds",
+    "rating": "rating",
+}
+
+
 @require_safe
 @manager_required
 def export_consultations(request: HttpRequest) -> HttpResponseBase:
@@ -223,39 +241,14 @@ def export_consultations(request: HttpRequest) -> HttpResponseBase:
     filters = _export_filters(request)
     if isinstance(filters, HttpResponse):
         return filters
-    fields = [
-        "pk",
-        "topic__slug",
-        "channel",
-        "booked",
-        "state",
-        "created_at",
-        "first_accepted_at",
-        "ended_at",
-        "ended_by",
-        "outcome",
-        "wait_seconds",
-        "handle_seconds",
-        "rating",
-    ]
 
     def rows() -> Iterator[list[Any]]:
-        yield [
-            "id",
-            "topic",
-            "channel",
-            "booked",
-            "state",
-            "requested",
-            "answered",
-            "ended",
-            "ended_by",
-            "outcome",
-            "wait_seconds",
-            "handle_seconds",
-            "rating",
-        ]
-        queryset = statistics.consultations(filters).order_by("created_at").values_list(*fields)
+        yield list(CONSULTATION_COLUMNS)
+        queryset = (
+            statistics.consultations(filters)
+            .order_by("created_at")
+            .values_list(*CONSULTATION_COLUMNS.values())
+        )
         for row in queryset.iterator(chunk_size=2000):
             yield [
                 value.isoformat() if hasattr(value, "isoformat") else _number(value)

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from consult import catalogue_selectors, consultations, feedback, selectors
+from consult import catalogue_selectors, consultations, feedback, hours, selectors
 from consult.errors import DomainError
 from consult.models import Consultation, StaffProfile, Topic
 
@@ -65,10 +65,10 @@ def video_check(request: HttpRequest, topic: str) -> HttpResponse:
     chosen = selectors.active_topics().filter(slug=topic).first()
     if chosen is None:
         raise Http404
-    availability = catalogue_selectors.topic_availability(chosen, now=timezone.now())
-    if not availability.can_start:
-        code = "topic_closed" if not availability.open else "topic_unstaffed"
-        return _refused(request, code=code, topic=chosen)
+    try:
+        hours.ensure_can_start(topic=chosen, now=timezone.now())
+    except DomainError as error:
+        return _refused(request, code=error.code, topic=chosen)
     service = request.GET.get("service", "")
     if not SERVICE_SLUG.fullmatch(service):
         service = ""  # the start form would refuse it; the device check does not need it

@@ -1,5 +1,6 @@
 """Websocket clients against the real ASGI application, PostgreSQL and Redis."""
 
+import asyncio
 import json
 from typing import Any
 
@@ -19,6 +20,15 @@ async def connect(path: str, *, cookie: str = "", origin: bytes = b"http://127.0
     communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, _ = await communicator.connect(timeout=5)
     return communicator, connected
+
+
+async def eventually(check: Any, timeout: float = 5) -> None:
+    """Wait until ``check()`` holds: something a background task (the media worker) does."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.05)
 
 
 async def receive(communicator: WebsocketCommunicator, timeout: float = 3) -> dict[str, Any]:

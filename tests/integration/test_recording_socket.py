@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 
 from consult.models import Recording, RecordingFile
 
-from .conftest import receive, receive_until, send
+from .conftest import eventually, receive, receive_until, send
 from .test_video_signalling import clerk, media_worker, open_both, start  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -29,6 +29,18 @@ async def join_relay(ws, pc):
     answer = await receive_until(ws, "rtc_relay_answer", timeout=20)
     await accept(pc, answer["sdp"])
     await wait_connected(pc)
+
+
+async def relay_call(*sockets):
+    """Each party (an aiortc peer sending video) on the relay; (peer, what it sees) each."""
+    from tests.media_peers import call_peer
+
+    parties = []
+    for ws in sockets:
+        pc, _video, sees = call_peer()
+        await join_relay(ws, pc)
+        parties.append((pc, sees))
+    return parties
 
 
 async def receive_state(ws, state, timeout=5):
@@ -52,8 +64,6 @@ async def test_a_consented_recording_records_both_parties_and_withdrawal_deletes
     media_worker,  # noqa: F811
     recordings_dir,
 ):
-    from tests.media_peers import call_peer
-
     consultation = await start(topic, clerk)
     citizen, clerk_ws, _ = await open_both(consultation, clerk)
     await send(clerk_ws, type="rec_request", purpose="Nachweis")
@@ -68,10 +78,7 @@ async def test_a_consented_recording_records_both_parties_and_withdrawal_deletes
         assert (await receive_until(ws, "rec_state"))["state"] == "recording"
         assert (await receive(ws))["type"] == "rtc_use_relay"  # recording needs the relay
 
-    citizen_pc, _v1, citizen_sees = call_peer()
-    clerk_pc, _v2, clerk_sees = call_peer()
-    await join_relay(citizen, citizen_pc)
-    await join_relay(clerk_ws, clerk_pc)
+    (citizen_pc, citizen_sees), (clerk_pc, clerk_sees) = await relay_call(citizen, clerk_ws)
     await clerk_sees.wait("video", 60)
     await citizen_sees.wait("video", 60)
 
@@ -90,18 +97,10 @@ async def test_a_consented_recording_records_both_parties_and_withdrawal_deletes
     withdrawn = await receive_state(clerk_ws, "withdrawn")
     assert withdrawn["recording"] == recording_id
     await wait_for(lambda: not RecordingFile.objects.filter(recording_id=recording_id).exists())
-    for _ in range(100):
-        if not (Path(recordings_dir) / str(recording_id)).exists():
-            break
-        await asyncio.sleep(0.05)
-    assert not (Path(recordings_dir) / str(recording_id)).exists()
+    await eventually(lambda: not (Path(recordings_dir) / str(recording_id)).exists())
     await send(clerk_ws, type="end", outcome="resolved")
     await receive_until(clerk_ws, "closed")
-    for _ in range(100):
-        if len(media_worker) == 0:
-            break
-        await asyncio.sleep(0.05)
-    assert len(media_worker) == 0
+    await eventually(lambda: len(media_worker) == 0)
     for pc in (citizen_pc, clerk_pc):
         await pc.close()
     await citizen.disconnect()
@@ -156,17 +155,12 @@ async def test_ending_the_consultation_while_recording_keeps_the_files(
     media_worker,  # noqa: F811
     recordings_dir,
 ):
-    from tests.media_peers import call_peer
-
     consultation = await start(topic, clerk)
     citizen, clerk_ws, _ = await open_both(consultation, clerk)
     await send(clerk_ws, type="rec_request", purpose="Nachweis")
     asked = await receive_until(citizen, "rec_state")
     await send(citizen, type="rec_answer", recording=asked["recording"], consent=True)
-    citizen_pc, _v1, _s1 = call_peer()
-    clerk_pc, _v2, clerk_sees = call_peer()
-    await join_relay(citizen, citizen_pc)
-    await join_relay(clerk_ws, clerk_pc)
+    (citizen_pc, _), (clerk_pc, clerk_sees) = await relay_call(citizen, clerk_ws)
     await clerk_sees.wait("video", 45)
 
     await send(clerk_ws, type="end", outcome="resolved")
@@ -175,11 +169,7 @@ async def test_ending_the_consultation_while_recording_keeps_the_files(
     recording = await database_sync_to_async(Recording.objects.get)(pk=recording_id)
     assert recording.state == "stopped" and recording.stopped_at is not None
     assert (await receive_state(citizen, "stopped"))["recording"] == recording_id
-    for _ in range(100):
-        if len(media_worker) == 0:
-            break
-        await asyncio.sleep(0.05)
-    assert len(media_worker) == 0
+    await eventually(lambda: len(media_worker) == 0)
     for pc in (citizen_pc, clerk_pc):
         await pc.close()
     await citizen.disconnect()

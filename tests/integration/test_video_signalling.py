@@ -1,6 +1,5 @@
 """Video call signalling between citizen and clerk over the consultation's websockets."""
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -11,7 +10,7 @@ from channels.db import database_sync_to_async
 
 from consult import consultations, queueing
 
-from .conftest import connect, connect_both, receive, receive_until, send
+from .conftest import connect, connect_both, eventually, receive, receive_until, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -281,11 +280,7 @@ async def test_relay_offer_reaches_the_media_worker_and_its_answer_only_the_part
     # Ending the consultation closes the relay session.
     await send(clerk_ws, type="end", outcome="resolved")
     await receive_until(clerk_ws, "closed")
-    for _ in range(100):
-        if len(media_worker) == 0:
-            break
-        await asyncio.sleep(0.05)
-    assert len(media_worker) == 0
+    await eventually(lambda: len(media_worker) == 0)
     await pc.close()
     await citizen.disconnect()
     await clerk_ws.disconnect()
