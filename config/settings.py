@@ -287,7 +287,7 @@ EMBEDDABLE_VIEWS = [
 # --- Retention (see README, "Retention"): days after a consultation ended (for callback
 # requests: after they were done) until `manage.py purge_expired` deletes. "never" keeps.
 # A topic may set its own periods (Topic.retention_overrides). A new kind needs a key here
-# and one line in consult/retention.py (KINDS).
+# and one line in consult/recording/retention.py (KINDS).
 def env_days(name: str, default: str) -> int | None:
     value = os.environ.get(name, default).strip().lower()
     return None if value == "never" else int(value)

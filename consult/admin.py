@@ -1,21 +1,10 @@
 from django.contrib import admin
 
-from .models import (
-    Appointment,
-    AuditEvent,
-    Availability,
-    CallbackRequest,
-    Closure,
-    Consultation,
-    Message,
-    Office,
-    OpeningHours,
-    Recording,
-    RecordingFile,
-    Service,
-    StaffProfile,
-    Topic,
-)
+from consult.appointments.models import Appointment, Availability
+from consult.catalogue.models import CallbackRequest, Closure, Office, OpeningHours, Service, Topic
+from consult.consultations.models import Consultation, Message
+from consult.recording.models import AuditEvent, Recording, RecordingFile
+from consult.staff.models import StaffProfile
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -185,7 +174,7 @@ class RecordingFileInline(NoAddMixin, admin.TabularInline):
 
 @admin.register(Recording)
 class RecordingAdmin(NoAddMixin, admin.ModelAdmin):
-    """Read only: consent, withdrawal and deletion run through consult/recordings.py and
+    """Read only: consent, withdrawal and deletion run through consult/recording/recordings.py and
     the retention command (which also delete the files)."""
 
     list_display = ["pk", "consultation", "state", "created_at", "duration_seconds"]

@@ -9,10 +9,12 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
-from .catalogue import import_catalogue_file
-from .models import Availability, Closure, OpeningHours, StaffProfile, Topic
+from consult.appointments.models import Availability
+from consult.catalogue.importer import import_catalogue_file
+from consult.catalogue.models import Closure, OpeningHours, Topic
+from consult.staff.models import StaffProfile
 
-CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue_de.json"
+CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue" / "data" / "catalogue_de.json"
 
 DEMO_PASSWORD = "sprechstunde-demo"  # noqa: S105 - printed for the local demo only
 

@@ -5,7 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from consult.slots import Slot
+from consult.appointments.slots import Slot
 
 SLOT_FORMAT = "%Y%m%dT%H%MZ"
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from consult import appointment_mail, appointments, slots
+from consult.appointments import booking, mail, slots
+from consult.appointments.models import Appointment
+from consult.catalogue.models import Topic
 from consult.errors import DomainError
-from consult.models import Appointment, Topic
 
 from .appointment_forms import BookingForm, SlotForm, slot_value
 from .views import SESSION_KEY
@@ -88,7 +89,7 @@ def book(request: HttpRequest, topic: str) -> HttpResponse:
         return render(request, template, context)
     if form.is_valid():
         try:
-            appointment = appointments.book_appointment(
+            appointment = booking.book_appointment(
                 topic_slug=bookable.slug,
                 starts_at=form.cleaned_data["slot"],
                 name=form.cleaned_data["name"],
@@ -119,7 +120,7 @@ def confirmed(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "frontend/appointments/confirmed.html",
-        {"appointment": appointment, "link": appointment_mail.personal_link(appointment)},
+        {"appointment": appointment, "link": mail.personal_link(appointment)},
     )
 
 
@@ -146,7 +147,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 def calendar(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
     response = HttpResponse(
-        appointment_mail.calendar_file(appointment), content_type="text/calendar; charset=utf-8"
+        mail.calendar_file(appointment), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = 'attachment; filename="termin.ics"'
     return response
@@ -156,7 +157,7 @@ def calendar(request: HttpRequest, token: str) -> HttpResponse:
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
     try:
-        appointments.cancel_appointment(token=token)
+        booking.cancel_appointment(token=token)
     except DomainError as error:
         return _manage(request, appointment, _message(error), status=409)
     return redirect("appointments:manage", token=token)
@@ -175,7 +176,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, template, context)
     if form.is_valid():
         try:
-            appointments.reschedule_appointment(token=token, starts_at=form.cleaned_data["slot"])
+            booking.reschedule_appointment(token=token, starts_at=form.cleaned_data["slot"])
             return redirect("appointments:confirmed", token=token)
         except DomainError as error:
             return _refused(
@@ -193,7 +194,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
 def join(request: HttpRequest, token: str) -> HttpResponse:
     _appointment(token)  # 404 for an unknown link
     try:
-        consultation = appointments.join_appointment(token=token)
+        consultation = booking.join_appointment(token=token)
     except DomainError as error:
         return _manage(request, _appointment(token), _message(error), status=409)
     tokens = request.session.get(SESSION_KEY, [])

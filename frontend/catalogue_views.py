@@ -8,8 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from consult import callbacks, catalogue_selectors, navigator, selectors
+from consult.catalogue import callbacks, navigator
+from consult.catalogue import selectors as catalogue_selectors
 from consult.errors import DomainError
+from consult.queue.overview import topic_overview
+from consult.staff import selectors
 
 from .forms import CallbackDoneForm, CallbackRequestForm, NavigatorForm
 
@@ -51,10 +54,7 @@ def navigate(request: HttpRequest) -> HttpResponse:
     overview = {}
     if hits:
         topics = list({h.service.topic_id: h.service.topic for h in hits}.values())
-        overview = {
-            o.topic.pk: o
-            for o in catalogue_selectors.topic_overview(now=timezone.now(), topics=topics)
-        }
+        overview = {o.topic.pk: o for o in topic_overview(now=timezone.now(), topics=topics)}
     return render(
         request,
         "frontend/navigator.html",

@@ -5,8 +5,10 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from consult import callbacks, selectors
-from consult.models import Consultation
+from consult.catalogue import callbacks
+from consult.catalogue import selectors as catalogue_selectors
+from consult.consultations.models import Consultation
+from consult.staff import selectors
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -24,7 +26,7 @@ class StartConsultationForm(forms.Form):
         super().__init__(*args, **kwargs)
         topic_field = self.fields["topic"]
         assert isinstance(topic_field, forms.ChoiceField)  # noqa: S101 - narrows the type
-        topic_field.choices = [(t.slug, t.name) for t in selectors.active_topics()]
+        topic_field.choices = [(t.slug, t.name) for t in catalogue_selectors.active_topics()]
 
 
 class StaffAuthenticationForm(AuthenticationForm):
@@ -88,7 +90,7 @@ class CallbackRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         topic_field = self.fields["topic"]
         assert isinstance(topic_field, forms.ChoiceField)  # noqa: S101 - narrows the type
-        topic_field.choices = [(t.slug, t.name) for t in selectors.active_topics()]
+        topic_field.choices = [(t.slug, t.name) for t in catalogue_selectors.active_topics()]
 
     def clean_phone(self) -> str:
         phone = str(self.cleaned_data.get("phone", "")).strip()

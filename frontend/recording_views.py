@@ -6,8 +6,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from consult import recording_selectors, recordings, selectors
-from consult.recording_files import absolute_path
+from consult.recording import recordings
+from consult.recording import selectors as recording_selectors
+from consult.recording.files import absolute_path
+from consult.staff import selectors
 
 
 @require_safe

@@ -14,8 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from consult import selectors, statistics
-from consult.models import Consultation
+from consult.catalogue import selectors as catalogue_selectors
+from consult.consultations.models import Consultation
+from consult.staff import selectors
+from consult.statistics import figures
+from consult.statistics import filters as statistics_filters
 
 from . import charts
 
@@ -56,7 +59,10 @@ class StatisticsFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         topic = self.fields["topic"]
         assert isinstance(topic, forms.ChoiceField)  # noqa: S101 - narrows the type
-        topic.choices = [("", _("all")), *((t.pk, t.name) for t in selectors.active_topics())]
+        topic.choices = [
+            ("", _("all")),
+            *((t.pk, t.name) for t in catalogue_selectors.active_topics()),
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -71,9 +77,9 @@ class StatisticsFilterForm(forms.Form):
                 raise forms.ValidationError(_("Choose at most three years."))
         return data
 
-    def filters(self) -> statistics.Filters:
+    def filters(self) -> statistics_filters.Filters:
         data = self.cleaned_data
-        return statistics.Filters(
+        return statistics_filters.Filters(
             start=data["start"],
             end=data["end"],
             topic_id=data["topic"],
@@ -101,8 +107,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "frontend/statistics.html", {"form": form}, status=400)
     filters = form.filters()
-    figures = statistics.dashboard(filters)
-    days, heat = figures["days"], figures["heat"]
+    board = figures.dashboard(filters)
+    days, heat = board["days"], board["heat"]
     peak = max([row["asa"] or 0 for row in heat.values()] + [1])
     hours = range(6, 21)
     heatmap = [
@@ -125,11 +131,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "filters": filters,
-            "summary": figures["summary"],
-            "by_topic": figures["by_topic"],
-            "by_channel": figures["by_channel"],
-            "by_booking": [{**row, "kind": _kind(row["booked"])} for row in figures["by_booking"]],
-            "by_clerk": figures["by_clerk"],
+            "summary": board["summary"],
+            "by_topic": board["by_topic"],
+            "by_channel": board["by_channel"],
+            "by_booking": [{**row, "kind": _kind(row["booked"])} for row in board["by_booking"]],
+            "by_clerk": board["by_clerk"],
             "days": days,
             "trend_chart": charts.daily_bars(days),
             "hours": hours,
@@ -180,7 +186,7 @@ def _csv_response(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResp
     return response
 
 
-def _export_filters(request: HttpRequest) -> statistics.Filters | HttpResponse:
+def _export_filters(request: HttpRequest) -> statistics_filters.Filters | HttpResponse:
     """The exports take the dashboard's filters; bad ones get a plain-text 400."""
     form = _form(request)
     if not form.is_valid():
@@ -205,12 +211,12 @@ def export_figures(request: HttpRequest) -> HttpResponseBase:
 
     def rows() -> Iterator[list[Any]]:
         yield ["group", "value", *FIGURE_COLUMNS]
-        yield ["total", "", *(_number(statistics.summary(filters)[c]) for c in FIGURE_COLUMNS)]
-        for row in statistics.by_topic(filters):
+        yield ["total", "", *(_number(figures.summary(filters)[c]) for c in FIGURE_COLUMNS)]
+        for row in figures.by_topic(filters):
             yield ["topic", row["topic__name"], *(_number(row[c]) for c in FIGURE_COLUMNS)]
-        for row in statistics.by_channel(filters):
+        for row in figures.by_channel(filters):
             yield ["channel", row["channel"], *(_number(row[c]) for c in FIGURE_COLUMNS)]
-        for row in statistics.by_booking(filters):
+        for row in figures.by_booking(filters):
             yield ["booking", _booking(row["booked"]), *(_number(row[c]) for c in FIGURE_COLUMNS)]
 
     return _csv_response(rows(), f"figures_{filters.start}_{filters.end}.csv")
@@ -245,7 +251,7 @@ def export_consultations(request: HttpRequest) -> HttpResponseBase:
     def rows() -> Iterator[list[Any]]:
         yield list(CONSULTATION_COLUMNS)
         queryset = (
-            statistics.consultations(filters)
+            statistics_filters.consultations(filters)
             .order_by("created_at")
             .values_list(*CONSULTATION_COLUMNS.values())
         )

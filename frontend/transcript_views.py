@@ -7,8 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from consult import selectors, transcripts
-from consult.models import Consultation
+from consult.consultations import selectors
+from consult.consultations.models import Consultation
+from consult.recording import transcripts
+from consult.staff import selectors as staff_selectors
 
 FORMATS = {"txt": "text/plain; charset=utf-8", "pdf": "application/pdf"}
 
@@ -49,7 +51,7 @@ def clerk_transcript(request: HttpRequest, pk: int, extension: str) -> HttpRespo
 @login_required
 @require_safe
 def history(request: HttpRequest) -> HttpResponse:
-    if selectors.clerk_profile(request.user) is None:
+    if staff_selectors.clerk_profile(request.user) is None:
         raise PermissionDenied
     consultations = transcripts.clerk_history(request.user)
     return render(request, "frontend/history.html", {"consultations": consultations})

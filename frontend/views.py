@@ -15,9 +15,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from consult import catalogue_selectors, consultations, feedback, hours, selectors
+from consult.catalogue import hours
+from consult.catalogue import selectors as catalogue_selectors
+from consult.catalogue.models import Topic
+from consult.consultations import selectors
+from consult.consultations.models import Consultation
 from consult.errors import DomainError
-from consult.models import Consultation, StaffProfile, Topic
+from consult.queue import lifecycle, overview
+from consult.staff import selectors as staff_selectors
+from consult.staff.models import StaffProfile
+from consult.statistics import feedback
 
 from .forms import FeedbackForm, NavigatorForm, StaffAuthenticationForm, StartConsultationForm
 
@@ -44,7 +51,7 @@ def _start_page(
 ) -> HttpResponse:
     """The front door: navigator, catalogue link, topics with opening state and wait."""
     context = {
-        "overview": catalogue_selectors.topic_overview(now=timezone.now()),
+        "overview": overview.topic_overview(now=timezone.now()),
         "current": _open_consultation_in_session(request),
         "navigator_form": NavigatorForm(),
         "form": form,
@@ -62,7 +69,7 @@ def start(request: HttpRequest) -> HttpResponse:
 def video_check(request: HttpRequest, topic: str) -> HttpResponse:
     """The device check before a video consultation; the form on it starts the consultation.
     A topic that cannot start now is refused here already, before the camera is asked for."""
-    chosen = selectors.active_topics().filter(slug=topic).first()
+    chosen = catalogue_selectors.active_topics().filter(slug=topic).first()
     if chosen is None:
         raise Http404
     try:
@@ -87,12 +94,12 @@ def start_consultation(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _start_page(request, form=form, status=400)
     try:
-        consultation = consultations.start_consultation(
+        consultation = lifecycle.start_consultation(
             topic_slug=form.cleaned_data["topic"], channel=form.cleaned_data["channel"]
         )
     except DomainError as error:
         if error.code in REFUSALS:
-            topic = selectors.active_topics().get(slug=form.cleaned_data["topic"])
+            topic = catalogue_selectors.active_topics().get(slug=form.cleaned_data["topic"])
             return _refused(request, code=error.code, topic=topic)
         form.add_error("topic", error.detail)
         return _start_page(request, form=form, status=400)
@@ -162,7 +169,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def leave(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        consultations.leave_consultation(public_token=token)
+        lifecycle.leave_consultation(public_token=token)
     except DomainError:
         raise Http404 from None
     return redirect("frontend:room", token=token)
@@ -178,9 +185,9 @@ class StaffLoginView(auth_views.LoginView):
 @require_safe
 def staff_home(request: HttpRequest) -> HttpResponse:
     """After login: clerks to their console, managers to the statistics."""
-    if selectors.clerk_profile(request.user) is not None:
+    if staff_selectors.clerk_profile(request.user) is not None:
         return redirect("frontend:console")
-    if selectors.can_view_statistics(request.user):
+    if staff_selectors.can_view_statistics(request.user):
         return redirect("frontend:statistics")
     raise PermissionDenied
 
@@ -188,7 +195,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def console(request: HttpRequest) -> HttpResponse:
-    profile = selectors.clerk_profile(request.user)
+    profile = staff_selectors.clerk_profile(request.user)
     if profile is None:
         raise PermissionDenied
     return render(
@@ -198,7 +205,7 @@ def console(request: HttpRequest) -> HttpResponse:
             "profile": profile,
             "statuses": StaffProfile.Status.choices,
             "outcomes": Consultation.Outcome.choices,
-            "topics": selectors.active_topics(),
+            "topics": catalogue_selectors.active_topics(),
             "callback_requests": catalogue_selectors.open_callback_requests(request.user),
             "console_config": {
                 "queueWs": "/ws/clerk/queue/",

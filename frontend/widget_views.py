@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from consult import slots
+from consult.appointments import slots
 
 SCRIPT = Path(__file__).resolve().parent / "static" / "frontend" / "js" / "widget.js"
 

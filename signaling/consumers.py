@@ -11,20 +11,17 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from consult import chat, consultations, events, queueing, selectors, staff
-from consult.models import Consultation, Message
+from consult import events
+from consult.chat import messages
+from consult.consultations import log, selectors
+from consult.consultations.models import Consultation, Message
+from consult.queue import lifecycle, routing, status, transfers
+from consult.queue import selectors as queue_selectors
+from consult.staff import selectors as staff_selectors
 
 from . import protocol, sweeper
 from .base import FrameConsumer
 from .recording import RecordingMixin
-
-STATE_AFTER = {
-    Message.Kind.ACCEPTED: Consultation.State.ACTIVE,
-    Message.Kind.ENDED: Consultation.State.ENDED,
-    Message.Kind.ABANDONED: Consultation.State.ABANDONED,
-    Message.Kind.REQUEUED: Consultation.State.WAITING,
-    Message.Kind.TRANSFERRED: Consultation.State.WAITING,
-}
 
 
 class ChatConsumer(RecordingMixin, FrameConsumer):
@@ -64,12 +61,12 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
         for entry in entries:
             await self.send_frame(protocol.ChatMessage(**entry))
         last_seq = entries[-1]["seq"] if entries else frame.last_seq
-        for entry in entries:
-            self.state = STATE_AFTER.get(entry["kind"], self.state)
+        if entries:
+            self.state = entries[-1]["state"]
         await self.send_frame(protocol.Ready(state=self.state, last_seq=last_seq))
 
     async def on_message(self, frame: protocol.SendMessage) -> None:
-        message, created = await database_sync_to_async(chat.post_message)(
+        message, created = await database_sync_to_async(messages.post_message)(
             consultation_id=self.consultation_id,
             sender=self.role,
             body=frame.body,
@@ -77,17 +74,17 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
             author=self.author(),
         )
         if not created:  # a resend: confirm to the sender only, nobody else sees it twice
-            await self.send_frame(protocol.ChatMessage(**chat.serialize_message(message)))
+            await self.send_frame(protocol.ChatMessage(**log.serialize_message(message)))
 
     async def on_typing(self, frame: protocol.Typing) -> None:
         if self.state == Consultation.State.ACTIVE:
-            await chat.signal_typing(
+            await messages.signal_typing(
                 consultation_id=self.consultation_id, sender=self.role, active=frame.active
             )
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         message = event["message"]
-        self.state = STATE_AFTER.get(message["kind"], self.state)
+        self.state = message["state"]
         await self.send_frame(protocol.ChatMessage(**message))
         if message["kind"] == Message.Kind.VIDEO:
             await self.video_started()
@@ -138,7 +135,7 @@ class CitizenChatConsumer(ChatConsumer):
         await super().disconnect(code)
 
     async def send_position(self) -> None:
-        room = await database_sync_to_async(selectors.waiting_room)(self.consultation_id)
+        room = await database_sync_to_async(queue_selectors.waiting_room)(self.consultation_id)
         if room is not None:
             await self.send_frame(protocol.Position(**room))
 
@@ -210,19 +207,19 @@ class ClerkChatConsumer(ChatConsumer):
             await super().chat_typing(event)
 
     async def on_end(self, frame: protocol.End) -> None:
-        consultation = await database_sync_to_async(consultations.end_consultation)(
+        consultation = await database_sync_to_async(lifecycle.end_consultation)(
             consultation_id=self.consultation_id, clerk=self.user(), outcome=frame.outcome
         )
         await self.send_frame(protocol.Closed(outcome=consultation.outcome))
 
     async def on_transfer_topic(self, frame: protocol.TransferTopic) -> None:
-        await database_sync_to_async(queueing.transfer_to_topic)(
+        await database_sync_to_async(transfers.transfer_to_topic)(
             consultation_id=self.consultation_id, clerk=self.user(), topic_slug=frame.topic
         )
         await self.send_frame(protocol.Closed(outcome="transferred"))
 
     async def on_transfer_clerk(self, frame: protocol.TransferClerk) -> None:
-        await database_sync_to_async(queueing.transfer_to_clerk)(
+        await database_sync_to_async(transfers.transfer_to_clerk)(
             consultation_id=self.consultation_id, clerk=self.user(), target_id=frame.clerk
         )
         await self.send_frame(protocol.Closed(outcome="transferred"))
@@ -241,19 +238,19 @@ class ClerkQueueConsumer(FrameConsumer):
         if user is None or not user.is_authenticated:
             await self.close()
             return
-        profile = await database_sync_to_async(selectors.clerk_profile)(user)
+        profile = await database_sync_to_async(staff_selectors.clerk_profile)(user)
         if profile is None:
             await self.close()
             return
-        topic_ids = await database_sync_to_async(selectors.clerk_topic_ids)(user)
+        topic_ids = await database_sync_to_async(staff_selectors.clerk_topic_ids)(user)
         self.groups_joined = [events.topic_group(t) for t in topic_ids]
         self.groups_joined.append(events.clerk_group(user.pk))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await database_sync_to_async(queueing.console_connected)(clerk=user)
+        await database_sync_to_async(status.console_connected)(clerk=user)
         await self.send_snapshot()
-        touch = database_sync_to_async(queueing.touch_presence)
+        touch = database_sync_to_async(status.touch_presence)
         self.heartbeat = asyncio.get_running_loop().create_task(
             sweeper.every(
                 settings.QUEUE_HEARTBEAT_SECONDS, lambda: touch(clerk=user), "console heartbeat"
@@ -270,20 +267,20 @@ class ClerkQueueConsumer(FrameConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def send_snapshot(self) -> None:
-        snapshot = await database_sync_to_async(selectors.console_snapshot)(self.user())
+        snapshot = await database_sync_to_async(queue_selectors.console_snapshot)(self.user())
         await self.send_frame(protocol.QueueSnapshot(**snapshot))
 
     async def on_set_status(self, frame: protocol.SetStatus) -> None:
-        await database_sync_to_async(staff.set_status)(clerk=self.user(), status=frame.status)
+        await database_sync_to_async(status.set_status)(clerk=self.user(), status=frame.status)
 
     async def on_accept(self, frame: protocol.Accept) -> None:
-        consultation = await database_sync_to_async(queueing.accept)(
+        consultation = await database_sync_to_async(routing.accept)(
             consultation_id=frame.consultation, clerk=self.user()
         )
         await self.send_frame(protocol.Accepted(consultation=consultation.pk))
 
     async def on_decline(self, frame: protocol.Decline) -> None:
-        await database_sync_to_async(queueing.decline_offer)(
+        await database_sync_to_async(routing.decline_offer)(
             consultation_id=frame.consultation, clerk=self.user()
         )
 
@@ -302,9 +299,9 @@ class WallboardConsumer(FrameConsumer):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
-        allowed = user is not None and await database_sync_to_async(selectors.can_view_statistics)(
-            user
-        )
+        allowed = user is not None and await database_sync_to_async(
+            staff_selectors.can_view_statistics
+        )(user)
         if not allowed:
             await self.close()
             return
@@ -317,7 +314,7 @@ class WallboardConsumer(FrameConsumer):
         await self.channel_layer.group_discard(events.WALLBOARD_GROUP, self.channel_name)
 
     async def send_board(self) -> None:
-        board = await database_sync_to_async(selectors.wallboard)()
+        board = await database_sync_to_async(queue_selectors.wallboard)()
         await self.send_frame(protocol.Wallboard(**board))
 
     async def wallboard_changed(self, event: dict[str, Any]) -> None:

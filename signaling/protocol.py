@@ -357,6 +357,7 @@ class ChatMessage(Frame):
     body: str
     client_id: str
     created: str
+    state: str  # the consultation's state once this entry is written
 
 
 @dataclasses.dataclass(frozen=True)

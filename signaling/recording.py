@@ -1,6 +1,6 @@
 """Recording with consent on the consultation's chat socket (docs/protocol.md, "Recording").
 
-The consumer decodes the frame and calls one domain function (consult/recordings.py); the
+The consumer decodes the frame and calls one domain function (consult/recording/recordings.py); the
 media worker is told to start, stop or discard. A running recording needs the server relay:
 both parties are told to switch to it (``rtc_use_relay``).
 """
@@ -9,8 +9,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from consult import events, recording_selectors, recordings
-from consult.models import Recording
+from consult import events
+from consult.recording import recordings, selectors
+from consult.recording.models import Recording
 
 from . import protocol
 from .videocall import VideoCallMixin
@@ -22,9 +23,7 @@ class RecordingMixin(VideoCallMixin):
     async def send_recording_state(self) -> None:
         """On connect: a recording asked for or running shows at once (consent dialog or
         indicator)."""
-        running = await database_sync_to_async(recording_selectors.running_recording)(
-            self.consultation_id
-        )
+        running = await database_sync_to_async(selectors.running_recording)(self.consultation_id)
         if running is not None:
             await self.recording_changed({"recording": recordings.serialize_recording(running)})
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from consult import queueing
+from consult.queue import sweep
 
 logger = logging.getLogger(__name__)
 _sweepers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
@@ -36,5 +36,5 @@ def ensure_sweeping() -> None:
     loop = asyncio.get_running_loop()
     task = _sweepers.get(loop)
     if task is None or task.done():
-        sweep = database_sync_to_async(queueing.sweep)
-        _sweepers[loop] = loop.create_task(every(interval, sweep, "queue sweep"))
+        run = database_sync_to_async(sweep.sweep)
+        _sweepers[loop] = loop.create_task(every(interval, run, "queue sweep"))

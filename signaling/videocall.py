@@ -12,9 +12,10 @@ from typing import Any, ClassVar
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from consult import consultations, events, selectors
+from consult import events
+from consult.consultations.models import Consultation
 from consult.errors import DomainError
-from consult.models import Consultation
+from consult.queue import lifecycle, selectors
 
 from . import ice, protocol
 from .base import FrameConsumer
@@ -128,7 +129,7 @@ class VideoCallMixin(FrameConsumer):
         """Citizen only: yes switches the consultation (a log entry tells both), no is
         passed on to the clerk."""
         if frame.accept:
-            await database_sync_to_async(consultations.switch_to_video)(
+            await database_sync_to_async(lifecycle.switch_to_video)(
                 consultation_id=self.consultation_id
             )
         else:

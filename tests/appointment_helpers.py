@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from consult.models import Availability
+from consult.appointments.models import Availability
 
 
 def local(day: date, hh_mm: str) -> datetime:

@@ -87,7 +87,8 @@ def fresh_channel_layer() -> Iterator[None]:
 
 @pytest.fixture
 def make_clerk(django_user_model: Any) -> Callable[..., Any]:
-    from consult.models import StaffProfile, Topic
+    from consult.catalogue.models import Topic
+    from consult.staff.models import StaffProfile
 
     def make(username: str, topics: list[Topic], status: str = "available") -> Any:
         user = django_user_model.objects.create_user(username=username, password="pw-" + username)
@@ -102,14 +103,14 @@ def make_clerk(django_user_model: Any) -> Callable[..., Any]:
 
 @pytest.fixture
 def topic(db: None) -> Any:
-    from consult.models import Topic
+    from consult.catalogue.models import Topic
 
     return Topic.objects.create(name="Hundesteuer", slug="hundesteuer")
 
 
 @pytest.fixture
 def other_topic(db: None) -> Any:
-    from consult.models import Topic
+    from consult.catalogue.models import Topic
 
     return Topic.objects.create(name="Bauantrag", slug="bauantrag")
 

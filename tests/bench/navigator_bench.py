@@ -25,9 +25,10 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from consult import demo, navigator  # noqa: E402
-from consult.catalogue import import_catalogue_file  # noqa: E402
-from consult.models import Topic  # noqa: E402
+from consult import demo  # noqa: E402
+from consult.catalogue import navigator  # noqa: E402
+from consult.catalogue.importer import import_catalogue_file  # noqa: E402
+from consult.catalogue.models import Topic  # noqa: E402
 
 QUESTIONS = Path(__file__).with_name("navigator_questions.json")
 

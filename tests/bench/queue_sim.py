@@ -23,8 +23,14 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from consult import consultations, queueing, selectors  # noqa: E402
-from consult.estimates import (  # noqa: E402
+from consult.catalogue.models import Topic  # noqa: E402
+from consult.consultations.models import Consultation  # noqa: E402
+from consult.queue import (  # noqa: E402
+    lifecycle,
+    routing,
+    selectors,
+)
+from consult.queue.estimates import (  # noqa: E402
     HandleModel,
     erlang_c,
     erlang_service_level,
@@ -32,7 +38,8 @@ from consult.estimates import (  # noqa: E402
     handle_times,
     naive_estimate,
 )
-from consult.models import Consultation, Offer, StaffProfile, Topic  # noqa: E402
+from consult.queue.models import Offer  # noqa: E402
+from consult.staff.models import StaffProfile  # noqa: E402
 
 SEED = 20261127
 SERVICE_LEVEL_SECONDS = 30
@@ -74,7 +81,7 @@ def dispatch_cost(waiting: int, repeats: int = 60) -> float:
     for _ in range(repeats):
         StaffProfile.objects.filter(user=user).update(last_seen_at=timezone.now())
         started = time.perf_counter()
-        made = queueing.dispatch()
+        made = routing.dispatch()
         samples.append(time.perf_counter() - started)
         assert made == 1
         Consultation.objects.filter(offered_to=user).update(offered_to=None, offer_expires_at=None)
@@ -132,7 +139,7 @@ def simulate() -> dict[str, float]:
             state="waiting", offered_to__isnull=False, topic__in=topics.values()
         ):
             user = consultation.offered_to
-            queueing.accept(consultation_id=consultation.pk, clerk=user, now=now)
+            routing.accept(consultation_id=consultation.pk, clerk=user, now=now)
             ends.append((now + timedelta(seconds=handle_time(rng)), consultation.pk, user))
             ends.sort(key=lambda e: e[0])
 
@@ -141,7 +148,7 @@ def simulate() -> dict[str, float]:
         while ends and ends[0][0] <= limit:
             when, consultation_id, user = ends.pop(0)
             StaffProfile.objects.filter(user__in=clerks.values()).update(last_seen_at=when)
-            consultations.end_consultation(
+            lifecycle.end_consultation(
                 consultation_id=consultation_id, clerk=user, outcome="resolved", now=when
             )
             dispatch_calls += 1
@@ -150,7 +157,7 @@ def simulate() -> dict[str, float]:
     for when, _kind, slug in events:
         finish_until(when)
         StaffProfile.objects.filter(user__in=clerks.values()).update(last_seen_at=when)
-        consultation = consultations.start_consultation(topic_slug=f"sim-{slug}", now=when)
+        consultation = lifecycle.start_consultation(topic_slug=f"sim-{slug}", now=when)
         dispatch_calls += 1
         if consultation.state == "waiting" and consultation.offered_to_id is None:
             estimate = estimate_wait(consultation, when)

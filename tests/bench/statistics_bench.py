@@ -3,7 +3,7 @@
     make bench-statistics   (python -m tests.bench.statistics_bench with DATABASE_URL set)
 
 Prints figures, never asserts. Creates and drops its own database (``test_<name>``).
-After filling it builds the statistics roll-up of the closed days (consult/rollup.py, as
+After filling it builds the statistics roll-up of the closed days (consult/statistics/rollup.py, as
 ``manage.py rebuild_statistics`` does nightly) and times the dashboard with it, and without
 it (every day read raw) as the baseline of the same run.
 """
@@ -25,9 +25,15 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from consult import rollup, statistics  # noqa: E402
-from consult.models import RollupDay, StaffProfile, Topic  # noqa: E402
-from consult.statistics import Filters  # noqa: E402
+from consult.catalogue.models import Topic  # noqa: E402
+from consult.staff.models import StaffProfile  # noqa: E402
+from consult.statistics import (  # noqa: E402
+    clerks,
+    figures,
+    rollup,
+)
+from consult.statistics.filters import Filters  # noqa: E402
+from consult.statistics.models import RollupDay  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 DAYS = 730
@@ -97,7 +103,7 @@ def fill() -> None:
 def dashboard(filters: Filters) -> float:
     """Seconds to compute everything the dashboard page shows."""
     started = time.perf_counter()
-    statistics.dashboard(filters)
+    figures.dashboard(filters)
     return time.perf_counter() - started
 
 
@@ -159,7 +165,7 @@ def main() -> None:
         today = timezone.localdate()
         for label, days in (("one year", 365), ("one month", 30), ("one day", 1)):
             filters = Filters(start=today - timedelta(days=days - 1), end=today)
-            rows = statistics.summary(filters)["total"]
+            rows = figures.summary(filters)["total"]
             print(f"dashboard for {label} ({rows:,} consultations):")
             print(f"  with the roll-up: {timed(filters)}")
             print(f"    plan: {', '.join(sorted(indexes_used(filters)))}")
@@ -169,13 +175,13 @@ def main() -> None:
         booked = Filters(start=year.start, end=today, booking="booked")
         print(f"dashboard for one year, appointments only: {timed(booked)}")
         for name, part in (
-            ("summary", statistics.summary),
-            ("by_topic", statistics.by_topic),
-            ("by_channel", statistics.by_channel),
-            ("by_booking", statistics.by_booking),
-            ("by_clerk", statistics.by_clerk),
-            ("daily", statistics.daily),
-            ("heatmap", statistics.heatmap),
+            ("summary", figures.summary),
+            ("by_topic", figures.by_topic),
+            ("by_channel", figures.by_channel),
+            ("by_booking", figures.by_booking),
+            ("by_clerk", clerks.by_clerk),
+            ("daily", figures.daily),
+            ("heatmap", figures.heatmap),
         ):
             runs = []
             for _ in range(3):

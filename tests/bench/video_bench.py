@@ -37,7 +37,8 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from consult.models import StaffProfile, Topic  # noqa: E402
+from consult.catalogue.models import Topic  # noqa: E402
+from consult.staff.models import StaffProfile  # noqa: E402
 
 # Polls getStats and notes (once) when the first video frame was decoded.
 WATCH_FIRST_FRAME = """() => {

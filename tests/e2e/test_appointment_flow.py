@@ -11,7 +11,8 @@ from django.utils import timezone
 from icalendar import Calendar
 from playwright.sync_api import expect
 
-from consult.models import Appointment, Topic
+from consult.appointments.models import Appointment
+from consult.catalogue.models import Topic
 from tests.appointment_helpers import available, local, next_weekday
 
 from .conftest import assert_accessible

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from consult.models import Consultation
+from consult.consultations.models import Consultation
 
 from .conftest import assert_accessible
 

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consult.catalogue import import_catalogue_file
-from consult.models import CallbackRequest, Closure
+from consult.catalogue.importer import import_catalogue_file
+from consult.catalogue.models import CallbackRequest, Closure
 
 from .conftest import assert_accessible
 from .test_chat_flow import log_in

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
-from consult.models import AuditEvent, Recording, RecordingFile
+from consult.recording.models import AuditEvent, Recording, RecordingFile
 
 from .conftest import assert_accessible
 from .test_statistics_flow import log_in_manager

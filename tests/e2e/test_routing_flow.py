@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consult.models import Consultation, StaffProfile
+from consult.consultations.models import Consultation
+from consult.staff.models import StaffProfile
 
 from .conftest import assert_accessible
 from .test_chat_flow import log_in

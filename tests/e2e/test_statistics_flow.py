@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consult.history import generate_history
+from consult.statistics.history import generate_history
 
 from .conftest import assert_accessible
 from .test_chat_flow import log_in

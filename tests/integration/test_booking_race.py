@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from consult import appointments
+from consult.appointments import booking
+from consult.appointments.models import Appointment
 from consult.errors import DomainError
-from consult.models import Appointment
 from tests.appointment_helpers import available, local, next_weekday
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,7 +22,7 @@ def race(topic, when, threads: int) -> list[str]:
     def work(n: int) -> None:
         try:
             barrier.wait()
-            appointments.book_appointment(
+            booking.book_appointment(
                 topic_slug=topic.slug,
                 starts_at=when,
                 name=f"Citizen {n}",

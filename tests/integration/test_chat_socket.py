@@ -6,8 +6,9 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
-from consult import chat, consultations, queueing
-from consult.models import Consultation, Message
+from consult.chat import messages
+from consult.consultations.models import Consultation, Message
+from consult.queue import lifecycle, routing
 
 from .conftest import connect, connect_both, receive, receive_until, send, session_cookie
 
@@ -17,14 +18,14 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 @pytest.fixture
 async def setup(topic, make_clerk):
     clerk = await database_sync_to_async(make_clerk)("anna", [topic])
-    consultation = await database_sync_to_async(consultations.start_consultation)(
+    consultation = await database_sync_to_async(lifecycle.start_consultation)(
         topic_slug="hundesteuer"
     )
     return clerk, consultation
 
 
 async def accept(consultation, clerk):
-    return await database_sync_to_async(queueing.accept)(
+    return await database_sync_to_async(routing.accept)(
         consultation_id=consultation.pk, clerk=clerk
     )
 
@@ -53,12 +54,10 @@ async def test_waiting_citizen_sees_position_and_then_the_accept(setup):
 
 async def test_position_moves_up_when_someone_ahead_leaves(setup, topic):
     _, first = setup
-    second = await database_sync_to_async(consultations.start_consultation)(
-        topic_slug="hundesteuer"
-    )
+    second = await database_sync_to_async(lifecycle.start_consultation)(topic_slug="hundesteuer")
     citizen, _ = await connect(f"/ws/citizen/{second.public_token}/")
     assert (await receive(citizen))["position"] == 2
-    await database_sync_to_async(consultations.leave_consultation)(public_token=first.public_token)
+    await database_sync_to_async(lifecycle.leave_consultation)(public_token=first.public_token)
     moved = await receive_until(citizen, "position")
     assert (moved["position"], moved["waiting"]) == (1, 1)
     await citizen.disconnect()
@@ -214,11 +213,11 @@ async def test_a_clerk_cannot_open_someone_elses_consultation(setup, topic, make
 
 async def test_one_citizen_token_does_not_see_another_consultation(setup, make_clerk):
     clerk, consultation = setup
-    other = await database_sync_to_async(consultations.start_consultation)(topic_slug="hundesteuer")
+    other = await database_sync_to_async(lifecycle.start_consultation)(topic_slug="hundesteuer")
     await accept(consultation, clerk)
     snoop, _ = await connect(f"/ws/citizen/{other.public_token}/")
     await receive(snoop)  # its own position
-    await database_sync_to_async(chat.post_message)(
+    await database_sync_to_async(messages.post_message)(
         consultation_id=consultation.pk,
         sender="clerk",
         body="vertraulich",

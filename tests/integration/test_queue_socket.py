@@ -7,9 +7,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
 
-from consult import consultations, queueing
+from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
-from consult.models import Consultation, Message
+from consult.queue import lifecycle, routing
 
 from .conftest import connect, receive, receive_until, send, session_cookie
 
@@ -25,7 +25,7 @@ async def open_queue(user):
 @pytest.mark.asyncio
 async def test_queue_lists_only_own_topics_and_updates_live(topic, other_topic, make_clerk):
     anna = await database_sync_to_async(make_clerk)("anna", [topic])
-    start = database_sync_to_async(consultations.start_consultation)
+    start = database_sync_to_async(lifecycle.start_consultation)
     await start(topic_slug="bauantrag")
     ws, snapshot = await open_queue(anna)
     assert snapshot["waiting"] == [] and snapshot["status"] == "available"
@@ -39,9 +39,7 @@ async def test_queue_lists_only_own_topics_and_updates_live(topic, other_topic, 
 @pytest.mark.asyncio
 async def test_status_switch_and_accept_through_the_socket(topic, make_clerk):
     anna = await database_sync_to_async(make_clerk)("anna", [topic], status="offline")
-    waiting = await database_sync_to_async(consultations.start_consultation)(
-        topic_slug="hundesteuer"
-    )
+    waiting = await database_sync_to_async(lifecycle.start_consultation)(topic_slug="hundesteuer")
     ws, _ = await open_queue(anna)
     await send(ws, type="accept", consultation=waiting.pk)
     assert (await receive_until(ws, "error"))["code"] == "not_available"
@@ -71,9 +69,7 @@ async def test_queue_socket_is_for_clerks_only(db, django_user_model):
 @pytest.mark.asyncio
 async def test_twenty_clerks_accepting_at_once_through_sockets_give_one_winner(topic, make_clerk):
     clerks = [await database_sync_to_async(make_clerk)(f"clerk{n}", [topic]) for n in range(20)]
-    waiting = await database_sync_to_async(consultations.start_consultation)(
-        topic_slug="hundesteuer"
-    )
+    waiting = await database_sync_to_async(lifecycle.start_consultation)(topic_slug="hundesteuer")
     sockets = [(await open_queue(clerk))[0] for clerk in clerks]
     await asyncio.gather(*(send(ws, type="accept", consultation=waiting.pk) for ws in sockets))
 
@@ -92,14 +88,14 @@ async def test_twenty_clerks_accepting_at_once_through_sockets_give_one_winner(t
 def test_twenty_threads_accepting_at_once_give_exactly_one_winner(topic, make_clerk):
     """Real concurrency on PostgreSQL: 20 connections race for one consultation."""
     clerks = [make_clerk(f"clerk{n}", [topic]) for n in range(20)]
-    waiting = consultations.start_consultation(topic_slug="hundesteuer")
+    waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     barrier = threading.Barrier(len(clerks))
     results: list[str] = []
 
     def race(clerk):
         try:
             barrier.wait()
-            queueing.accept(consultation_id=waiting.pk, clerk=clerk)
+            routing.accept(consultation_id=waiting.pk, clerk=clerk)
             results.append("won")
         except DomainError as error:
             results.append(error.code)

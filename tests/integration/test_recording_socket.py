@@ -8,7 +8,7 @@ import av
 import pytest
 from channels.db import database_sync_to_async
 
-from consult.models import Recording, RecordingFile
+from consult.recording.models import Recording, RecordingFile
 
 from .conftest import eventually, receive, receive_until, send
 from .test_video_signalling import clerk, media_worker, open_both, start  # noqa: F401

@@ -7,9 +7,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from consult import consultations, queueing
+from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
-from consult.models import Consultation, Message, Offer, StaffProfile
+from consult.queue import lifecycle, routing
+from consult.queue.models import Offer
+from consult.staff.models import StaffProfile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_fifty_threads_accepting_and_dispatching_never_double_assign(topic, make_clerk):
     clerks = [make_clerk(f"clerk{n}", [topic]) for n in range(10)]
     StaffProfile.objects.update(capacity=2, last_seen_at=timezone.now())
-    waiting = [consultations.start_consultation(topic_slug=topic.slug) for _ in range(30)]
+    waiting = [lifecycle.start_consultation(topic_slug=topic.slug) for _ in range(30)]
     ids = [c.pk for c in waiting]
     barrier = threading.Barrier(50)
     outcomes: list[str] = []
@@ -28,11 +30,11 @@ def test_fifty_threads_accepting_and_dispatching_never_double_assign(topic, make
         try:
             barrier.wait()
             if dispatcher:
-                queueing.dispatch()
+                routing.dispatch()
                 outcomes.append("dispatched")
             for consultation_id in targets:
                 try:
-                    queueing.accept(consultation_id=consultation_id, clerk=clerk)
+                    routing.accept(consultation_id=consultation_id, clerk=clerk)
                     outcomes.append("won")
                 except DomainError as error:
                     outcomes.append(error.code)

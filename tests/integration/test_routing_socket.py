@@ -6,8 +6,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from consult import consultations, queueing
-from consult.models import Consultation, StaffProfile, Topic
+from consult.catalogue.models import Topic
+from consult.consultations.models import Consultation
+from consult.queue import lifecycle, routing, sweep
+from consult.staff.models import StaffProfile
 
 from .conftest import connect, receive_until, send, session_cookie
 
@@ -46,8 +48,8 @@ async def two_consoles(topic, make_clerk):
     await ben_ws.disconnect()
 
 
-start = database_sync_to_async(consultations.start_consultation)
-sweep = database_sync_to_async(queueing.sweep)
+start = database_sync_to_async(lifecycle.start_consultation)
+sweep = database_sync_to_async(sweep.sweep)
 
 
 async def test_the_offer_rings_the_console_of_the_clerk_idle_longest(two_consoles):
@@ -124,7 +126,7 @@ async def test_transfer_to_another_topic_through_the_chat_socket(topic, other_to
     anna = await database_sync_to_async(make_clerk)("anna", [topic])
     carl = await database_sync_to_async(make_clerk)("carl", [other_topic])
     consultation = await start(topic_slug="hundesteuer")
-    await database_sync_to_async(queueing.accept)(consultation_id=consultation.pk, clerk=anna)
+    await database_sync_to_async(routing.accept)(consultation_id=consultation.pk, clerk=anna)
     citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
     anna_chat, _ = await connect(
         f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(anna)
@@ -150,7 +152,7 @@ async def test_transfer_to_another_topic_through_the_chat_socket(topic, other_to
 async def test_the_old_clerk_socket_closes_after_a_transfer(topic, make_clerk):
     anna, ben = await clerks(topic, make_clerk)
     consultation = await start(topic_slug="hundesteuer")
-    await database_sync_to_async(queueing.accept)(consultation_id=consultation.pk, clerk=anna)
+    await database_sync_to_async(routing.accept)(consultation_id=consultation.pk, clerk=anna)
     anna_chat, _ = await connect(
         f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(anna)
     )

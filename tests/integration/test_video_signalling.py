@@ -8,7 +8,7 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 
-from consult import consultations, queueing
+from consult.queue import lifecycle, routing
 
 from .conftest import connect, connect_both, eventually, receive, receive_until, send
 
@@ -23,10 +23,10 @@ CANDIDATE = "candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host generation 0
 
 
 async def start(topic, clerk, channel="video"):
-    consultation = await database_sync_to_async(consultations.start_consultation)(
+    consultation = await database_sync_to_async(lifecycle.start_consultation)(
         topic_slug=topic.slug, channel=channel
     )
-    await database_sync_to_async(queueing.accept)(consultation_id=consultation.pk, clerk=clerk)
+    await database_sync_to_async(routing.accept)(consultation_id=consultation.pk, clerk=clerk)
     return consultation
 
 
@@ -170,7 +170,7 @@ async def test_no_signalling_in_a_chat_consultation_or_before_the_accept(topic, 
     assert (await receive(citizen))["code"] == "not_video"
     await citizen.disconnect()
 
-    waiting = await database_sync_to_async(consultations.start_consultation)(
+    waiting = await database_sync_to_async(lifecycle.start_consultation)(
         topic_slug=topic.slug, channel="video"
     )
     citizen, _ = await connect(f"/ws/citizen/{waiting.public_token}/")

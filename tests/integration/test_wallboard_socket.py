@@ -4,7 +4,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import Permission
 
-from consult import consultations, queueing
+from consult.queue import lifecycle, routing
 
 from .conftest import connect, receive_until, session_cookie
 
@@ -38,7 +38,7 @@ async def test_the_board_moves_when_a_citizen_joins_and_a_clerk_accepts(
     assert first["topics"] == [{"name": "Hundesteuer", "waiting": 0, "oldest": None}]
     assert first["clerks"]["available"] == 1
 
-    consultation = await database_sync_to_async(consultations.start_consultation)(
+    consultation = await database_sync_to_async(lifecycle.start_consultation)(
         topic_slug="hundesteuer"
     )
     update = await receive_until(board, "wallboard")
@@ -46,7 +46,7 @@ async def test_the_board_moves_when_a_citizen_joins_and_a_clerk_accepts(
     assert update["topics"][0]["oldest"] == consultation.created_at.isoformat()
     assert update["requested"] == 1
 
-    await database_sync_to_async(queueing.accept)(consultation_id=consultation.pk, clerk=clerk)
+    await database_sync_to_async(routing.accept)(consultation_id=consultation.pk, clerk=clerk)
     while True:
         update = await receive_until(board, "wallboard")
         if update["clerks"]["busy"] == 1:

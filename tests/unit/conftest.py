@@ -6,8 +6,8 @@ def catalogue(db):
     """The demo topics and the demo catalogue, imported like `make run` does (without the
     demo accounts, whose password hashing is slow)."""
     from consult import demo
-    from consult.catalogue import import_catalogue_file
-    from consult.models import Topic
+    from consult.catalogue.importer import import_catalogue_file
+    from consult.catalogue.models import Topic
 
     for order, (slug, name, description) in enumerate(demo.TOPICS):
         Topic.objects.create(slug=slug, name=name, description=description, sort_order=order)

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from consult.models import Appointment
+from consult.appointments.models import Appointment
 from frontend.appointment_forms import slot_value
 from tests.appointment_helpers import available, local, next_weekday
 

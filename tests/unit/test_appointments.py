@@ -7,9 +7,12 @@ import pytest
 from django.core import mail
 from icalendar import Calendar
 
-from consult import appointments, consultations, queueing, selectors, slots
+from consult.appointments import booking, slots
+from consult.appointments.models import Appointment
+from consult.consultations.models import Consultation
 from consult.errors import DomainError
-from consult.models import Appointment, Consultation, StaffProfile
+from consult.queue import lifecycle, routing, selectors
+from consult.staff.models import StaffProfile
 from tests.appointment_helpers import available, local, next_weekday
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +38,7 @@ def starts(slot_list):
 
 def book(topic, when, **kwargs):
     contact = {"name": "Erika Mustermann", "email": "erika@example.org", **kwargs}
-    return appointments.book_appointment(topic_slug=topic.slug, starts_at=when, **contact)
+    return booking.book_appointment(topic_slug=topic.slug, starts_at=when, **contact)
 
 
 # --- Slots ---------------------------------------------------------------------------------
@@ -164,14 +167,14 @@ def test_cancel_frees_the_slot_and_mails_a_cancelling_calendar_file(
 ):
     appointment = book(topic, local(day, "09:00"))
     with django_capture_on_commit_callbacks(execute=True):
-        appointments.cancel_appointment(token=appointment.token)
+        booking.cancel_appointment(token=appointment.token)
     assert "09:00" in starts(slots.slots_on(topic=topic, day=day))
     (message,) = mail.outbox
     assert message.subject.startswith("Termin abgesagt")
     calendar = Calendar.from_ical(message.attachments[0][1])
     assert calendar["method"] == "CANCEL"
     with pytest.raises(DomainError) as error:
-        appointments.cancel_appointment(token=appointment.token)
+        booking.cancel_appointment(token=appointment.token)
     assert error.value.code == "not_changeable"
 
 
@@ -180,7 +183,7 @@ def test_reschedule_moves_the_appointment_and_frees_the_old_time(
 ):
     appointment = book(topic, local(day, "09:00"))
     with django_capture_on_commit_callbacks(execute=True):
-        moved = appointments.reschedule_appointment(
+        moved = booking.reschedule_appointment(
             token=appointment.token, starts_at=local(day, "09:45")
         )
     assert (moved.starts_at, moved.sequence, moved.reminded_at) == (local(day, "09:45"), 1, None)
@@ -193,7 +196,7 @@ def test_reschedule_to_a_taken_time_changes_nothing(topic, anna, day):
     first = book(topic, local(day, "09:00"))
     book(topic, local(day, "09:30"))
     with pytest.raises(DomainError) as error:
-        appointments.reschedule_appointment(token=first.token, starts_at=local(day, "09:30"))
+        booking.reschedule_appointment(token=first.token, starts_at=local(day, "09:30"))
     assert error.value.code == "slot_taken"
     first.refresh_from_db()
     assert first.starts_at == local(day, "09:00")
@@ -205,9 +208,9 @@ def test_reschedule_to_a_taken_time_changes_nothing(topic, anna, day):
 def test_reminders_go_out_once(topic, anna, day):
     appointment = book(topic, local(day, "09:00"))
     start = appointment.starts_at
-    assert appointments.send_reminders(now=start - timedelta(hours=25)) == 0
-    assert appointments.send_reminders(now=start - timedelta(hours=23)) == 1
-    assert appointments.send_reminders(now=start - timedelta(hours=22)) == 0
+    assert booking.send_reminders(now=start - timedelta(hours=25)) == 0
+    assert booking.send_reminders(now=start - timedelta(hours=23)) == 1
+    assert booking.send_reminders(now=start - timedelta(hours=22)) == 0
     (message,) = mail.outbox
     assert message.subject.startswith("Erinnerung: Hundesteuer")
     appointment.refresh_from_db()
@@ -216,25 +219,25 @@ def test_reminders_go_out_once(topic, anna, day):
 
 def test_no_reminder_for_a_booking_made_within_the_reminder_period(topic, anna, day):
     start = local(day, "09:00")
-    appointments.book_appointment(
+    booking.book_appointment(
         topic_slug=topic.slug,
         starts_at=start,
         name="Erika",
         email="erika@example.org",
         now=start - timedelta(hours=3),
     )
-    assert appointments.send_reminders(now=start - timedelta(hours=2)) == 0
+    assert booking.send_reminders(now=start - timedelta(hours=2)) == 0
 
 
 def test_a_no_show_releases_the_slot(topic, anna, day, settings):
     appointment = book(topic, local(day, "09:00"))
     deadline = appointment.starts_at + timedelta(minutes=settings.APPOINTMENT_NO_SHOW_MINUTES)
-    assert appointments.release_no_shows(now=deadline - timedelta(seconds=1)) == 0
-    assert appointments.release_no_shows(now=deadline) == 1
+    assert booking.release_no_shows(now=deadline - timedelta(seconds=1)) == 0
+    assert booking.release_no_shows(now=deadline) == 1
     appointment.refresh_from_db()
     assert appointment.state == Appointment.State.NO_SHOW
     with pytest.raises(DomainError) as error:
-        appointments.join_appointment(token=appointment.token, now=deadline)
+        booking.join_appointment(token=appointment.token, now=deadline)
     assert error.value.code == "not_joinable"
 
 
@@ -245,13 +248,13 @@ def test_joining_queues_ahead_of_walk_ins(topic, anna, day, settings):
     appointment = book(topic, local(day, "09:00"))
     early = appointment.starts_at - timedelta(minutes=settings.APPOINTMENT_JOIN_EARLY_MINUTES)
     walk_ins = [
-        consultations.start_consultation(topic_slug=topic.slug, now=early - timedelta(minutes=m))
+        lifecycle.start_consultation(topic_slug=topic.slug, now=early - timedelta(minutes=m))
         for m in (30, 20)
     ]
     with pytest.raises(DomainError) as error:
-        appointments.join_appointment(token=appointment.token, now=early - timedelta(seconds=1))
+        booking.join_appointment(token=appointment.token, now=early - timedelta(seconds=1))
     assert error.value.code == "too_early"
-    joined = appointments.join_appointment(token=appointment.token, now=early)
+    joined = booking.join_appointment(token=appointment.token, now=early)
     assert joined.priority == Consultation.Priority.APPOINTMENT > Consultation.Priority.REQUEUED
     assert selectors.queue_position(joined) == {"position": 1, "waiting": 3}
     assert selectors.queue_position(walk_ins[0]) == {"position": 2, "waiting": 3}
@@ -261,10 +264,10 @@ def test_joining_queues_ahead_of_walk_ins(topic, anna, day, settings):
     # The statistics count it as booked, the walk-ins as walk-ins.
     assert joined.booked and not any(c.booked for c in walk_ins)
     # Joining again (a reload) gives the same consultation.
-    assert appointments.join_appointment(token=appointment.token, now=early) == joined
+    assert booking.join_appointment(token=appointment.token, now=early) == joined
     # The clerk's console rings for the appointment first.
     StaffProfile.objects.update(last_seen_at=early)
-    queueing.dispatch(now=early)
+    routing.dispatch(now=early)
     joined.refresh_from_db()
     assert joined.offered_to_id == anna.pk
 
@@ -292,7 +295,7 @@ def test_a_due_no_show_is_released_when_its_time_is_booked_again(topic, anna, da
     topic.appointment_minutes = 15
     topic.save()
     assert starts(slots.slots_on(topic=topic, day=day, now=late)) == ["09:15", "09:30", "09:45"]
-    appointments.book_appointment(
+    booking.book_appointment(
         topic_slug=topic.slug,
         starts_at=local(day, "09:15"),
         name="Next",

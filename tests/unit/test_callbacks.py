@@ -3,9 +3,9 @@
 import pytest
 from django.test import Client
 
-from consult import callbacks
+from consult.catalogue import callbacks
+from consult.catalogue.models import CallbackRequest
 from consult.errors import DomainError
-from consult.models import CallbackRequest
 
 pytestmark = pytest.mark.django_db
 

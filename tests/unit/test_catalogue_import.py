@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from consult import demo
-from consult.catalogue import CatalogueImportError, import_catalogue_file
-from consult.models import Office, Service
+from consult.catalogue.importer import CatalogueImportError, import_catalogue_file
+from consult.catalogue.models import Office, Service
 
 pytestmark = pytest.mark.django_db
 DATA = Path(__file__).parent / "data"

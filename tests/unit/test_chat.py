@@ -2,9 +2,12 @@
 
 import pytest
 
-from consult import chat, consultations, queueing, selectors
+from consult.chat import messages
+from consult.consultations import selectors
+from consult.consultations.models import Message
 from consult.errors import DomainError
-from consult.models import Message
+from consult.queue import lifecycle, routing
+from consult.queue import selectors as queue_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -12,13 +15,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def active(topic, make_clerk):
     clerk = make_clerk("anna", [topic])
-    consultation = consultations.start_consultation(topic_slug="hundesteuer")
-    return queueing.accept(consultation_id=consultation.pk, clerk=clerk)
+    consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
+    return routing.accept(consultation_id=consultation.pk, clerk=clerk)
 
 
 def post(consultation, body="Hallo", client_id="c1", sender="citizen"):
     author = consultation.clerk if sender == "clerk" else None
-    return chat.post_message(
+    return messages.post_message(
         consultation_id=consultation.pk,
         sender=sender,
         body=body,
@@ -64,11 +67,11 @@ def test_limits_refuse_and_store_nothing(active):
 
 
 def test_no_messages_while_waiting_or_after_the_end(topic):
-    waiting = consultations.start_consultation(topic_slug="hundesteuer")
+    waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
         post(waiting)
     assert error.value.code == "not_active"
-    consultations.leave_consultation(public_token=waiting.public_token)
+    lifecycle.leave_consultation(public_token=waiting.public_token)
     with pytest.raises(DomainError):
         post(waiting, client_id="later")
 
@@ -82,12 +85,12 @@ def test_log_since_returns_exactly_the_gap_in_order(active):
 
 
 def test_queue_position_counts_earlier_waiting_consultations_of_the_topic(topic, other_topic):
-    first = consultations.start_consultation(topic_slug="hundesteuer")
-    consultations.start_consultation(topic_slug="bauantrag")
-    second = consultations.start_consultation(topic_slug="hundesteuer")
-    third = consultations.start_consultation(topic_slug="hundesteuer")
-    assert selectors.queue_position(third) == {"position": 3, "waiting": 3}
-    consultations.leave_consultation(public_token=first.public_token)
-    assert selectors.queue_position(third) == {"position": 2, "waiting": 2}
+    first = lifecycle.start_consultation(topic_slug="hundesteuer")
+    lifecycle.start_consultation(topic_slug="bauantrag")
+    second = lifecycle.start_consultation(topic_slug="hundesteuer")
+    third = lifecycle.start_consultation(topic_slug="hundesteuer")
+    assert queue_selectors.queue_position(third) == {"position": 3, "waiting": 3}
+    lifecycle.leave_consultation(public_token=first.public_token)
+    assert queue_selectors.queue_position(third) == {"position": 2, "waiting": 2}
     second.refresh_from_db()
-    assert selectors.queue_position(second) == {"position": 1, "waiting": 2}
+    assert queue_selectors.queue_position(second) == {"position": 1, "waiting": 2}

@@ -2,9 +2,10 @@
 
 import pytest
 
-from consult import consultations, queueing
+from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
-from consult.models import Consultation, Message, StaffProfile
+from consult.queue import lifecycle, routing
+from consult.staff.models import StaffProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +14,7 @@ def test_start_consultation_waits_in_topic_queue_and_tells_the_topic(
     topic, sent_events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        consultation = consultations.start_consultation(topic_slug="hundesteuer")
+        consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
     assert consultation.state == Consultation.State.WAITING
     assert consultation.topic == topic
     assert len(consultation.public_token) >= 43  # 256 bits, URL-safe
@@ -25,7 +26,7 @@ def test_start_consultation_waits_in_topic_queue_and_tells_the_topic(
 
 def test_tokens_are_unique(topic):
     tokens = {
-        consultations.start_consultation(topic_slug="hundesteuer").public_token for _ in range(20)
+        lifecycle.start_consultation(topic_slug="hundesteuer").public_token for _ in range(20)
     }
     assert len(tokens) == 20
 
@@ -33,7 +34,7 @@ def test_tokens_are_unique(topic):
 @pytest.mark.parametrize("slug", ["nope", ""])
 def test_start_with_unknown_topic_is_refused_and_creates_nothing(topic, slug):
     with pytest.raises(DomainError) as error:
-        consultations.start_consultation(topic_slug=slug)
+        lifecycle.start_consultation(topic_slug=slug)
     assert error.value.code == "unknown_topic"
     assert Consultation.objects.count() == 0
 
@@ -42,17 +43,17 @@ def test_start_on_inactive_topic_is_refused(topic):
     topic.active = False
     topic.save()
     with pytest.raises(DomainError):
-        consultations.start_consultation(topic_slug="hundesteuer")
+        lifecycle.start_consultation(topic_slug="hundesteuer")
 
 
 def test_accept_makes_it_active_logs_the_clerk_and_notifies(
     topic, make_clerk, sent_events, django_capture_on_commit_callbacks
 ):
     clerk = make_clerk("anna", [topic])
-    waiting = consultations.start_consultation(topic_slug="hundesteuer")
+    waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     sent_events.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        active = queueing.accept(consultation_id=waiting.pk, clerk=clerk)
+        active = routing.accept(consultation_id=waiting.pk, clerk=clerk)
     assert active.state == Consultation.State.ACTIVE
     assert active.clerk == clerk
     assert active.accepted_at is not None
@@ -70,10 +71,10 @@ def test_accept_makes_it_active_logs_the_clerk_and_notifies(
 
 def test_second_accept_loses_with_already_taken(topic, make_clerk):
     anna, ben = make_clerk("anna", [topic]), make_clerk("ben", [topic])
-    waiting = consultations.start_consultation(topic_slug="hundesteuer")
-    queueing.accept(consultation_id=waiting.pk, clerk=anna)
+    waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
+    routing.accept(consultation_id=waiting.pk, clerk=anna)
     with pytest.raises(DomainError) as error:
-        queueing.accept(consultation_id=waiting.pk, clerk=ben)
+        routing.accept(consultation_id=waiting.pk, clerk=ben)
     assert error.value.code == "already_taken"
     waiting.refresh_from_db()
     assert waiting.clerk == anna
@@ -81,9 +82,9 @@ def test_second_accept_loses_with_already_taken(topic, make_clerk):
 
 def test_clerk_cannot_accept_outside_their_topics(topic, other_topic, make_clerk):
     ben = make_clerk("ben", [other_topic])
-    waiting = consultations.start_consultation(topic_slug="hundesteuer")
+    waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
-        queueing.accept(consultation_id=waiting.pk, clerk=ben)
+        routing.accept(consultation_id=waiting.pk, clerk=ben)
     assert error.value.code == "not_found"
     waiting.refresh_from_db()
     assert waiting.state == Consultation.State.WAITING
@@ -91,23 +92,23 @@ def test_clerk_cannot_accept_outside_their_topics(topic, other_topic, make_clerk
 
 def test_clerk_must_be_available_to_accept(topic, make_clerk):
     anna = make_clerk("anna", [topic], status=StaffProfile.Status.AWAY)
-    waiting = consultations.start_consultation(topic_slug="hundesteuer")
+    waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
-        queueing.accept(consultation_id=waiting.pk, clerk=anna)
+        routing.accept(consultation_id=waiting.pk, clerk=anna)
     assert error.value.code == "not_available"
 
 
 def test_user_without_profile_cannot_accept(topic, django_user_model):
     user = django_user_model.objects.create_user(username="x", password="pw")
-    waiting = consultations.start_consultation(topic_slug="hundesteuer")
+    waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
-        queueing.accept(consultation_id=waiting.pk, clerk=user)
+        routing.accept(consultation_id=waiting.pk, clerk=user)
     assert error.value.code == "not_clerk"
 
 
 def test_leaving_while_waiting_abandons(topic):
-    waiting = consultations.start_consultation(topic_slug="hundesteuer")
-    left = consultations.leave_consultation(public_token=waiting.public_token)
+    waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
+    left = lifecycle.leave_consultation(public_token=waiting.public_token)
     assert left.state == Consultation.State.ABANDONED
     assert left.ended_by == "citizen"
     assert left.ended_at is not None
@@ -116,46 +117,40 @@ def test_leaving_while_waiting_abandons(topic):
 
 def test_leaving_an_active_conversation_ends_it_and_clerk_records_outcome_after(topic, make_clerk):
     anna = make_clerk("anna", [topic])
-    consultation = consultations.start_consultation(topic_slug="hundesteuer")
-    queueing.accept(consultation_id=consultation.pk, clerk=anna)
-    left = consultations.leave_consultation(public_token=consultation.public_token)
+    consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
+    routing.accept(consultation_id=consultation.pk, clerk=anna)
+    left = lifecycle.leave_consultation(public_token=consultation.public_token)
     assert left.state == Consultation.State.ENDED
-    closed = consultations.end_consultation(
+    closed = lifecycle.end_consultation(
         consultation_id=consultation.pk, clerk=anna, outcome="resolved"
     )
     assert (closed.state, closed.outcome, closed.ended_by) == ("ended", "resolved", "citizen")
     assert list(closed.messages.values_list("kind", flat=True)) == ["accepted", "ended"]
     with pytest.raises(DomainError) as error:
-        consultations.end_consultation(
-            consultation_id=consultation.pk, clerk=anna, outcome="resolved"
-        )
+        lifecycle.end_consultation(consultation_id=consultation.pk, clerk=anna, outcome="resolved")
     assert error.value.code == "already_closed"
 
 
 def test_leaving_twice_changes_nothing(topic):
-    waiting = consultations.start_consultation(topic_slug="hundesteuer")
-    consultations.leave_consultation(public_token=waiting.public_token)
-    consultations.leave_consultation(public_token=waiting.public_token)
+    waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
+    lifecycle.leave_consultation(public_token=waiting.public_token)
+    lifecycle.leave_consultation(public_token=waiting.public_token)
     assert waiting.messages.count() == 1
 
 
 def test_end_needs_a_listed_outcome_and_the_own_clerk(topic, make_clerk):
     anna, ben = make_clerk("anna", [topic]), make_clerk("ben", [topic])
-    consultation = consultations.start_consultation(topic_slug="hundesteuer")
-    queueing.accept(consultation_id=consultation.pk, clerk=anna)
+    consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
+    routing.accept(consultation_id=consultation.pk, clerk=anna)
     with pytest.raises(DomainError) as error:
-        consultations.end_consultation(
-            consultation_id=consultation.pk, clerk=anna, outcome="whatever"
-        )
+        lifecycle.end_consultation(consultation_id=consultation.pk, clerk=anna, outcome="whatever")
     assert error.value.code == "invalid_outcome"
     with pytest.raises(DomainError) as error:
-        consultations.end_consultation(
-            consultation_id=consultation.pk, clerk=ben, outcome="resolved"
-        )
+        lifecycle.end_consultation(consultation_id=consultation.pk, clerk=ben, outcome="resolved")
     assert error.value.code == "not_found"
     consultation.refresh_from_db()
     assert consultation.state == Consultation.State.ACTIVE
-    ended = consultations.end_consultation(
+    ended = lifecycle.end_consultation(
         consultation_id=consultation.pk, clerk=anna, outcome="follow_up"
     )
     assert (ended.state, ended.outcome, ended.ended_by) == ("ended", "follow_up", "clerk")

@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consult import consultations, queueing, selectors
-from consult.estimates import erlang_c, erlang_service_level, estimate_wait, naive_estimate
-from consult.models import Consultation, StaffProfile, Topic
+from consult.catalogue.models import Topic
+from consult.consultations.models import Consultation
+from consult.queue import lifecycle, routing, selectors
+from consult.queue.estimates import erlang_c, erlang_service_level, estimate_wait, naive_estimate
+from consult.staff.models import StaffProfile
 
 T0 = timezone.now().replace(microsecond=0)
 
@@ -51,16 +53,14 @@ class TestEstimate:
         return anna
 
     def test_unknown_without_staff(self, topic):
-        waiting = consultations.start_consultation(topic_slug=topic.slug, now=T0)
+        waiting = lifecycle.start_consultation(topic_slug=topic.slug, now=T0)
         assert estimate_wait(waiting, T0) is None
 
     def test_the_wait_is_the_remaining_talk_plus_those_ahead(self, topic, history):
-        busy = consultations.start_consultation(
-            topic_slug=topic.slug, now=T0 - timedelta(minutes=4)
-        )
-        queueing.accept(consultation_id=busy.pk, clerk=history, now=T0 - timedelta(minutes=4))
-        first = consultations.start_consultation(topic_slug=topic.slug, now=T0)
-        second = consultations.start_consultation(topic_slug=topic.slug, now=T0)
+        busy = lifecycle.start_consultation(topic_slug=topic.slug, now=T0 - timedelta(minutes=4))
+        routing.accept(consultation_id=busy.pk, clerk=history, now=T0 - timedelta(minutes=4))
+        first = lifecycle.start_consultation(topic_slug=topic.slug, now=T0)
+        second = lifecycle.start_consultation(topic_slug=topic.slug, now=T0)
         # 4 of 10 minutes are done: 6 remain for the first; the second waits 10 more.
         assert estimate_wait(first, T0).seconds == pytest.approx(360, abs=1)
         assert estimate_wait(second, T0).seconds == pytest.approx(960, abs=1)
@@ -69,5 +69,5 @@ class TestEstimate:
         assert room["estimate_low"] <= room["estimate"] <= room["estimate_high"]
 
     def test_a_free_clerk_means_no_wait(self, topic, history):
-        waiting = consultations.start_consultation(topic_slug=topic.slug, now=T0)
+        waiting = lifecycle.start_consultation(topic_slug=topic.slug, now=T0)
         assert estimate_wait(waiting, T0).seconds == 0

@@ -2,9 +2,10 @@
 
 import pytest
 
-from consult import consultations, feedback, queueing
+from consult.consultations.models import Consultation
 from consult.errors import DomainError
-from consult.models import Consultation
+from consult.queue import lifecycle, routing
+from consult.statistics import feedback
 
 pytestmark = pytest.mark.django_db
 
@@ -12,9 +13,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ended(topic, make_clerk):
     clerk = make_clerk("anna", [topic])
-    consultation = consultations.start_consultation(topic_slug=topic.slug)
-    queueing.accept(consultation_id=consultation.pk, clerk=clerk)
-    return consultations.end_consultation(
+    consultation = lifecycle.start_consultation(topic_slug=topic.slug)
+    routing.accept(consultation_id=consultation.pk, clerk=clerk)
+    return lifecycle.end_consultation(
         consultation_id=consultation.pk, clerk=clerk, outcome="resolved"
     )
 
@@ -37,11 +38,11 @@ def test_out_of_range_ratings_are_refused(ended, rating):
 
 
 def test_only_conversations_that_took_place_can_be_rated(topic):
-    waiting = consultations.start_consultation(topic_slug=topic.slug)
+    waiting = lifecycle.start_consultation(topic_slug=topic.slug)
     with pytest.raises(DomainError) as error:
         feedback.rate_consultation(public_token=waiting.public_token, rating=5)
     assert error.value.code == "not_rateable"
-    consultations.leave_consultation(public_token=waiting.public_token)
+    lifecycle.leave_consultation(public_token=waiting.public_token)
     with pytest.raises(DomainError):
         feedback.rate_consultation(public_token=waiting.public_token, rating=5)
 

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from consult.models import Consultation, OpeningHours
+from consult.catalogue.models import OpeningHours
+from consult.consultations.models import Consultation
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,7 @@ def test_the_navigator_answers_with_services_and_the_topic(client, catalogue):
 
 
 def test_the_waiting_room_lists_the_documents_of_the_chosen_service(client, topic):
-    from consult.models import Service
+    from consult.catalogue.models import Service
 
     Service.objects.create(
         slug="hund-anmelden",

@@ -5,9 +5,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from consult import consultations, demo, hours
+from consult import demo
+from consult.catalogue import hours
+from consult.catalogue.models import Closure, OpeningHours
+from consult.consultations.models import Consultation
 from consult.errors import DomainError
-from consult.models import Closure, Consultation, OpeningHours
+from consult.queue import lifecycle
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -92,17 +95,17 @@ def test_a_topic_without_opening_hours_is_always_open_and_staffed_but_for_closur
 def test_starting_is_refused_while_closed_or_unstaffed(office_hours, make_clerk):
     sunday = local(2026, 3, 8, 10, 0)
     with pytest.raises(DomainError) as closed:
-        consultations.start_consultation(topic_slug=office_hours.slug, now=sunday)
+        lifecycle.start_consultation(topic_slug=office_hours.slug, now=sunday)
     assert closed.value.code == "topic_closed"
     monday = local(2026, 3, 9, 10, 0)
     clerk = make_clerk("anna", [office_hours], status="offline")
     with pytest.raises(DomainError) as unstaffed:
-        consultations.start_consultation(topic_slug=office_hours.slug, now=monday)
+        lifecycle.start_consultation(topic_slug=office_hours.slug, now=monday)
     assert unstaffed.value.code == "topic_unstaffed"
     assert Consultation.objects.count() == 0
     clerk.staff_profile.status = "away"
     clerk.staff_profile.save()
-    assert consultations.start_consultation(topic_slug=office_hours.slug, now=monday).pk
+    assert lifecycle.start_consultation(topic_slug=office_hours.slug, now=monday).pk
 
 
 def test_demo_holidays_include_the_moving_feasts():

@@ -5,7 +5,7 @@ tests/unit/test_sqlite_fallback.py runs this module again on SQLite (the embedde
 import pytest
 from django.db import connection
 
-from consult import navigator
+from consult.catalogue import navigator
 from tests.conftest import SQLITE_RUN
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_empty_or_meaningless_questions_find_nothing(catalogue):
 
 
 def test_inactive_services_are_not_found(catalogue):
-    from consult.models import Service
+    from consult.catalogue.models import Service
 
     Service.objects.filter(slug="hund-anmelden").update(active=False)
     assert "hund-anmelden" not in top("Hund")

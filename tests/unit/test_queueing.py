@@ -5,9 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consult import chat, consultations, queueing, staff
+from consult.catalogue.models import Topic
+from consult.chat import messages
+from consult.consultations.models import Message
 from consult.errors import DomainError
-from consult.models import Message, Offer, StaffProfile, Topic
+from consult.queue import lifecycle, routing, status, sweep, transfers
+from consult.queue.models import Offer
+from consult.staff.models import StaffProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +37,7 @@ def present(make_clerk):
 
 
 def start(slug="hundesteuer", seconds=0, channel="chat"):
-    return consultations.start_consultation(topic_slug=slug, channel=channel, now=at(seconds))
+    return lifecycle.start_consultation(topic_slug=slug, channel=channel, now=at(seconds))
 
 
 def offered_to(consultation):
@@ -58,7 +62,7 @@ def test_a_clerk_with_fewer_chats_goes_first(topic, present):
     anna = present("anna", [topic], idle=-600)
     ben = present("ben", [topic], idle=-10)
     first = start()
-    queueing.accept(consultation_id=first.pk, clerk=anna, now=at(1))
+    routing.accept(consultation_id=first.pk, clerk=anna, now=at(1))
     assert offered_to(start(seconds=2)) == ben
 
 
@@ -80,7 +84,7 @@ def test_one_ring_at_a_time_and_queue_order_within_priority(topic, present):
     anna = present("anna", [topic])
     older, newer = start(seconds=0), start(seconds=1)
     assert (offered_to(older), offered_to(newer)) == (anna, None)
-    queueing.accept(consultation_id=older.pk, clerk=anna, now=at(2))
+    routing.accept(consultation_id=older.pk, clerk=anna, now=at(2))
     assert offered_to(newer) == anna
 
 
@@ -91,19 +95,19 @@ def test_timeout_moves_on_cools_down_and_repeated_misses_set_away(topic, present
     consultation = start()
     assert offered_to(consultation) == anna
     StaffProfile.objects.update(last_seen_at=at(18))  # consoles still beating
-    queueing.sweep(now=at(19))
+    sweep.sweep(now=at(19))
     assert offered_to(consultation) == anna  # not yet due
     StaffProfile.objects.update(last_seen_at=at(20))
-    queueing.sweep(now=at(21))
+    sweep.sweep(now=at(21))
     assert offered_to(consultation) == ben
     assert Offer.objects.get(clerk=anna).outcome == "expired"
     StaffProfile.objects.update(last_seen_at=at(40))
-    queueing.sweep(now=at(42))  # ben misses too; anna is cooling down for this one
+    sweep.sweep(now=at(42))  # ben misses too; anna is cooling down for this one
     assert offered_to(consultation) is None
     other = start(seconds=43)
     assert offered_to(other) == anna  # a different consultation may ring her
     StaffProfile.objects.update(last_seen_at=at(60))
-    queueing.sweep(now=at(64))
+    sweep.sweep(now=at(64))
     anna_profile = StaffProfile.objects.get(user=anna)
     assert anna_profile.status == "away"  # second miss in a row
 
@@ -112,40 +116,40 @@ def test_decline_offers_the_next_clerk_and_not_the_decliner_again_soon(topic, pr
     anna = present("anna", [topic], idle=-600)
     ben = present("ben", [topic], idle=-300)
     consultation = start()
-    queueing.decline_offer(consultation_id=consultation.pk, clerk=anna, now=at(3))
+    routing.decline_offer(consultation_id=consultation.pk, clerk=anna, now=at(3))
     assert offered_to(consultation) == ben
-    queueing.decline_offer(consultation_id=consultation.pk, clerk=ben, now=at(4))
+    routing.decline_offer(consultation_id=consultation.pk, clerk=ben, now=at(4))
     assert offered_to(consultation) is None
     StaffProfile.objects.update(last_seen_at=at(200))
-    queueing.sweep(now=at(4 + settings.QUEUE_OFFER_COOLDOWN_SECONDS + 1))
+    sweep.sweep(now=at(4 + settings.QUEUE_OFFER_COOLDOWN_SECONDS + 1))
     assert offered_to(consultation) == anna
     with pytest.raises(DomainError) as error:
-        queueing.decline_offer(consultation_id=consultation.pk, clerk=ben, now=at(200))
+        routing.decline_offer(consultation_id=consultation.pk, clerk=ben, now=at(200))
     assert error.value.code == "not_offered"
 
 
 def test_capacity_is_respected_by_offers_and_picks(topic, present):
     anna = present("anna", [topic], capacity=2)
     first, second, third = start(seconds=0), start(seconds=1), start(seconds=2)
-    queueing.accept(consultation_id=first.pk, clerk=anna, now=at(3))
-    queueing.accept(consultation_id=second.pk, clerk=anna, now=at(4))
+    routing.accept(consultation_id=first.pk, clerk=anna, now=at(3))
+    routing.accept(consultation_id=second.pk, clerk=anna, now=at(4))
     assert offered_to(third) is None
     with pytest.raises(DomainError) as error:
-        queueing.accept(consultation_id=third.pk, clerk=anna, now=at(5))
+        routing.accept(consultation_id=third.pk, clerk=anna, now=at(5))
     assert error.value.code == "at_capacity"
 
 
 def test_video_is_exclusive(topic, present):
     anna = present("anna", [topic])
     chat_one = start(seconds=0)
-    queueing.accept(consultation_id=chat_one.pk, clerk=anna, now=at(1))
+    routing.accept(consultation_id=chat_one.pk, clerk=anna, now=at(1))
     video = start(seconds=2, channel="video")
     assert offered_to(video) is None  # anna is chatting
-    consultations.end_consultation(
+    lifecycle.end_consultation(
         consultation_id=chat_one.pk, clerk=anna, outcome="resolved", now=at(3)
     )
     assert offered_to(video) == anna
-    queueing.accept(consultation_id=video.pk, clerk=anna, now=at(4))
+    routing.accept(consultation_id=video.pk, clerk=anna, now=at(4))
     assert offered_to(start(seconds=5)) is None  # nothing beside a video call
 
 
@@ -154,14 +158,14 @@ def test_a_silent_console_gives_its_consultations_back_after_the_grace_period(
 ):
     anna = present("anna", [topic], idle=-600)
     consultation = start()
-    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
+    routing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
     later = start(seconds=2)
     ben = present("ben", [topic], idle=0)
     StaffProfile.objects.filter(user=ben).update(last_seen_at=at(30))
-    queueing.sweep(now=at(settings.QUEUE_GRACE_SECONDS - 1))
+    sweep.sweep(now=at(settings.QUEUE_GRACE_SECONDS - 1))
     consultation.refresh_from_db()
     assert consultation.state == "active"
-    queueing.sweep(now=at(settings.QUEUE_GRACE_SECONDS + 1))
+    sweep.sweep(now=at(settings.QUEUE_GRACE_SECONDS + 1))
     consultation.refresh_from_db()
     assert (consultation.state, consultation.clerk, consultation.priority) == ("waiting", None, 10)
     assert consultation.messages.last().kind == Message.Kind.REQUEUED
@@ -172,8 +176,8 @@ def test_a_silent_console_gives_its_consultations_back_after_the_grace_period(
 def test_going_offline_gives_consultations_back_at_once(topic, present):
     anna = present("anna", [topic])
     consultation = start()
-    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
-    staff.set_status(clerk=anna, status="offline", now=at(2))
+    routing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
+    status.set_status(clerk=anna, status="offline", now=at(2))
     consultation.refresh_from_db()
     assert consultation.state == "waiting"
 
@@ -181,7 +185,7 @@ def test_going_offline_gives_consultations_back_at_once(topic, present):
 def test_going_away_keeps_chats_but_stops_the_ring(topic, present):
     anna = present("anna", [topic])
     ringing = start()
-    staff.set_status(clerk=anna, status="away", now=at(1))
+    status.set_status(clerk=anna, status="away", now=at(1))
     assert offered_to(ringing) is None
     assert Offer.objects.get().outcome == "withdrawn"
 
@@ -191,7 +195,7 @@ def test_a_manual_pick_of_an_offered_consultation_withdraws_the_offer(topic, pre
     ben = present("ben", [topic], idle=-10)
     consultation = start()
     assert offered_to(consultation) == anna
-    queueing.accept(consultation_id=consultation.pk, clerk=ben, now=at(2))
+    routing.accept(consultation_id=consultation.pk, clerk=ben, now=at(2))
     outcomes = dict(Offer.objects.values_list("clerk_id", "outcome"))
     assert outcomes == {anna.pk: "withdrawn"}
 
@@ -202,8 +206,8 @@ def test_transfer_to_another_topic_enters_at_its_head(topic, other_topic, presen
     anna = present("anna", [topic])
     early = start("bauantrag", seconds=0)
     consultation = start(seconds=1)
-    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(2))
-    queueing.transfer_to_topic(
+    routing.accept(consultation_id=consultation.pk, clerk=anna, now=at(2))
+    transfers.transfer_to_topic(
         consultation_id=consultation.pk, clerk=anna, topic_slug="bauantrag", now=at(3)
     )
     consultation.refresh_from_db()
@@ -212,7 +216,7 @@ def test_transfer_to_another_topic_enters_at_its_head(topic, other_topic, presen
         other_topic,
         10,
     )
-    from consult import selectors
+    from consult.queue import selectors
 
     assert selectors.queue_position(consultation)["position"] == 1
     early.refresh_from_db()
@@ -224,15 +228,15 @@ def test_transfer_to_a_named_colleague_rings_them(topic, present):
     anna = present("anna", [topic], idle=-600)
     ben = present("ben", [topic], idle=-10)
     consultation = start()
-    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
-    queueing.transfer_to_clerk(
+    routing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
+    transfers.transfer_to_clerk(
         consultation_id=consultation.pk, clerk=anna, target_id=ben.pk, now=at(2)
     )
     assert offered_to(consultation) == ben
-    queueing.accept(consultation_id=consultation.pk, clerk=ben, now=at(3))
+    routing.accept(consultation_id=consultation.pk, clerk=ben, now=at(3))
     consultation.refresh_from_db()
     assert consultation.clerk == ben
-    chat.post_message(
+    messages.post_message(
         consultation_id=consultation.pk, sender="clerk", body="Hallo", client_id="b", author=ben
     )
 
@@ -241,9 +245,9 @@ def test_transfer_to_a_colleague_who_cannot_take_it_is_refused(topic, other_topi
     anna = present("anna", [topic])
     carl = present("carl", [other_topic])
     consultation = start()
-    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
+    routing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
     with pytest.raises(DomainError) as error:
-        queueing.transfer_to_clerk(
+        transfers.transfer_to_clerk(
             consultation_id=consultation.pk, clerk=anna, target_id=carl.pk, now=at(2)
         )
     assert error.value.code == "clerk_unavailable"
@@ -255,13 +259,13 @@ def test_a_clerk_who_transferred_cannot_write_into_the_conversation_any_more(top
     anna = present("anna", [topic], idle=-600)
     ben = present("ben", [topic], idle=-10)
     consultation = start()
-    queueing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
-    queueing.transfer_to_clerk(
+    routing.accept(consultation_id=consultation.pk, clerk=anna, now=at(1))
+    transfers.transfer_to_clerk(
         consultation_id=consultation.pk, clerk=anna, target_id=ben.pk, now=at(2)
     )
-    queueing.accept(consultation_id=consultation.pk, clerk=ben, now=at(3))
+    routing.accept(consultation_id=consultation.pk, clerk=ben, now=at(3))
     with pytest.raises(DomainError) as error:
-        chat.post_message(
+        messages.post_message(
             consultation_id=consultation.pk,
             sender="clerk",
             body="Noch ich",
@@ -269,7 +273,7 @@ def test_a_clerk_who_transferred_cannot_write_into_the_conversation_any_more(top
             author=anna,
         )
     assert error.value.code == "not_found"
-    chat.post_message(
+    messages.post_message(
         consultation_id=consultation.pk,
         sender="clerk",
         body="Ben hier",

@@ -14,9 +14,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from consult import consultations, queueing, staff
+from consult.catalogue.models import Topic
+from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
-from consult.models import Consultation, Message, Offer, StaffProfile, Topic
+from consult.queue import lifecycle, routing, status, sweep, transfers
+from consult.queue.models import Offer
+from consult.staff.models import StaffProfile
 
 TOPICS = ["hund", "bau", "kfz"]  # kfz is manual pick
 CLERKS = [
@@ -85,33 +88,33 @@ class Routing(RuleBasedStateMachine):
     @rule(topic=st.sampled_from(TOPICS), video=st.booleans())
     def arrive(self, topic, video):
         self.tick(1)
-        consultations.start_consultation(
+        lifecycle.start_consultation(
             topic_slug=topic, channel="video" if video else "chat", now=self.now
         )
 
     @rule(seconds=st.integers(1, 40))
     def time_passes(self, seconds):
         self.tick(seconds)
-        queueing.sweep(now=self.now)
+        sweep.sweep(now=self.now)
 
     @rule(name=st.sampled_from(NAMES))
     def accept_offer(self, name):
         offer = Consultation.objects.filter(state="waiting", offered_to=self.clerks[name]).first()
         if offer:
-            self.attempt(queueing.accept, consultation_id=offer.pk, clerk=self.clerks[name])
+            self.attempt(routing.accept, consultation_id=offer.pk, clerk=self.clerks[name])
 
     @rule(name=st.sampled_from(NAMES))
     def decline_offer(self, name):
         offer = Consultation.objects.filter(state="waiting", offered_to=self.clerks[name]).first()
         if offer:
-            self.attempt(queueing.decline_offer, consultation_id=offer.pk, clerk=self.clerks[name])
+            self.attempt(routing.decline_offer, consultation_id=offer.pk, clerk=self.clerks[name])
 
     @rule(name=st.sampled_from(NAMES), index=st.integers(0, 5))
     def pick_by_hand(self, name, index):
         waiting = self.waiting()
         if waiting:
             self.attempt(
-                queueing.accept,
+                routing.accept,
                 consultation_id=waiting[index % len(waiting)].pk,
                 clerk=self.clerks[name],
             )
@@ -120,7 +123,7 @@ class Routing(RuleBasedStateMachine):
     def end(self, name, outcome):
         for consultation in self.active_of(name)[:1]:
             self.attempt(
-                consultations.end_consultation,
+                lifecycle.end_consultation,
                 consultation_id=consultation.pk,
                 clerk=self.clerks[name],
                 outcome=outcome,
@@ -131,7 +134,7 @@ class Routing(RuleBasedStateMachine):
         open_ = list(Consultation.objects.filter(state__in=["waiting", "active"]).order_by("pk"))
         if open_:
             self.attempt(
-                consultations.leave_consultation,
+                lifecycle.leave_consultation,
                 public_token=open_[index % len(open_)].public_token,
             )
 
@@ -142,17 +145,17 @@ class Routing(RuleBasedStateMachine):
     @rule(name=st.sampled_from(NAMES))
     def console_opens(self, name):
         self.connected.add(name)
-        queueing.console_connected(clerk=self.clerks[name], now=self.now)
+        status.console_connected(clerk=self.clerks[name], now=self.now)
 
     @rule(name=st.sampled_from(NAMES), status=st.sampled_from(["available", "away", "offline"]))
     def set_status(self, name, status):
-        staff.set_status(clerk=self.clerks[name], status=status, now=self.now)
+        status.set_status(clerk=self.clerks[name], status=status, now=self.now)
 
     @rule(name=st.sampled_from(NAMES), topic=st.sampled_from(TOPICS))
     def transfer_to_topic(self, name, topic):
         for consultation in self.active_of(name)[:1]:
             self.attempt(
-                queueing.transfer_to_topic,
+                transfers.transfer_to_topic,
                 consultation_id=consultation.pk,
                 clerk=self.clerks[name],
                 topic_slug=topic,
@@ -162,7 +165,7 @@ class Routing(RuleBasedStateMachine):
     def transfer_to_clerk(self, name, colleague):
         for consultation in self.active_of(name)[:1]:
             self.attempt(
-                queueing.transfer_to_clerk,
+                transfers.transfer_to_clerk,
                 consultation_id=consultation.pk,
                 clerk=self.clerks[name],
                 target_id=self.clerks[colleague].pk,
@@ -185,7 +188,7 @@ class Routing(RuleBasedStateMachine):
             ringing = Consultation.objects.filter(state="waiting", offered_to_id=profile.user_id)
             assert ringing.count() <= 1
             for offer in ringing:  # a ring only for what the clerk has room for
-                load = queueing.load_of(profile.user_id)
+                load = routing.load_of(profile.user_id)
                 assert load.has_room(capacity=profile.capacity, channel=offer.channel)
 
     @invariant()
@@ -208,7 +211,7 @@ class Routing(RuleBasedStateMachine):
             return False
         if not profile.topics.filter(pk=consultation.topic_id, routing_mode="auto_offer").exists():
             return False
-        load = queueing.load_of(profile.user_id)
+        load = routing.load_of(profile.user_id)
         if not load.has_room(capacity=profile.capacity, channel=consultation.channel):
             return False
         return not Offer.objects.filter(
@@ -233,9 +236,9 @@ class Routing(RuleBasedStateMachine):
         for offer in new:
             self.seen_offers.add(offer.pk)
             profile = StaffProfile.objects.get(user_id=offer.clerk_id)
-            key = queueing.queue_order_key(offer.consultation)
+            key = routing.queue_order_key(offer.consultation)
             for other in self.waiting():
-                if other.offered_to_id is None and queueing.queue_order_key(other) < key:
+                if other.offered_to_id is None and routing.queue_order_key(other) < key:
                     assert not self.eligible(profile, other), (offer, other)
 
 

@@ -5,9 +5,10 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 
-from consult import consultations, queueing, recordings
 from consult.errors import DomainError
-from consult.models import AuditEvent, Recording, RecordingFile
+from consult.queue import lifecycle, routing
+from consult.recording import recordings
+from consult.recording.models import AuditEvent, Recording, RecordingFile
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +27,8 @@ def clerk(topic, make_clerk):
 
 @pytest.fixture
 def call(topic, clerk):
-    consultation = consultations.start_consultation(topic_slug="hundesteuer", channel="video")
-    return queueing.accept(consultation_id=consultation.pk, clerk=clerk)
+    consultation = lifecycle.start_consultation(topic_slug="hundesteuer", channel="video")
+    return routing.accept(consultation_id=consultation.pk, clerk=clerk)
 
 
 def ask(call, clerk, purpose="Nachweis der Beratung"):
@@ -105,8 +106,8 @@ def test_only_the_consultations_clerk_asks_and_only_in_an_active_video_call(
 ):
     with pytest.raises(DomainError):
         ask(call, make_clerk("ben", [topic]))
-    chat = queueing.accept(
-        consultation_id=consultations.start_consultation(topic_slug="hundesteuer").pk,
+    chat = routing.accept(
+        consultation_id=lifecycle.start_consultation(topic_slug="hundesteuer").pk,
         clerk=make_clerk("clara", [topic]),
     )
     with pytest.raises(DomainError) as error:

@@ -7,8 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from consult import retention
-from consult.models import CallbackRequest, Consultation, Message, Recording, RecordingFile
+from consult.catalogue.models import CallbackRequest
+from consult.consultations.models import Consultation, Message
+from consult.recording import retention
+from consult.recording.models import Recording, RecordingFile
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +152,7 @@ def test_the_command_reports_counts_per_kind(topic, capsys):
 
 
 def test_past_appointments_lose_their_personal_data_the_statistics_stay(topic, make_clerk):
-    from consult.models import Appointment
+    from consult.appointments.models import Appointment
 
     clerk = make_clerk("anna", [topic]).staff_profile
     now = timezone.now()

@@ -5,9 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from consult import statistics
-from consult.models import Consultation, StatusPeriod
-from consult.statistics import Filters
+from consult.consultations.models import Consultation
+from consult.staff.models import StatusPeriod
+from consult.statistics import clerks
+from consult.statistics import figures as stats
+from consult.statistics.filters import Filters
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -75,7 +77,7 @@ def data(topic, other_topic, make_clerk):
 
 
 def test_the_day_in_total(data):
-    figures = statistics.summary(Filters(start=DAY, end=DAY))
+    figures = stats.summary(Filters(start=DAY, end=DAY))
     assert figures["requested"] == 4  # five, less one short abandon
     assert figures["short_abandoned"] == 1
     assert (figures["answered"], figures["abandoned"], figures["ended"]) == (3, 1, 3)
@@ -90,44 +92,44 @@ def test_the_day_in_total(data):
 
 
 def test_filters_by_topic_and_channel(data, topic):
-    hund = statistics.summary(Filters(start=DAY, end=DAY, topic_id=topic.pk))
+    hund = stats.summary(Filters(start=DAY, end=DAY, topic_id=topic.pk))
     assert (hund["requested"], hund["answered"], hund["abandoned"]) == (3, 2, 1)
     assert hund["asa"] == pytest.approx(40)
     assert hund["median_wait"] == pytest.approx(40)
     assert hund["p90_wait"] == pytest.approx(56)
     assert hund["service_level"] == pytest.approx(1 / 3)
     assert hund["aht"] == pytest.approx(450)
-    video = statistics.summary(Filters(start=DAY, end=DAY, channel="video"))
+    video = stats.summary(Filters(start=DAY, end=DAY, channel="video"))
     assert (video["requested"], video["asa"], video["service_level"]) == (1, 60, 0)
-    by_channel = {row["channel"]: row for row in statistics.by_channel(Filters(DAY, DAY))}
+    by_channel = {row["channel"]: row for row in stats.by_channel(Filters(DAY, DAY))}
     assert by_channel["chat"]["answered"] == 2 and by_channel["video"]["answered"] == 1
 
 
 def test_a_longer_service_level_threshold(data):
-    figures = statistics.summary(Filters(start=DAY, end=DAY, service_seconds=60))
+    figures = stats.summary(Filters(start=DAY, end=DAY, service_seconds=60))
     assert figures["service_level"] == pytest.approx(0.75)
 
 
 def test_per_topic_table(data):
-    rows = {row["topic__name"]: row for row in statistics.by_topic(Filters(DAY, DAY))}
+    rows = {row["topic__name"]: row for row in stats.by_topic(Filters(DAY, DAY))}
     assert rows["Hundesteuer"]["requested"] == 3
     assert rows["Bauantrag"]["requested"] == 1
     assert rows["Bauantrag"]["median_wait"] == pytest.approx(10)
 
 
 def test_an_empty_range(data):
-    figures = statistics.summary(Filters(start=date(2026, 1, 1), end=date(2026, 1, 7)))
+    figures = stats.summary(Filters(start=date(2026, 1, 1), end=date(2026, 1, 7)))
     assert (figures["requested"], figures["answered"]) == (0, 0)
     assert figures["asa"] is None and figures["median_wait"] is None
     assert figures["service_level"] is None and figures["abandonment_rate"] is None
-    assert statistics.by_topic(Filters(date(2026, 1, 1), date(2026, 1, 7))) == []
+    assert stats.by_topic(Filters(date(2026, 1, 1), date(2026, 1, 7))) == []
 
 
 def test_a_range_with_only_abandons(topic):
     day = date(2026, 4, 2)
     make(topic, "08:00:00", abandoned_after=60, day=day)
     make(topic, "08:30:00", abandoned_after=300, day=day)
-    figures = statistics.summary(Filters(start=day, end=day))
+    figures = stats.summary(Filters(start=day, end=day))
     assert (figures["requested"], figures["answered"], figures["abandoned"]) == (2, 0, 2)
     assert figures["abandonment_rate"] == 1
     assert figures["service_level"] == 0
@@ -141,23 +143,23 @@ def test_days_are_berlin_days_across_the_dst_change(topic):
     make(topic, "03:30:00", waited=5, handled=60, day=date(2026, 3, 29))
     make(topic, "23:30:00", waited=5, handled=60, day=date(2026, 3, 29))
     make(topic, "00:10:00", waited=5, handled=60, day=date(2026, 3, 30))
-    days = statistics.daily(Filters(start=date(2026, 3, 28), end=date(2026, 3, 30)))
+    days = stats.daily(Filters(start=date(2026, 3, 28), end=date(2026, 3, 30)))
     assert [(row["day"], row["requested"]) for row in days] == [
         (date(2026, 3, 28), 1),
         (date(2026, 3, 29), 3),
         (date(2026, 3, 30), 1),
     ]
-    heat = statistics.heatmap(Filters(start=date(2026, 3, 29), end=date(2026, 3, 29)))
+    heat = stats.heatmap(Filters(start=date(2026, 3, 29), end=date(2026, 3, 29)))
     assert set(heat) == {(7, 0), (7, 3), (7, 23)}  # Sunday, local hours
 
 
 def test_daily_trend_includes_days_without_requests(data):
-    days = statistics.daily(Filters(start=DAY, end=date(2026, 3, 12)))
+    days = stats.daily(Filters(start=DAY, end=date(2026, 3, 12)))
     assert [row["requested"] for row in days] == [4, 0, 0]
 
 
 def test_heatmap_of_waiting_by_weekday_and_hour(data):
-    heat = statistics.heatmap(Filters(start=DAY, end=DAY))
+    heat = stats.heatmap(Filters(start=DAY, end=DAY))
     assert heat[(2, 9)]["asa"] == pytest.approx(40)
     assert heat[(2, 11)]["asa"] == pytest.approx(10)
     assert heat[(2, 10)]["asa"] is None and heat[(2, 10)]["requests"] == 2
@@ -167,7 +169,7 @@ def test_per_clerk_handle_time_satisfaction_and_occupancy(data, topic):
     # A parallel chat from 09:15 to 09:25 overlaps the video call (09:11-09:21): the clerk
     # is busy 09:11-09:25 once, not twice.
     make(topic, "09:15:00", waited=0, handled=600, clerk=data)
-    [anna] = statistics.by_clerk(Filters(start=DAY, end=DAY))
+    [anna] = clerks.by_clerk(Filters(start=DAY, end=DAY))
     assert anna["clerk"] == "Anna"
     assert anna["answered"] == 4
     busy = 300 + 14 * 60 + 120  # 09:00:20-09:05:20, 09:11-09:25, 11:00:10-11:02:10
@@ -177,7 +179,7 @@ def test_per_clerk_handle_time_satisfaction_and_occupancy(data, topic):
 
 def test_a_consultation_still_waiting_does_not_count_against_the_rates(data, topic):
     make(topic, "11:30:00")  # requested, neither answered nor abandoned yet
-    figures = statistics.summary(Filters(start=DAY, end=DAY))
+    figures = stats.summary(Filters(start=DAY, end=DAY))
     assert figures["requested"] == 5
     assert figures["service_level"] == pytest.approx(0.5)  # still 2 of the 4 decided
     assert figures["abandonment_rate"] == pytest.approx(0.25)
@@ -200,7 +202,7 @@ def one_booked(topic, make_clerk):
 
 
 def test_walk_ins_and_booked_appointments_side_by_side(one_booked):
-    rows = statistics.by_booking(Filters(WALK_IN_DAY, WALK_IN_DAY))
+    rows = stats.by_booking(Filters(WALK_IN_DAY, WALK_IN_DAY))
     assert [row["booked"] for row in rows] == [False, True]
     walk_in, booked = rows
     assert (walk_in["requested"], walk_in["answered"], walk_in["abandoned"]) == (2, 1, 1)
@@ -212,19 +214,19 @@ def test_walk_ins_and_booked_appointments_side_by_side(one_booked):
     assert (booked["asa"], booked["median_wait"], booked["p90_wait"]) == (5, 5, 5)
     assert (booked["service_level"], booked["abandonment_rate"]) == (1, 0)
     assert (booked["aht"], booked["satisfaction"]) == (600, 5)
-    total = statistics.summary(Filters(WALK_IN_DAY, WALK_IN_DAY))
+    total = stats.summary(Filters(WALK_IN_DAY, WALK_IN_DAY))
     assert (total["requested"], total["median_wait"]) == (3, pytest.approx(12.5))
 
 
 def test_filter_by_walk_in_or_booked(one_booked):
     booked = Filters(WALK_IN_DAY, WALK_IN_DAY, booking="booked")
     walk_in = Filters(WALK_IN_DAY, WALK_IN_DAY, booking="walk_in")
-    assert statistics.summary(booked)["requested"] == 1
-    assert statistics.summary(booked)["p90_wait"] == 5
-    assert statistics.summary(walk_in)["requested"] == 2
-    assert statistics.summary(walk_in)["p90_wait"] == 20
-    assert [row["booked"] for row in statistics.by_booking(booked)] == [True]
-    [anna] = statistics.by_clerk(booked)
+    assert stats.summary(booked)["requested"] == 1
+    assert stats.summary(booked)["p90_wait"] == 5
+    assert stats.summary(walk_in)["requested"] == 2
+    assert stats.summary(walk_in)["p90_wait"] == 20
+    assert [row["booked"] for row in stats.by_booking(booked)] == [True]
+    [anna] = clerks.by_clerk(booked)
     assert anna["busy_seconds"] == pytest.approx(600)  # only the appointment's conversation
-    [anna] = statistics.by_clerk(walk_in)
+    [anna] = clerks.by_clerk(walk_in)
     assert anna["busy_seconds"] == pytest.approx(300)

@@ -1,4 +1,4 @@
-"""The roll-up gives exactly the figures of the raw path (consult/rollup.py).
+"""The roll-up gives exactly the figures of the raw path (consult/statistics/rollup.py).
 
 Each test computes every figure with the closed days read from the roll-up, then with the
 roll-up emptied (everything raw), and compares; floating-point sums may differ in the last
@@ -17,18 +17,15 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from consult import consultations, feedback, queueing, rollup, statistics
-from consult.history import generate_history
-from consult.models import (
-    Consultation,
-    RollupBusy,
-    RollupDay,
-    RollupFigures,
-    RollupHour,
-    RollupWaits,
-    StatusPeriod,
-)
-from consult.statistics import BERLIN, Filters
+from consult.clock import LOCAL as BERLIN
+from consult.consultations.models import Consultation
+from consult.queue import lifecycle, routing, sweep
+from consult.staff.models import StatusPeriod
+from consult.statistics import clerks, feedback, percentiles, plan, rollup
+from consult.statistics import figures as stats
+from consult.statistics.filters import Filters
+from consult.statistics.history import generate_history
+from consult.statistics.models import RollupBusy, RollupDay, RollupFigures, RollupHour, RollupWaits
 from tests.unit.test_statistics import DAY, make
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +39,7 @@ def yesterday_is_closed(monkeypatch):
 
 def figures(filters: Filters) -> dict[str, Any]:
     """Everything the dashboard shows (one plan for all of it, as the page computes it)."""
-    return statistics.dashboard(filters)
+    return stats.dashboard(filters)
 
 
 def forget_rollup() -> None:
@@ -107,14 +104,14 @@ def hand_built(topic, other_topic, make_clerk):
 def test_the_hand_built_days_are_read_from_the_rollup(hand_built):
     assert rollup.build() == (timezone.localdate() - DAY).days
     whole = Filters(start=DAY, end=date(2026, 3, 31))
-    current = statistics.plan(whole)
+    current = plan.plan(whole)
     assert current.rolled is not None and current.raw_runs == []
-    summary = statistics.summary(Filters(start=DAY, end=DAY))
+    summary = stats.summary(Filters(start=DAY, end=DAY))
     # The hand-computed figures of test_statistics.py (with one more quick answer).
     assert (summary["requested"], summary["answered"], summary["short_abandoned"]) == (6, 4, 1)
     assert summary["median_wait"] == pytest.approx(15)  # waits 0, 10, 20, 60
     assert summary["p90_wait"] == pytest.approx(48)  # 20 + 0.7 * (60 - 20)
-    [anna] = statistics.by_clerk(Filters(start=DAY, end=DAY))
+    [anna] = clerks.by_clerk(Filters(start=DAY, end=DAY))
     assert anna["busy_seconds"] == pytest.approx(300 + 14 * 60 + 120)
 
 
@@ -142,9 +139,9 @@ def test_located_percentiles_per_booking(hand_built, monkeypatch):
     """The percentiles located through the roll-up's histograms (as for long periods) equal
     percentile_cont's, per walk-in and booked too."""
     rollup.build()
-    monkeypatch.setattr(statistics, "LOCATE_FROM", 1)
+    monkeypatch.setattr(percentiles, "LOCATE_FROM", 1)
     march = Filters(start=date(2026, 3, 1), end=date(2026, 3, 31))
-    rows = statistics.by_booking(march)
+    rows = stats.by_booking(march)
     assert [(row["booked"], row["median_wait"]) for row in rows] == [(False, 5), (True, 7)]
     assert_rollup_matches_raw(
         march,
@@ -170,15 +167,15 @@ def test_a_late_rating_changes_its_past_day(ended_days_ago):
     day = timezone.localtime(consultation.created_at, BERLIN).date()
     assert RollupDay.objects.filter(day=day).exists()
     filters = Filters(start=day, end=timezone.localdate())
-    before = statistics.summary(filters)
+    before = stats.summary(filters)
     feedback.rate_consultation(public_token=consultation.public_token, rating=2)
     assert not RollupDay.objects.filter(day=day).exists()  # read raw until rebuilt
-    after = statistics.summary(filters)
+    after = stats.summary(filters)
     assert (before["ratings"], after["ratings"]) == (0, 1)
     assert after["satisfaction"] == 2
     assert_rollup_matches_raw(filters)
     rollup.build()
-    assert statistics.summary(filters)["satisfaction"] == 2
+    assert stats.summary(filters)["satisfaction"] == 2
 
 
 @pytest.fixture
@@ -215,16 +212,16 @@ def test_a_requeue_after_midnight_changes_the_day_before(topic, make_clerk):
     yesterday = timezone.localdate() - timedelta(days=1)
     filters = Filters(start=yesterday - timedelta(days=1), end=timezone.localdate())
     assert RollupDay.objects.filter(day=yesterday).exists()
-    assert statistics.summary(Filters(start=yesterday, end=yesterday))["ended"] == 0
-    queueing.release_clerk(clerk_id=anna.pk)  # anna's console vanished: back to the queue
+    assert stats.summary(Filters(start=yesterday, end=yesterday))["ended"] == 0
+    sweep.release_clerk(clerk_id=anna.pk)  # anna's console vanished: back to the queue
     assert not RollupDay.objects.filter(day=yesterday).exists()
     assert_rollup_matches_raw(filters)
-    queueing.accept(consultation_id=consultation.pk, clerk=ben)
-    consultations.end_consultation(consultation_id=consultation.pk, clerk=ben, outcome="resolved")
+    routing.accept(consultation_id=consultation.pk, clerk=ben)
+    lifecycle.end_consultation(consultation_id=consultation.pk, clerk=ben, outcome="resolved")
     assert_rollup_matches_raw(filters)
-    figures_yesterday = statistics.summary(Filters(start=yesterday, end=yesterday))
+    figures_yesterday = stats.summary(Filters(start=yesterday, end=yesterday))
     assert (figures_yesterday["ended"], figures_yesterday["max_wait"]) == (1, 12)
-    [row] = statistics.by_clerk(filters)
+    [row] = clerks.by_clerk(filters)
     assert row["clerk_id"] == ben.pk  # the clerk who ended it, with the first wait kept
 
 
@@ -234,7 +231,7 @@ def test_the_command_and_the_generated_history_fill_the_rollup(topic, make_clerk
     generate_history(days=10, per_day=30, until=today)
     assert RollupDay.objects.filter(day__gte=today - timedelta(days=10)).count() == 10
     filters = Filters(start=today - timedelta(days=10), end=today)
-    assert statistics.plan(filters).raw_runs == [(today, today)]
+    assert plan.plan(filters).raw_runs == [(today, today)]
     assert_rollup_matches_raw(filters)
     RollupDay.objects.filter(day=today - timedelta(days=3)).delete()
     call_command("rebuild_statistics", stdout=(out := _Output()))

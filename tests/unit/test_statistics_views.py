@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
-from consult.models import Consultation
+from consult.consultations.models import Consultation
 
 from .test_statistics import DAY, make
 

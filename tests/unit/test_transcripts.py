@@ -5,7 +5,8 @@ import zlib
 
 import pytest
 
-from consult import chat, consultations, queueing
+from consult.chat import messages
+from consult.queue import lifecycle, routing
 
 pytestmark = pytest.mark.django_db
 
@@ -14,29 +15,29 @@ pytestmark = pytest.mark.django_db
 def talked(topic, make_clerk):
     """An ended conversation with umlauts and a line break in it."""
     clerk = make_clerk("anna", [topic])
-    consultation = consultations.start_consultation(topic_slug="hundesteuer")
-    queueing.accept(consultation_id=consultation.pk, clerk=clerk)
-    chat.post_message(
+    consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
+    routing.accept(consultation_id=consultation.pk, clerk=clerk)
+    messages.post_message(
         consultation_id=consultation.pk,
         sender="citizen",
         body="Grüße! Mein Hund heißt Bärbel.\nZweite Zeile",
         client_id="c1",
     )
-    chat.post_message(
+    messages.post_message(
         consultation_id=consultation.pk,
         sender="clerk",
         body="Gern, Frau Müller.",
         client_id="k1",
         author=clerk,
     )
-    consultations.end_consultation(consultation_id=consultation.pk, clerk=clerk, outcome="resolved")
+    lifecycle.end_consultation(consultation_id=consultation.pk, clerk=clerk, outcome="resolved")
     consultation.refresh_from_db()
     return consultation
 
 
 @pytest.fixture
 def other(topic):
-    consultation = consultations.start_consultation(topic_slug="hundesteuer")
+    consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
     return consultation
 
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from consult.models import Consultation
+from consult.consultations.models import Consultation
 
 pytestmark = pytest.mark.django_db
 

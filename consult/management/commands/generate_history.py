@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from consult.history import generate_history
+from consult.statistics.history import generate_history
 
 
 class Command(BaseCommand):

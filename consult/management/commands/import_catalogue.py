@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from consult.catalogue import CatalogueImportError, import_catalogue_file
+from consult.catalogue.importer import CatalogueImportError, import_catalogue_file
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from consult import demo
-from consult.history import generate_history
-from consult.models import Consultation
+from consult.consultations.models import Consultation
+from consult.statistics.history import generate_history
 
 
 class Command(BaseCommand):

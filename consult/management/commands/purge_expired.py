@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from consult.retention import purge_expired
+from consult.recording.retention import purge_expired
 
 
 class Command(BaseCommand):

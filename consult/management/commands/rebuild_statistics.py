@@ -2,7 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from consult import rollup
+from consult.statistics import rollup
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from consult import appointments
+from consult.appointments import booking
 
 
 class Command(BaseCommand):
@@ -10,6 +10,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        released = appointments.release_no_shows()
-        sent = appointments.send_reminders()
+        released = booking.release_no_shows()
+        sent = booking.send_reminders()
         self.stdout.write(f"Reminders sent: {sent}. No-shows released: {released}.")

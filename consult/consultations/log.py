@@ -1,0 +1,63 @@
+"""The consultation's log: every entry (chat text or state change) gets the consultation's
+next sequence number and is broadcast on commit; clients replay gaps by that number.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from consult import events
+from consult.consultations.models import Consultation, Message
+
+
+def serialize_message(message: Message) -> dict[str, Any]:
+    return {
+        "seq": message.seq,
+        "kind": message.kind,
+        "sender": message.sender,
+        "body": message.body,
+        "client_id": message.client_id,
+        "created": message.created_at.isoformat(),
+        "state": message.state_after,
+    }
+
+
+def append_log_entry(
+    *,
+    consultation: Consultation,
+    kind: str,
+    sender: str,
+    body: str,
+    client_id: str = "",
+    author_id: int | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """Append to the log and broadcast on commit. The caller holds a transaction.
+
+    The sequence number is taken with an atomic ``UPDATE ... SET last_seq = last_seq + 1``,
+    whose row lock serialises concurrent writers of one consultation.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("append_log_entry must run inside a transaction")
+    Consultation.objects.filter(pk=consultation.pk).update(last_seq=F("last_seq") + 1)
+    seq = Consultation.objects.values_list("last_seq", flat=True).get(pk=consultation.pk)
+    consultation.last_seq = seq
+    message = Message.objects.create(
+        consultation=consultation,
+        seq=seq,
+        kind=kind,
+        sender=sender,
+        author_id=author_id,
+        body=body,
+        client_id=client_id,
+        created_at=now or timezone.now(),
+    )
+    events.publish(
+        events.consultation_group(consultation.pk),
+        "chat.message",
+        message=serialize_message(message),
+    )
+    return message

@@ -1,0 +1,177 @@
+"""Reads for pages and consumers. No writes here."""
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from consult.catalogue.selectors import active_topics
+from consult.consultations.models import Consultation
+from consult.queue.estimates import estimate_wait
+from consult.staff.models import StaffProfile
+from consult.staff.selectors import clerk_profile
+from consult.statistics import figures
+
+
+def video_possible(*, consultation_id: int) -> bool:
+    """An active chat whose clerk has no other conversation open may become a video call
+    (a video call takes the clerk exclusively, as in routing)."""
+    clerk_id = (
+        Consultation.objects.filter(
+            pk=consultation_id, state=Consultation.State.ACTIVE, clerk__isnull=False
+        )
+        .values_list("clerk_id", flat=True)
+        .first()
+    )
+    if clerk_id is None:
+        return False
+    others = Consultation.objects.filter(clerk_id=clerk_id, state=Consultation.State.ACTIVE)
+    return not others.exclude(pk=consultation_id).exists()
+
+
+def queue_position(consultation: Consultation) -> dict[str, int] | None:
+    """1-based place in the topic's queue (dispatch order) and how many wait in it;
+    None once not waiting."""
+    if consultation.state != Consultation.State.WAITING:
+        return None
+    waiting = Consultation.objects.filter(
+        topic_id=consultation.topic_id, state=Consultation.State.WAITING
+    )
+    p, q = consultation.priority, consultation.queued_at
+    ahead = waiting.filter(
+        Q(priority__gt=p)
+        | Q(priority=p, queued_at__lt=q)
+        | Q(priority=p, queued_at=q, pk__lt=consultation.pk)
+    ).count()
+    return {"position": ahead + 1, "waiting": waiting.count()}
+
+
+def waiting_room(consultation_id: int, now: datetime | None = None) -> dict[str, Any] | None:
+    """What the waiting room shows: place, queue length and the estimated wait (seconds,
+    with a low-high range; None when nobody is staffed for the topic)."""
+    consultation = Consultation.objects.filter(pk=consultation_id).first()
+    if consultation is None:
+        return None
+    position = queue_position(consultation)
+    if position is None:
+        return None
+    estimate = estimate_wait(consultation, now or timezone.now())
+    return {
+        **position,
+        "estimate": estimate.seconds if estimate else None,
+        "estimate_low": estimate.low if estimate else None,
+        "estimate_high": estimate.high if estimate else None,
+    }
+
+
+def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
+    """What the console shows: status, the waiting consultations of the clerk's topics in
+    queue order, the clerk's own chats, the offer ringing for them, available colleagues."""
+    profile = clerk_profile(clerk)
+    if profile is None:
+        return {
+            "status": StaffProfile.Status.OFFLINE,
+            "waiting": [],
+            "mine": [],
+            "offer": None,
+            "colleagues": [],
+        }
+    topic_ids = [t.pk for t in profile.topics.all()]
+    waiting = (
+        Consultation.objects.filter(topic_id__in=topic_ids, state=Consultation.State.WAITING)
+        .select_related("topic")
+        .order_by("-priority", "queued_at", "pk")[:200]
+    )
+    mine = (
+        Consultation.objects.filter(clerk_id=clerk.pk)
+        .exclude(state=Consultation.State.ENDED, outcome__gt="")
+        .select_related("topic")
+        .order_by("accepted_at", "pk")
+    )
+    offer = (
+        Consultation.objects.filter(offered_to_id=clerk.pk, state=Consultation.State.WAITING)
+        .select_related("topic")
+        .first()
+    )
+    colleagues = (
+        StaffProfile.objects.filter(status=StaffProfile.Status.AVAILABLE)
+        .exclude(user_id=clerk.pk)
+        .prefetch_related("topics")
+        .order_by("display_name")
+    )
+    return {
+        "status": profile.status,
+        "waiting": [_summary(c) for c in waiting],
+        "mine": [_summary(c) for c in mine],
+        "offer": _offer_summary(offer) if offer is not None else None,
+        "colleagues": [
+            {"id": p.user_id, "name": p.display_name, "topics": [t.slug for t in p.topics.all()]}
+            for p in colleagues
+        ],
+    }
+
+
+def _offer_summary(consultation: Consultation) -> dict[str, Any]:
+    expires = consultation.offer_expires_at
+    return {**_summary(consultation), "expires": expires.isoformat() if expires else ""}
+
+
+def _summary(consultation: Consultation) -> dict[str, Any]:
+    return {
+        "id": consultation.pk,
+        "topic": consultation.topic.name,
+        "topic_slug": consultation.topic.slug,
+        "channel": consultation.channel,
+        "state": consultation.state,
+        "created": consultation.created_at.isoformat(),
+        "queued": consultation.queued_at.isoformat(),
+        "requeued": consultation.priority >= Consultation.Priority.REQUEUED,
+        "offered": consultation.offered_to_id is not None,
+    }
+
+
+def wallboard(now: datetime | None = None) -> dict[str, Any]:
+    """The live board: per topic who waits and for how long, clerks by state, today's
+    service level."""
+    now = now or timezone.now()
+    waiting = (
+        Consultation.objects.filter(state=Consultation.State.WAITING)
+        .values("topic_id")
+        .annotate(count=Count("pk"), oldest=Min("created_at"))
+    )
+    per_topic = {row["topic_id"]: row for row in waiting}
+    topics = [
+        {
+            "name": topic.name,
+            "waiting": per_topic.get(topic.pk, {}).get("count", 0),
+            "oldest": _iso(per_topic.get(topic.pk, {}).get("oldest")),
+        }
+        for topic in active_topics()
+    ]
+    busy_ids = set(
+        Consultation.objects.filter(state=Consultation.State.ACTIVE).values_list(
+            "clerk_id", flat=True
+        )
+    )
+    clerks = {"available": 0, "busy": 0, "away": 0, "offline": 0}
+    for user_id, status in StaffProfile.objects.values_list("user_id", "status"):
+        if user_id in busy_ids:
+            clerks["busy"] += 1
+        else:
+            clerks[status] += 1
+    today = figures.today_figures(now)
+    return {
+        "topics": topics,
+        "clerks": clerks,
+        "service_level": today["service_level"],
+        "service_seconds": today["service_seconds"],
+        "requested": today["requested"],
+        "answered": today["answered"],
+        "now": now.isoformat(),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
