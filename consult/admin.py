@@ -1,8 +1,20 @@
-from django.contrib import admin
+"""The admin: catalogue and staff are edited here; everything with a life cycle is either
+read-only or changed through the same domain functions the consoles use, so the admin cannot
+produce a state the domain could not."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from consult.appointments.models import Appointment, Availability
+from consult.catalogue import callbacks
 from consult.catalogue.models import CallbackRequest, Closure, Office, OpeningHours, Service, Topic
 from consult.consultations.models import Consultation, Message
+from consult.errors import DomainError
+from consult.queue import status as clerk_status
 from consult.recording.models import AuditEvent, Recording, RecordingFile
 from consult.staff.models import StaffProfile
 
@@ -35,11 +47,45 @@ class AvailabilityInline(admin.TabularInline):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
+    """A status set here goes through ``set_status`` like the console's: the status period is
+    recorded, a clerk set offline hands back their conversations, consoles hear of it."""
+
     inlines = [AvailabilityInline]
     list_display = ["display_name", "user", "status", "status_changed_at"]
     list_filter = ["status", "topics"]
     filter_horizontal = ["topics"]
     search_fields = ["display_name", "user__username"]
+    readonly_fields = ["status_changed_at", "idle_since", "last_seen_at", "missed_offers"]
+    actions = ["set_available", "set_away", "set_offline"]
+
+    def save_model(self, request: HttpRequest, obj: StaffProfile, form: Any, change: bool) -> None:
+        wanted = obj.status
+        obj.status = (
+            form.initial.get("status", StaffProfile.Status.OFFLINE)
+            if change
+            else (StaffProfile.Status.OFFLINE)
+        )
+        super().save_model(request, obj, form, change)
+        if wanted != obj.status:
+            clerk_status.set_status(clerk=obj.user, status=wanted)
+            obj.refresh_from_db()
+
+    def _set(self, request: HttpRequest, profiles: QuerySet[StaffProfile], status: str) -> None:
+        for profile in profiles.select_related("user"):
+            clerk_status.set_status(clerk=profile.user, status=status)
+        self.message_user(request, _("Status changed."), messages.SUCCESS)
+
+    @admin.action(description=_("Set available"))
+    def set_available(self, request: HttpRequest, queryset: QuerySet[StaffProfile]) -> None:
+        self._set(request, queryset, StaffProfile.Status.AVAILABLE)
+
+    @admin.action(description=_("Set away"))
+    def set_away(self, request: HttpRequest, queryset: QuerySet[StaffProfile]) -> None:
+        self._set(request, queryset, StaffProfile.Status.AWAY)
+
+    @admin.action(description=_("Set offline (conversations go back to the queue)"))
+    def set_offline(self, request: HttpRequest, queryset: QuerySet[StaffProfile]) -> None:
+        self._set(request, queryset, StaffProfile.Status.OFFLINE)
 
 
 class NoAddMixin:
@@ -89,6 +135,15 @@ class ConsultationAdmin(NoAddMixin, admin.ModelAdmin):
     fields = (*readonly_fields, "outcome")
     inlines = [MessageInline]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The outcome is the clerk's wrap-up: correctable only once the consultation ended."""
+        if obj is None or obj.state != Consultation.State.ENDED:
+            return self.fields
+        return self.readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # retention (purge_expired) deletes what is due; the row feeds statistics
+
 
 @admin.register(Message)
 class MessageAdmin(NoAddMixin, admin.ModelAdmin):
@@ -134,8 +189,32 @@ class CallbackRequestAdmin(NoAddMixin, admin.ModelAdmin):
     list_display = ["pk", "topic", "state", "created_at", "done_at", "done_by"]
     list_filter = ["state", "topic"]
     date_hierarchy = "created_at"
-    readonly_fields = ["topic", "question", "name", "email", "phone", "created_at", "done_at"]
-    fields = [*readonly_fields, "state", "done_by", "note"]
+    readonly_fields = [
+        "topic",
+        "question",
+        "name",
+        "email",
+        "phone",
+        "created_at",
+        "state",
+        "done_at",
+        "done_by",
+        "note",
+    ]
+    fields = tuple(readonly_fields)
+    actions = ["mark_done"]
+
+    @admin.action(description=_("Mark done (as a clerk of the request's topic)"))
+    def mark_done(self, request: HttpRequest, queryset: QuerySet[CallbackRequest]) -> None:
+        """The same rule as in the console: a clerk of the topic completes it, and ``done_at``
+        is set, so the retention period runs."""
+        for callback in queryset:
+            try:
+                callbacks.complete_callback_request(request_id=callback.pk, clerk=request.user)
+            except DomainError as error:
+                self.message_user(request, f"#{callback.pk}: {error.detail}", messages.ERROR)
+            else:
+                self.message_user(request, _("#%(pk)s done.") % {"pk": callback.pk})
 
 
 @admin.register(Appointment)

@@ -1,18 +1,26 @@
 """The one way the domain tells the live side what changed.
 
-Events are sent to channel-layer groups after the surrounding transaction commits. The
-channel layer delivers at most once, so every event a client must not miss also exists in
-the database (messages carry sequence numbers and are replayed on reconnect).
+Every channel-layer event is a dataclass below; ``publish`` sends one to a group after the
+surrounding transaction commits, ``publish_now`` sends an ephemeral one at once, and
+``decode`` turns what a consumer receives back into the dataclass. Channels calls the
+consumer method named like the type with dots as underscores (``queue.changed`` →
+``queue_changed``). The channel layer delivers at most once, so every event a client must not
+miss also exists in the database (log entries carry sequence numbers and are replayed on
+reconnect). The media worker's own traffic (``media.*``) lives in ``signaling/media/``.
 """
 
-from typing import Any
+import dataclasses
+from typing import Any, ClassVar, TypeVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+E = TypeVar("E", bound="Event")
+
 
 def consultation_group(consultation_id: int) -> str:
+    """Both parties of a consultation (their chat sockets)."""
     return f"consultation.{consultation_id}"
 
 
@@ -22,36 +30,122 @@ def topic_group(topic_id: int) -> str:
 
 
 def clerk_group(user_id: int) -> str:
+    """One clerk's queue console."""
     return f"clerk.{user_id}"
 
 
 WALLBOARD_GROUP = "wallboard"
+EVENTS: dict[str, type["Event"]] = {}
 
 
-def _message(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
-    # Channels maps "queue.changed" to the consumer method queue_changed.
-    return {"type": event_type, **payload}
+@dataclasses.dataclass(frozen=True)
+class Event:
+    type: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        EVENTS[cls.type] = cls
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, **dataclasses.asdict(self)}
 
 
-def publish(group: str, event_type: str, **payload: Any) -> None:
+@dataclasses.dataclass(frozen=True)
+class LogEntry(Event):
+    """A new entry of a consultation's log (serialized, with the state that follows it)."""
+
+    type: ClassVar[str] = "chat.message"
+    message: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Typing(Event):
+    """A party started or stopped typing (ephemeral: not stored, no sequence number)."""
+
+    type: ClassVar[str] = "chat.typing"
+    sender: str
+    active: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcSignal(Event):
+    """A video-call signalling frame for the other party of the consultation (ephemeral)."""
+
+    type: ClassVar[str] = "rtc.signal"
+    sender: str
+    frame: str
+    fields: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordingChanged(Event):
+    type: ClassVar[str] = "recording.changed"
+    recording: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueChanged(Event):
+    """A topic's queue changed (arrival, offer, accept, departure, transfer)."""
+
+    type: ClassVar[str] = "queue.changed"
+    topic: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ClerkAssigned(Event):
+    """A clerk's conversations or ringing offer changed: their console refreshes."""
+
+    type: ClassVar[str] = "clerk.assigned"
+    clerk: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ClerkStatus(Event):
+    type: ClassVar[str] = "clerk.status"
+    status: str
+
+
+@dataclasses.dataclass(frozen=True)
+class WallboardChanged(Event):
+    type: ClassVar[str] = "wallboard.changed"
+
+
+def decode(message: dict[str, Any], expected: type[E]) -> E:
+    """The event a consumer received, as its dataclass (``expected`` names the type)."""
+    cls = EVENTS[message["type"]]
+    if cls is not expected:
+        raise TypeError(f"expected {expected.type}, got {message['type']}")
+    fields = {f.name: message[f.name] for f in dataclasses.fields(cls)}
+    return expected(**fields)
+
+
+def publish(group: str, event: Event) -> None:
     """Send an event to a group once the current transaction (if any) has committed."""
 
     def send() -> None:
         layer = get_channel_layer()
         if layer is not None:
-            async_to_sync(layer.group_send)(group, _message(event_type, payload))
+            async_to_sync(layer.group_send)(group, event.as_dict())
 
     transaction.on_commit(send, robust=True)
 
 
-async def publish_now(group: str, event_type: str, **payload: Any) -> None:
-    """Send an ephemeral event that has no database state (e.g. typing)."""
+async def publish_now(group: str, event: Event) -> None:
+    """Send an ephemeral event that has no database state (typing, call signalling)."""
     layer = get_channel_layer()
     if layer is not None:
-        await layer.group_send(group, _message(event_type, payload))
+        await layer.group_send(group, event.as_dict())
 
 
 def publish_queue_changed(topic_id: int) -> None:
     """A topic's queue changed: its consoles, its waiting citizens and the wallboard."""
-    publish(topic_group(topic_id), "queue.changed", topic=topic_id)
-    publish(WALLBOARD_GROUP, "wallboard.changed")
+    publish(topic_group(topic_id), QueueChanged(topic=topic_id))
+    publish_wallboard_changed()
+
+
+def publish_clerk_changed(clerk_id: int) -> None:
+    publish(clerk_group(clerk_id), ClerkAssigned(clerk=clerk_id))
+
+
+def publish_wallboard_changed() -> None:
+    publish(WALLBOARD_GROUP, WallboardChanged())

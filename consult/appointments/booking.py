@@ -16,13 +16,12 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from consult import events
 from consult.appointments import mail, slots
 from consult.appointments.models import Appointment
 from consult.catalogue.models import Topic
 from consult.consultations.models import Consultation
 from consult.errors import DomainError
-from consult.queue import routing
+from consult.queue import routing, transitions
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def _free_clerk(topic: Topic, starts_at: datetime, now: datetime, ignore: int | 
     """Lock the topic's clerks and return the least booked one free at ``starts_at``. The
     caller holds a transaction."""
     user_ids = list(topic.staff.values_list("user_id", flat=True))
-    routing.lock_profiles(*user_ids)
+    transitions.lock_profiles(*user_ids)
     # A due no-show still counts for the exclusion constraint until it is marked.
     release_no_shows(now=now, clerk_user_ids=user_ids)
     slot = slots.slot_at(topic=topic, starts_at=starts_at, now=now, ignore=ignore)
@@ -180,17 +179,16 @@ def join_appointment(*, token: str, now: datetime | None = None) -> Consultation
         if now >= slots.joinable_until(appointment):
             _mark_no_show(appointment)
             raise DomainError("not_joinable", "This appointment is no longer open.")
-        consultation = Consultation.objects.create(
+        consultation = transitions.open_consultation(
             topic_id=appointment.topic_id,
-            created_at=now,
-            queued_at=now,
+            channel=Consultation.Channel.CHAT,
+            now=now,
             priority=Consultation.Priority.APPOINTMENT,
             booked=True,
         )
         appointment.state = Appointment.State.JOINED
         appointment.consultation = consultation
         appointment.save(update_fields=["state", "consultation"])
-        events.publish_queue_changed(appointment.topic_id)
     routing.dispatch(now=now)
     consultation.refresh_from_db()
     return consultation

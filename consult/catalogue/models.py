@@ -299,7 +299,12 @@ class CallbackRequest(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(email="", phone=""), name="callback_has_contact"
-            )
+            ),
+            # A done request has its time, from which its retention period runs.
+            models.CheckConstraint(
+                condition=models.Q(state="open") | models.Q(done_at__isnull=False),
+                name="callback_done_has_time",
+            ),
         ]
 
     def __str__(self) -> str:

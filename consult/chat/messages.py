@@ -62,5 +62,5 @@ def post_message(
 async def signal_typing(*, consultation_id: int, sender: str, active: bool) -> None:
     """Typing is ephemeral: not stored, not replayed, no sequence number."""
     await events.publish_now(
-        events.consultation_group(consultation_id), "chat.typing", sender=sender, active=active
+        events.consultation_group(consultation_id), events.Typing(sender=sender, active=active)
     )

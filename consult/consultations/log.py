@@ -57,7 +57,6 @@ def append_log_entry(
     )
     events.publish(
         events.consultation_group(consultation.pk),
-        "chat.message",
-        message=serialize_message(message),
+        events.LogEntry(message=serialize_message(message)),
     )
     return message

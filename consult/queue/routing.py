@@ -19,18 +19,17 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from consult import events
 from consult.catalogue.models import Topic
-from consult.consultations.log import append_log_entry
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
 from consult.queue.models import Offer
+from consult.queue.transitions import lock, transition
 from consult.staff.models import StaffProfile
-from consult.statistics import rollup
 
 WAITING = Consultation.State.WAITING
 ACTIVE = Consultation.State.ACTIVE
@@ -54,7 +53,7 @@ def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
 
 
-def _alive_since(now: datetime) -> datetime:
+def alive_since(now: datetime) -> datetime:
     return now - timedelta(seconds=settings.QUEUE_GRACE_SECONDS)
 
 
@@ -74,21 +73,6 @@ def load_of(user_id: int) -> Load:
     return Load(active=rows["active"], video=rows["video"])
 
 
-def _publish_topic(topic_id: int) -> None:
-    events.publish_queue_changed(topic_id)
-
-
-def _publish_clerk(user_id: int) -> None:
-    events.publish(events.clerk_group(user_id), "clerk.assigned", clerk=user_id)
-
-
-def became_free(user_id: int, now: datetime) -> None:
-    """After a clerk's load dropped: if they are now idle, they are idle since now."""
-    if load_of(user_id).active == 0:
-        StaffProfile.objects.filter(user_id=user_id).update(idle_since=now)
-    events.publish(events.WALLBOARD_GROUP, "wallboard.changed")
-
-
 # --- Dispatch -----------------------------------------------------------------------------
 
 
@@ -97,7 +81,7 @@ def _candidates(now: datetime) -> list[StaffProfile]:
     ringing = Consultation.objects.filter(offered_to_id=OuterRef("user_id"), state=WAITING)
     profiles = (
         StaffProfile.objects.filter(
-            status=StaffProfile.Status.AVAILABLE, last_seen_at__gte=_alive_since(now)
+            status=StaffProfile.Status.AVAILABLE, last_seen_at__gte=alive_since(now)
         )
         .annotate(n_active=_count_active(), n_video=_count_active(VIDEO))
         .exclude(user_id__in=ringing.values("offered_to_id"))
@@ -154,12 +138,12 @@ def _offer(consultation: Consultation, profile: StaffProfile, now: datetime) -> 
         )
         if locked is None or locked.status != StaffProfile.Status.AVAILABLE:
             return False
-        if not _free_to_ring(locked, consultation.channel):
+        if not free_to_ring(locked, consultation.channel):
             return False
-        return _ring(consultation, locked.user_id, now)
+        return ring(consultation, locked.user_id, now)
 
 
-def _free_to_ring(profile: StaffProfile, channel: str) -> bool:
+def free_to_ring(profile: StaffProfile, channel: str) -> bool:
     """No offer ringing for the clerk, and room for a consultation of this channel."""
     ringing = Consultation.objects.filter(offered_to_id=profile.user_id, state=WAITING).exists()
     return not ringing and load_of(profile.user_id).has_room(
@@ -167,7 +151,7 @@ def _free_to_ring(profile: StaffProfile, channel: str) -> bool:
     )
 
 
-def _ring(consultation: Consultation, clerk_id: int, now: datetime) -> bool:
+def ring(consultation: Consultation, clerk_id: int, now: datetime) -> bool:
     """Offer a waiting, unoffered consultation to a clerk (compare-and-set) with the topic's
     deadline, and record the offer. The caller holds a transaction and the clerk's lock."""
     timeout = Topic.objects.values_list("offer_timeout_seconds", flat=True).get(
@@ -182,12 +166,12 @@ def _ring(consultation: Consultation, clerk_id: int, now: datetime) -> bool:
     Offer.objects.create(
         consultation_id=consultation.pk, clerk_id=clerk_id, created_at=now, expires_at=expires
     )
-    _publish_topic(consultation.topic_id)
-    _publish_clerk(clerk_id)
+    events.publish_queue_changed(consultation.topic_id)
+    events.publish_clerk_changed(clerk_id)
     return True
 
 
-def _end_offer(consultation_id: int, clerk_id: int, outcome: str, now: datetime) -> bool:
+def end_offer(consultation_id: int, clerk_id: int, outcome: str, now: datetime) -> bool:
     """Stop a ring: clear the consultation's offer to this clerk and record how it ended.
     False when it was not (or no longer) ringing for them."""
     cleared = Consultation.objects.filter(
@@ -229,50 +213,25 @@ def dispatch(*, now: datetime | None = None, max_offers: int = 1000) -> int:
 # --- Offers -------------------------------------------------------------------------------
 
 
-def lock_profiles(*user_ids: int | None) -> None:
-    """Lock clerks' profile rows, in id order. Every write that touches a clerk's profile and
-    a consultation locks the profile first: one order everywhere means no deadlock."""
-    ids = sorted({uid for uid in user_ids if uid is not None})
-    if ids:
-        list(StaffProfile.objects.select_for_update().filter(user_id__in=ids).order_by("user_id"))
-
-
-def _clerk_profile_locked(clerk: AbstractBaseUser) -> StaffProfile:
-    profile = StaffProfile.objects.select_for_update().filter(user_id=clerk.pk).first()
-    if profile is None:
-        raise DomainError("not_clerk", "Only clerks can do this.")
-    return profile
-
-
-def close_offers(consultation_id: int, now: datetime, *, accepted_by: int | None = None) -> None:
-    """End the pending offers of a consultation: accepted by ``accepted_by``, withdrawn else."""
-    pending = Offer.objects.filter(consultation_id=consultation_id, outcome=Offer.Outcome.PENDING)
-    for clerk_id in pending.exclude(clerk_id=accepted_by).values_list("clerk_id", flat=True):
-        _publish_clerk(clerk_id)  # their ring stops
-    pending.update(
-        outcome=Case(
-            When(clerk_id=accepted_by, then=Value(Offer.Outcome.ACCEPTED)),
-            default=Value(Offer.Outcome.WITHDRAWN),
-        ),
-        decided_at=now,
-    )
-
-
 def accept(
     *, consultation_id: int, clerk: AbstractBaseUser, now: datetime | None = None
 ) -> Consultation:
     """A clerk takes a waiting consultation: their offer, or picked by hand from the queue.
 
-    Of several simultaneous accepts exactly one wins: the state change is a compare-and-set
-    (``UPDATE ... WHERE state = 'waiting'``). The clerk's profile row is locked so two accepts
-    by the same clerk cannot both pass the capacity check.
+    Of several simultaneous accepts exactly one wins: the clerk's profile and then the
+    consultation are locked, and the state change is a compare-and-set
+    (``transitions.transition``). The profile lock also keeps two accepts by the same clerk
+    from both passing the capacity check.
     """
     now = _now(now)
     with transaction.atomic():
-        profile = _clerk_profile_locked(clerk)
+        # Only a waiting consultation (no clerk of its own) can be accepted.
+        consultation = lock(consultation_id=consultation_id, clerks=[clerk.pk], own_clerk=False)
+        profile = StaffProfile.objects.filter(user_id=clerk.pk).first()  # locked by ``lock``
+        if profile is None:
+            raise DomainError("not_clerk", "Only clerks can do this.")
         if profile.status != StaffProfile.Status.AVAILABLE:
             raise DomainError("not_available", "Set yourself available first.")
-        consultation = Consultation.objects.filter(pk=consultation_id).first()
         if consultation is None or not (
             consultation.offered_to_id == clerk.pk
             or profile.topics.filter(pk=consultation.topic_id).exists()
@@ -282,35 +241,22 @@ def accept(
             raise DomainError("already_taken", "Another clerk has already taken this consultation.")
         if not load_of(clerk.pk).has_room(capacity=profile.capacity, channel=consultation.channel):
             raise DomainError("at_capacity", "You have no room for another consultation now.")
-        won = Consultation.objects.filter(pk=consultation_id, state=WAITING).update(
-            state=ACTIVE,
+        transition(
+            consultation,
+            kind=Message.Kind.ACCEPTED,
+            now=now,
+            author_id=clerk.pk,
+            body=profile.display_name,
             clerk_id=clerk.pk,
             accepted_at=now,
             first_accepted_at=Coalesce(F("first_accepted_at"), Value(now)),
-            offered_to=None,
-            offer_expires_at=None,
         )
-        if won != 1:
-            raise DomainError("already_taken", "Another clerk has already taken this consultation.")
-        close_offers(consultation_id, now, accepted_by=clerk.pk)
         StaffProfile.objects.filter(pk=profile.pk).update(missed_offers=0)
         ringing = Consultation.objects.filter(offered_to_id=clerk.pk, state=WAITING).first()
         if ringing is not None and not load_of(clerk.pk).has_room(
             capacity=profile.capacity, channel=ringing.channel
         ):
             withdraw_offers(clerk_id=clerk.pk, now=now)  # picked another by hand: now full
-        consultation.refresh_from_db()
-        rollup.consultation_changed(consultation)
-        append_log_entry(
-            consultation=consultation,
-            kind=Message.Kind.ACCEPTED,
-            sender=Message.Sender.SYSTEM,
-            author_id=clerk.pk,
-            body=profile.display_name,
-            now=now,
-        )
-        _publish_topic(consultation.topic_id)
-        _publish_clerk(clerk.pk)
     dispatch(now=now)  # an offer withdrawn from someone else frees them for the next
     return consultation
 
@@ -320,11 +266,11 @@ def decline_offer(
 ) -> None:
     now = _now(now)
     with transaction.atomic():
-        if not _end_offer(consultation_id, clerk.pk, Offer.Outcome.DECLINED, now):
+        if not end_offer(consultation_id, clerk.pk, Offer.Outcome.DECLINED, now):
             raise DomainError("not_offered", "This consultation is not offered to you.")
         topic_id = Consultation.objects.values_list("topic_id", flat=True).get(pk=consultation_id)
-        _publish_topic(topic_id)
-        _publish_clerk(clerk.pk)
+        events.publish_queue_changed(topic_id)
+        events.publish_clerk_changed(clerk.pk)
     dispatch(now=now)
 
 
@@ -333,6 +279,6 @@ def withdraw_offers(*, clerk_id: int, now: datetime | None = None) -> None:
     now = _now(now)
     with transaction.atomic():
         for consultation in Consultation.objects.filter(offered_to_id=clerk_id, state=WAITING):
-            _end_offer(consultation.pk, clerk_id, Offer.Outcome.WITHDRAWN, now)
-            _publish_topic(consultation.topic_id)
-        _publish_clerk(clerk_id)
+            end_offer(consultation.pk, clerk_id, Offer.Outcome.WITHDRAWN, now)
+            events.publish_queue_changed(consultation.topic_id)
+        events.publish_clerk_changed(clerk_id)

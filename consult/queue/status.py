@@ -1,4 +1,6 @@
-"""Writes for clerks' presence."""
+"""Writes for clerks' status and presence. Every change of a clerk's status goes through
+``change_status``: it records the status period (occupancy statistics) and tells the console,
+the wallboard and the queues of the clerk's topics."""
 
 from datetime import datetime
 
@@ -7,9 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from consult import events
+from consult.consultations.models import Consultation
 from consult.errors import DomainError
-from consult.queue import routing, sweep
-from consult.queue.routing import dispatch
+from consult.queue import routing
+from consult.queue.transfers import release_clerk
+from consult.queue.transitions import lock_profiles
 from consult.staff.models import StaffProfile
 from consult.staff.presence import record_status
 
@@ -18,12 +22,41 @@ def console_connected(*, clerk: AbstractBaseUser, now: datetime | None = None) -
     """A console came (back): the clerk is present, so routing may ring it."""
     now = now or timezone.now()
     touch_presence(clerk=clerk, now=now)
-    dispatch(now=now)
+    routing.dispatch(now=now)
 
 
 def touch_presence(*, clerk: AbstractBaseUser, now: datetime | None = None) -> None:
     """The console's heartbeat."""
     StaffProfile.objects.filter(user_id=clerk.pk).update(last_seen_at=now or timezone.now())
+
+
+def change_status(profile: StaffProfile, *, status: str, now: datetime) -> None:
+    """Set a locked profile's status, record the period (if it changed) and publish."""
+    if status not in StaffProfile.Status.values:
+        raise DomainError("invalid_status", "Unknown status.")
+    if profile.status != status:
+        _save_status(profile, status=status, now=now)
+    events.publish(events.clerk_group(profile.user_id), events.ClerkStatus(status=status))
+    events.publish_wallboard_changed()
+    for topic_id in profile.topics.values_list("pk", flat=True):
+        events.publish_queue_changed(topic_id)
+
+
+def _save_status(profile: StaffProfile, *, status: str, now: datetime) -> None:
+    profile.status = status
+    profile.status_changed_at = now
+    profile.missed_offers = 0
+    fields = ["status", "status_changed_at", "missed_offers"]
+    if (
+        status == StaffProfile.Status.AVAILABLE
+        and not Consultation.objects.filter(
+            clerk_id=profile.user_id, state=Consultation.State.ACTIVE
+        ).exists()
+    ):
+        profile.idle_since = now
+        fields.append("idle_since")
+    profile.save(update_fields=fields)
+    record_status(clerk_id=profile.user_id, status=status, now=now)
 
 
 def set_status(
@@ -35,26 +68,13 @@ def set_status(
         raise DomainError("invalid_status", "Unknown status.")
     now = now or timezone.now()
     with transaction.atomic():
-        profile = StaffProfile.objects.select_for_update().filter(user_id=clerk.pk).first()
+        profile = lock_profiles(clerk.pk).get(clerk.pk)
         if profile is None:
             raise DomainError("not_clerk", "Only clerks have a status.")
-        if profile.status != status:
-            profile.status = status
-            profile.status_changed_at = now
-            profile.missed_offers = 0
-            fields = ["status", "status_changed_at", "missed_offers"]
-            if status == StaffProfile.Status.AVAILABLE and routing.load_of(clerk.pk).active == 0:
-                profile.idle_since = now
-                fields.append("idle_since")
-            profile.save(update_fields=fields)
-            record_status(clerk_id=clerk.pk, status=status, now=now)
+        change_status(profile, status=status, now=now)
         if status == StaffProfile.Status.OFFLINE:
-            sweep.release_clerk(clerk_id=clerk.pk, now=now)
+            release_clerk(clerk_id=clerk.pk, now=now)
         elif status == StaffProfile.Status.AWAY:
             routing.withdraw_offers(clerk_id=clerk.pk, now=now)
-        events.publish(events.clerk_group(clerk.pk), "clerk.status", status=status)
-        events.publish(events.WALLBOARD_GROUP, "wallboard.changed")
-        for topic_id in profile.topics.values_list("pk", flat=True):
-            events.publish_queue_changed(topic_id)
     routing.dispatch(now=now)
     return profile

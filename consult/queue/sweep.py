@@ -10,32 +10,27 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from consult import events
-from consult.consultations.models import Consultation, Message
+from consult.consultations.models import Consultation
 from consult.queue.models import Offer
-from consult.queue.routing import (
-    ACTIVE,
-    WAITING,
-    _alive_since,
-    _end_offer,
-    _publish_clerk,
-    _publish_topic,
-    dispatch,
-    lock_profiles,
-    withdraw_offers,
-)
-from consult.queue.transfers import _requeue
+from consult.queue.routing import alive_since, dispatch, end_offer
+from consult.queue.status import change_status
+from consult.queue.transfers import release_clerk
+from consult.queue.transitions import lock_profiles
 from consult.staff.models import StaffProfile
-from consult.staff.presence import record_status
+
+WAITING = Consultation.State.WAITING
 
 
 def _expire_offers(now: datetime) -> int:
+    """End the offers whose deadline passed; a clerk who missed too many in a row is set
+    away, so routing stops ringing an unattended console."""
     expired = 0
     due = Consultation.objects.filter(
         state=WAITING, offer_expires_at__lte=now, offered_to__isnull=False
     ).values_list("pk", "offered_to_id")
     for consultation_id, clerk_id in list(due[:500]):
         with transaction.atomic():
-            lock_profiles(clerk_id)
+            profile = lock_profiles(clerk_id).get(clerk_id)
             consultation = (
                 Consultation.objects.select_for_update(skip_locked=True)
                 .filter(
@@ -46,54 +41,29 @@ def _expire_offers(now: datetime) -> int:
                 )
                 .first()
             )
-            if consultation is None:
+            if consultation is None or profile is None:
                 continue
-            _end_offer(consultation.pk, clerk_id, Offer.Outcome.EXPIRED, now)
-            StaffProfile.objects.filter(user_id=clerk_id).update(
-                missed_offers=F("missed_offers") + 1
-            )
-            missed_too_often = StaffProfile.objects.filter(
-                user_id=clerk_id,
-                missed_offers__gte=settings.QUEUE_MISSED_OFFERS_AWAY,
-                status=StaffProfile.Status.AVAILABLE,
-            )
-            if missed_too_often.update(
-                status=StaffProfile.Status.AWAY, status_changed_at=now, missed_offers=0
+            end_offer(consultation.pk, clerk_id, Offer.Outcome.EXPIRED, now)
+            StaffProfile.objects.filter(pk=profile.pk).update(missed_offers=F("missed_offers") + 1)
+            profile.refresh_from_db(fields=["missed_offers"])
+            if (
+                profile.status == StaffProfile.Status.AVAILABLE
+                and profile.missed_offers >= settings.QUEUE_MISSED_OFFERS_AWAY
             ):
-                record_status(clerk_id=clerk_id, status=StaffProfile.Status.AWAY, now=now)
-                events.publish(events.clerk_group(clerk_id), "clerk.status", status="away")
-            _publish_topic(consultation.topic_id)
-            _publish_clerk(clerk_id)
+                change_status(profile, status=StaffProfile.Status.AWAY, now=now)
+            events.publish_queue_changed(consultation.topic_id)
+            events.publish_clerk_changed(clerk_id)
             expired += 1
     return expired
-
-
-def release_clerk(*, clerk_id: int, now: datetime | None = None) -> int:
-    """Return a clerk's active consultations to the head of their queues and withdraw the
-    offer ringing on their console. Returns how many consultations went back."""
-    now = now or timezone.now()
-    released = 0
-    with transaction.atomic():
-        lock_profiles(clerk_id)
-        for consultation in Consultation.objects.select_for_update().filter(
-            clerk_id=clerk_id, state=ACTIVE
-        ):
-            _requeue(consultation, now, kind=Message.Kind.REQUEUED, body="")
-            released += 1
-        withdraw_offers(clerk_id=clerk_id, now=now)
-        if released:
-            StaffProfile.objects.filter(user_id=clerk_id).update(idle_since=now)
-        _publish_clerk(clerk_id)
-    return released
 
 
 def _release_absent_clerks(now: datetime) -> int:
     absent = (
         StaffProfile.objects.filter(
-            Q(status=StaffProfile.Status.OFFLINE) | Q(last_seen_at__lt=_alive_since(now))
+            Q(status=StaffProfile.Status.OFFLINE) | Q(last_seen_at__lt=alive_since(now))
         )
         .filter(
-            Q(user__consultations__state=ACTIVE)
+            Q(user__consultations__state=Consultation.State.ACTIVE)
             | Q(user_id__in=Consultation.objects.filter(state=WAITING).values("offered_to_id"))
         )
         .values_list("user_id", flat=True)

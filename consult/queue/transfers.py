@@ -1,4 +1,5 @@
-"""Handing a consultation on: to another topic's queue or to a named colleague."""
+"""Handing a consultation on: back to the queue, to another topic's queue, or to a named
+colleague."""
 
 from datetime import datetime
 
@@ -7,56 +8,36 @@ from django.db import transaction
 from django.utils import timezone
 
 from consult.catalogue.models import Topic
-from consult.consultations.log import append_log_entry
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
-from consult.queue.routing import (
-    ACTIVE,
-    WAITING,
-    _free_to_ring,
-    _publish_clerk,
-    _publish_topic,
-    _ring,
-    became_free,
-    dispatch,
-    lock_profiles,
-)
+from consult.queue.routing import dispatch, free_to_ring, ring, withdraw_offers
+from consult.queue.transitions import lock, lock_profiles, transition
 from consult.staff.models import StaffProfile
-from consult.statistics import rollup
-
-# --- Giving consultations back ------------------------------------------------------------
 
 
-def _requeue(consultation: Consultation, now: datetime, *, kind: str, body: str) -> None:
-    """Back to the head of its topic's queue (priority "requeued", original queue time)."""
-    old_clerk = consultation.clerk_id
-    consultation.state = WAITING
-    consultation.clerk = None
-    consultation.priority = max(consultation.priority, Consultation.Priority.REQUEUED)
-    consultation.offered_to = None
-    consultation.offer_expires_at = None
-    consultation.save(
-        update_fields=["state", "clerk", "priority", "offered_to", "offer_expires_at", "topic"]
+def requeue(
+    consultation: Consultation, *, kind: str, now: datetime, body: str = "", topic_id: int = 0
+) -> None:
+    """Back to the head of its topic's queue, or of ``topic_id``'s (priority "requeued",
+    original queue time). The caller holds the locks (``transitions.lock``)."""
+    transition(
+        consultation,
+        kind=kind,
+        now=now,
+        body=body,
+        clerk_id=None,
+        priority=max(consultation.priority, Consultation.Priority.REQUEUED),
+        topic_id=topic_id or consultation.topic_id,
     )
-    rollup.consultation_changed(consultation)
-    append_log_entry(
-        consultation=consultation, kind=kind, sender=Message.Sender.SYSTEM, body=body, now=now
-    )
-    _publish_topic(consultation.topic_id)
-    if old_clerk is not None:
-        _publish_clerk(old_clerk)
 
 
-# --- Transfers ----------------------------------------------------------------------------
-
-
-def _own_active(consultation_id: int, clerk: AbstractBaseUser) -> Consultation:
-    consultation = (
-        Consultation.objects.select_for_update()
-        .filter(pk=consultation_id, clerk_id=clerk.pk, state=ACTIVE)
-        .first()
-    )
-    if consultation is None:
+def _own_active(consultation_id: int, clerk: AbstractBaseUser, *others: int) -> Consultation:
+    consultation = lock(consultation_id=consultation_id, clerks=[clerk.pk, *others])
+    if (
+        consultation is None
+        or consultation.clerk_id != clerk.pk
+        or consultation.state != Consultation.State.ACTIVE
+    ):
         raise DomainError("not_found", "No such active consultation of yours.")
     return consultation
 
@@ -71,16 +52,13 @@ def transfer_to_topic(
     """Hand a consultation to another topic: it enters that queue at the head."""
     now = now or timezone.now()
     with transaction.atomic():
-        lock_profiles(clerk.pk)
         consultation = _own_active(consultation_id, clerk)
         topic = Topic.objects.filter(slug=topic_slug, active=True).first()
         if topic is None:
             raise DomainError("unknown_topic", "This topic does not exist or is closed.")
-        old_topic = consultation.topic_id
-        consultation.topic = topic
-        _requeue(consultation, now, kind=Message.Kind.TRANSFERRED, body=topic.name)
-        _publish_topic(old_topic)
-        became_free(clerk.pk, now)
+        requeue(
+            consultation, kind=Message.Kind.TRANSFERRED, now=now, body=topic.name, topic_id=topic.pk
+        )
     dispatch(now=now)
     return consultation
 
@@ -96,8 +74,7 @@ def transfer_to_clerk(
     offer; if they decline or let it time out, normal routing takes over."""
     now = now or timezone.now()
     with transaction.atomic():
-        lock_profiles(clerk.pk, target_id)
-        consultation = _own_active(consultation_id, clerk)
+        consultation = _own_active(consultation_id, clerk, target_id)
         target = (
             StaffProfile.objects.filter(
                 user_id=target_id,
@@ -109,9 +86,24 @@ def transfer_to_clerk(
         )
         if target is None:
             raise DomainError("clerk_unavailable", "That colleague cannot take it now.")
-        if not _free_to_ring(target, consultation.channel):
+        if not free_to_ring(target, consultation.channel):
             raise DomainError("clerk_busy", "That colleague has no room at the moment.")
-        _requeue(consultation, now, kind=Message.Kind.TRANSFERRED, body=target.display_name)
-        _ring(consultation, target_id, now)
-        became_free(clerk.pk, now)
+        requeue(consultation, kind=Message.Kind.TRANSFERRED, now=now, body=target.display_name)
+        ring(consultation, target_id, now)
     return consultation
+
+
+def release_clerk(*, clerk_id: int, now: datetime | None = None) -> int:
+    """Return a clerk's active consultations to the head of their queues and withdraw the
+    offer ringing on their console. Returns how many consultations went back."""
+    now = now or timezone.now()
+    released = 0
+    with transaction.atomic():
+        lock_profiles(clerk_id)
+        for consultation in Consultation.objects.select_for_update().filter(
+            clerk_id=clerk_id, state=Consultation.State.ACTIVE
+        ):
+            requeue(consultation, kind=Message.Kind.REQUEUED, now=now)
+            released += 1
+        withdraw_offers(clerk_id=clerk_id, now=now)
+    return released

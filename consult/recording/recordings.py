@@ -39,8 +39,7 @@ def serialize_recording(recording: Recording) -> dict[str, Any]:
 def _publish(recording: Recording) -> None:
     events.publish(
         events.consultation_group(recording.consultation_id),
-        "recording.changed",
-        recording=serialize_recording(recording),
+        events.RecordingChanged(recording=serialize_recording(recording)),
     )
 
 

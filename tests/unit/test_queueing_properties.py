@@ -17,7 +17,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from consult.catalogue.models import Topic
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
-from consult.queue import lifecycle, routing, status, sweep, transfers
+from consult.queue import lifecycle, routing, sweep, transfers
+from consult.queue import status as clerk_status
 from consult.queue.models import Offer
 from consult.staff.models import StaffProfile
 
@@ -145,11 +146,11 @@ class Routing(RuleBasedStateMachine):
     @rule(name=st.sampled_from(NAMES))
     def console_opens(self, name):
         self.connected.add(name)
-        status.console_connected(clerk=self.clerks[name], now=self.now)
+        clerk_status.console_connected(clerk=self.clerks[name], now=self.now)
 
     @rule(name=st.sampled_from(NAMES), status=st.sampled_from(["available", "away", "offline"]))
     def set_status(self, name, status):
-        status.set_status(clerk=self.clerks[name], status=status, now=self.now)
+        clerk_status.set_status(clerk=self.clerks[name], status=status, now=self.now)
 
     @rule(name=st.sampled_from(NAMES), topic=st.sampled_from(TOPICS))
     def transfer_to_topic(self, name, topic):

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from consult.clock import LOCAL as BERLIN
 from consult.consultations.models import Consultation
-from consult.queue import lifecycle, routing, sweep
+from consult.queue import lifecycle, routing, transfers
 from consult.staff.models import StatusPeriod
 from consult.statistics import clerks, feedback, percentiles, plan, rollup
 from consult.statistics import figures as stats
@@ -213,7 +213,7 @@ def test_a_requeue_after_midnight_changes_the_day_before(topic, make_clerk):
     filters = Filters(start=yesterday - timedelta(days=1), end=timezone.localdate())
     assert RollupDay.objects.filter(day=yesterday).exists()
     assert stats.summary(Filters(start=yesterday, end=yesterday))["ended"] == 0
-    sweep.release_clerk(clerk_id=anna.pk)  # anna's console vanished: back to the queue
+    transfers.release_clerk(clerk_id=anna.pk)  # anna's console vanished: back to the queue
     assert not RollupDay.objects.filter(day=yesterday).exists()
     assert_rollup_matches_raw(filters)
     routing.accept(consultation_id=consultation.pk, clerk=ben)
