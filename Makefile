@@ -47,6 +47,7 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy config consult signaling frontend
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 
 # Refresh the .po files after changing user-facing strings, then translate the new entries.
 messages: install
