@@ -1,5 +1,6 @@
 # Sprechstunde: `make run` starts the platform on the embedded default with demo data;
-# `make test` runs the whole suite against PostgreSQL, Redis and headless Chromium.
+# `make test` installs and starts what the suite needs, then runs lint and the whole suite
+# against PostgreSQL, Redis and headless Chromium.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -36,17 +37,22 @@ run: install
 		$(VENV)/bin/daphne -b $(HOST) -p $(PORT) \
 		--websocket-max-message-size 65536 --access-log /dev/null config.asgi:application
 
+# Installs and starts what the suite needs (scripts/test-services: Chromium, gettext, PostgreSQL
+# with its role, Redis; silent when all is there), then lint (ruff, mypy, import-linter), pytest.
+TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
+
 test: install-test
+	@$(TEST_ENV) bash scripts/test-services
 	@mkdir -p var/static
 	$(PY) manage.py compilemessages --ignore='.venv/*' -v 0
 	$(MAKE) --no-print-directory lint
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy config consult signaling frontend
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 
 # Refresh the .po files after changing user-facing strings, then translate the new entries.
 messages: install

@@ -46,7 +46,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     except Exception as error:
         _stop(
             f"PostgreSQL at {database_url} does not answer: {error}",
-            "start it (on Debian: `pg_ctlcluster 15 main start`, or `bash .ci/run`).",
+            "run `make test` (it starts a local server, creates the role), or start it yourself.",
         )
     redis_url = os.environ.get("REDIS_URL", "")
     if not redis_url.startswith(("redis://", "rediss://")):
@@ -61,7 +61,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     except Exception as error:
         _stop(
             f"Redis at {redis_url} does not answer: {error}",
-            "start it (`redis-server --daemonize yes`, or `bash .ci/run`).",
+            "run `make test` (it starts a local Redis), or start it yourself.",
         )
     from django.conf import settings
 
@@ -70,7 +70,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         _stop(
             "Headless Chromium is missing (needed by the end-to-end tests).",
-            "install Debian's package: `apt-get install -y chromium` (or `bash .ci/run`).",
+            "run `make test` (it installs Debian's package), or `apt-get install -y chromium`.",
         )
 
 
