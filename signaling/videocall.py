@@ -143,4 +143,4 @@ class VideoCallMixin(FrameConsumer):
 
     async def rtc_signal(self, event: dict[str, Any]) -> None:
         if event["sender"] != self.role:
-            await self.send_frame(protocol.CLIENT_FRAMES[event["frame"]](**event["fields"]))
+            await self.send_frame(protocol.SERVER_FRAMES[event["frame"]](**event["fields"]))
