@@ -1,8 +1,11 @@
 """The websocket wire protocol: one dataclass per frame type, one ``decode``, one ``encode``.
 
-Frames are JSON objects with a ``type``. Every client frame validates itself in
-``__post_init__``; anything malformed raises :class:`ClientError`, which the consumer turns
-into an ``error`` frame without changing any state. Documented in docs/protocol.md.
+Frames are JSON objects with a ``type``. ``CLIENT_FRAMES`` lists what clients may send
+(``decode`` turns text into one of them), ``SERVER_FRAMES`` what the server sends
+(``encode`` refuses anything else); the relayed video frames are in both. Every frame
+validates itself in ``__post_init__``; a malformed client frame raises :class:`ClientError`,
+which the consumer turns into an ``error`` frame without changing any state. Every frame
+type is documented in docs/protocol.md (tests/unit/test_protocol_docs.py checks it).
 """
 
 import dataclasses
@@ -469,6 +472,42 @@ class Error(Frame):
     detail: str
 
 
+# Client frames the server passes on unchanged to the other party of the consultation
+# (signaling/videocall.py, through the consultation's group): outgoing frames as well.
+RELAYED_FRAMES: tuple[type[Frame], ...] = (
+    RtcReady,
+    RtcOffer,
+    RtcAnswer,
+    RtcCandidate,
+    RtcHangup,
+    RtcUseRelay,
+    RtcInvite,
+    RtcInviteAnswer,
+)
+
+
+SERVER_ONLY_FRAMES: tuple[type[Frame], ...] = (
+    ChatMessage,
+    TypingNotice,
+    Ready,
+    Position,
+    QueueSnapshot,
+    Accepted,
+    Closed,
+    Wallboard,
+    RtcConfig,
+    RtcRelayAnswer,
+    RtcRelayState,
+    RecState,
+    Error,
+)
+
+
+SERVER_FRAMES: dict[str, type[Frame]] = {
+    cls.type: cls for cls in SERVER_ONLY_FRAMES + RELAYED_FRAMES
+}
+
+
 # --- Functions ---------------------------------------------------------------------------
 
 
@@ -501,4 +540,8 @@ def decode(text: str | None, *, accepted: Collection[str]) -> Frame:
 
 
 def encode(frame: Frame) -> str:
+    """The JSON text of one server frame; only the frame types of ``SERVER_FRAMES`` go out
+    (``SendMessage`` and ``ChatMessage`` share the type ``message``, for example)."""
+    if SERVER_FRAMES.get(frame.type) is not type(frame):
+        raise TypeError(f"{type(frame).__name__} is not a server frame.")
     return json.dumps({"type": frame.type, **dataclasses.asdict(frame)}, ensure_ascii=False)

@@ -4,6 +4,13 @@ Peer-to-peer: offer, answer and trickled candidates go to the other party of the
 consultation only, through the consultation's group. Nothing is stored: a party that
 reconnects sends ``rtc_ready`` again and the call is negotiated anew. The media relay mode
 talks to the media worker instead (signaling/media/).
+
+Who decides what: the domain (consult/queue/video.py) decides the invitation, the answer and
+whether a call may start (``rtc_ready``, ``rtc_offer``, ``rtc_relay_offer`` ask it). The
+frequent frames of a running call (``rtc_answer``, ``rtc_candidate``, ``rtc_hangup``,
+``rtc_use_relay``) are checked against the state and channel this consumer learnt from the
+log frames (each carries the state the domain computed, ``Message.state_after``), so that a
+call does not cost a database query per ICE candidate.
 """
 
 import dataclasses
@@ -13,9 +20,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from consult import events
-from consult.consultations.models import Consultation
-from consult.errors import DomainError
-from consult.queue import lifecycle, selectors
+from consult.consultations.models import Consultation, Message
+from consult.queue import video
 
 from . import ice, protocol
 from .base import FrameConsumer
@@ -27,7 +33,7 @@ class VideoCallMixin(FrameConsumer):
 
     role: ClassVar[str]
     consultation_id: int
-    state: str
+    state: str  # from the log frames (ChatConsumer.chat_message), for the frequent frames
     channel: str = Consultation.Channel.CHAT
     media_mode: str = "p2p"
     uses_relay: bool = False  # this party has a leg at the media worker
@@ -37,6 +43,8 @@ class VideoCallMixin(FrameConsumer):
         self.media_mode = ice.media_mode(consultation.topic.media_mode)
         if self.channel == Consultation.Channel.VIDEO:
             await self.send_rtc_config()
+        elif self.role == Message.Sender.CITIZEN and video.invitation_open(consultation):
+            await self.send_frame(protocol.RtcInvite())  # a reload shows the question again
 
     async def send_rtc_config(self) -> None:
         """Hands this party its ICE configuration (short-lived TURN credentials included)."""
@@ -50,24 +58,37 @@ class VideoCallMixin(FrameConsumer):
         )
 
     def check_in_call(self) -> None:
+        """For the frequent frames: what the log frames said (no database query)."""
         if self.channel != Consultation.Channel.VIDEO:
             raise protocol.ClientError("not_video", "This is not a video consultation.")
         if self.state != Consultation.State.ACTIVE:
             raise protocol.ClientError("not_active", "The consultation is not active.")
 
+    async def check_call_allowed(self) -> None:
+        """For the start of a call: the domain decides, from the database."""
+        await database_sync_to_async(video.ensure_call_allowed)(
+            consultation_id=self.consultation_id
+        )
+
     async def forward_to_other_party(self, frame: protocol.Frame) -> None:
         self.check_in_call()
         await self.send_to_other_party(frame)
 
+    async def start_call(self, frame: protocol.Frame) -> None:
+        await self.check_call_allowed()
+        await self.send_to_other_party(frame)
+
     async def send_to_other_party(self, frame: protocol.Frame) -> None:
+        # The wire shape of ``rtc.signal`` (the receiving consumer rebuilds the frame from
+        # ``frame`` and ``fields`` with protocol.SERVER_FRAMES; see rtc_signal).
         fields = dataclasses.asdict(frame)
         await self.channel_layer.group_send(
             events.consultation_group(self.consultation_id),
             {"type": "rtc.signal", "sender": self.role, "frame": frame.type, "fields": fields},
         )
 
-    on_rtc_ready = on_rtc_offer = on_rtc_answer = forward_to_other_party
-    on_rtc_candidate = on_rtc_use_relay = forward_to_other_party
+    on_rtc_ready = on_rtc_offer = start_call
+    on_rtc_answer = on_rtc_candidate = on_rtc_use_relay = forward_to_other_party
 
     async def on_rtc_hangup(self, frame: protocol.RtcHangup) -> None:
         await self.forward_to_other_party(frame)
@@ -76,7 +97,7 @@ class VideoCallMixin(FrameConsumer):
     # --- Server relay: this party's leg at the media worker (docs/media.md).
 
     async def on_rtc_relay_offer(self, frame: protocol.RtcRelayOffer) -> None:
-        self.check_in_call()
+        await self.check_call_allowed()
         self.uses_relay = True
         await self.to_media_worker(
             "media.offer",
@@ -115,24 +136,21 @@ class VideoCallMixin(FrameConsumer):
             await self.send_frame(protocol.Error(code="relay_failed", detail=event["reason"]))
 
     async def on_rtc_invite(self, frame: protocol.RtcInvite) -> None:
-        """Clerk only: a chat becomes a video call once the citizen agrees."""
-        if self.channel == Consultation.Channel.VIDEO:
-            raise protocol.ClientError("already_video", "This is a video consultation already.")
-        possible = await database_sync_to_async(selectors.video_possible)(
-            consultation_id=self.consultation_id
+        """Clerk only: the domain records the invitation (or refuses it); the citizen is
+        asked."""
+        await database_sync_to_async(video.invite_to_video)(
+            consultation_id=self.consultation_id, clerk=self.user()
         )
-        if not possible:
-            raise DomainError("close_other_conversations", "Close your other conversations first.")
         await self.send_to_other_party(frame)
 
     async def on_rtc_invite_answer(self, frame: protocol.RtcInviteAnswer) -> None:
-        """Citizen only: yes switches the consultation (a log entry tells both), no is
-        passed on to the clerk."""
-        if frame.accept:
-            await database_sync_to_async(lifecycle.switch_to_video)(
-                consultation_id=self.consultation_id
-            )
-        else:
+        """Citizen only: the domain refuses an answer without an open invitation
+        (``not_invited``). Yes switches the consultation (its ``video`` log entry tells both
+        parties); no is passed on to the clerk."""
+        await database_sync_to_async(video.answer_video_invitation)(
+            consultation_id=self.consultation_id, accept=frame.accept
+        )
+        if not frame.accept:
             await self.send_to_other_party(frame)
 
     async def video_started(self) -> None:
@@ -143,4 +161,4 @@ class VideoCallMixin(FrameConsumer):
 
     async def rtc_signal(self, event: dict[str, Any]) -> None:
         if event["sender"] != self.role:
-            await self.send_frame(protocol.CLIENT_FRAMES[event["frame"]](**event["fields"]))
+            await self.send_frame(protocol.SERVER_FRAMES[event["frame"]](**event["fields"]))

@@ -87,6 +87,9 @@ class Consultation(models.Model):
         blank=True,
         help_text=_("The end of the wait, for statistics; a requeue does not reset it."),
     )
+    # The clerk's open invitation to continue the chat by video (consult/queue/video.py);
+    # an invitation from before the latest accept belongs to an earlier clerk and is stale.
+    video_invited_at = models.DateTimeField(_("invited to video"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     ended_by = models.CharField(_("ended by"), max_length=8, choices=EndedBy.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)

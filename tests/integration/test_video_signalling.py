@@ -187,27 +187,84 @@ async def channel_of(consultation):
     return consultation.channel
 
 
-async def test_a_chat_becomes_a_video_call_only_when_the_citizen_agrees(topic, clerk):
+async def last_seq_of(consultation):
+    await database_sync_to_async(consultation.refresh_from_db)()
+    return consultation.last_seq
+
+
+async def test_an_answer_without_an_invitation_is_refused_and_changes_nothing(topic, clerk):
     consultation = await start(topic, clerk, channel="chat")
     citizen, clerk_ws, _ = await connect_both(consultation, clerk)
+    seq = await last_seq_of(consultation)
+    for accept in (True, False):
+        await send(citizen, type="rtc_invite_answer", accept=accept)
+        error = await receive(citizen)
+        assert (error["type"], error["code"]) == ("error", "not_invited")
+    assert await clerk_ws.receive_nothing(timeout=0.3)  # no log entry, nothing passed on
+    assert await citizen.receive_nothing(timeout=0.1)
+    assert await channel_of(consultation) == "chat"
+    assert await last_seq_of(consultation) == seq
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
 
+
+async def test_invitation_then_yes_makes_the_chat_a_video_call(topic, clerk):
+    consultation = await start(topic, clerk, channel="chat")
+    citizen, clerk_ws, _ = await connect_both(consultation, clerk)
     await send(clerk_ws, type="rtc_invite")
     assert await receive(citizen) == {"type": "rtc_invite"}
-    await send(citizen, type="rtc_invite_answer", accept=False)
-    assert await receive(clerk_ws) == {"type": "rtc_invite_answer", "accept": False}
-    assert await channel_of(consultation) == "chat"
-
-    await send(clerk_ws, type="rtc_invite")
-    await receive(citizen)
     await send(citizen, type="rtc_invite_answer", accept=True)
     for ws in (citizen, clerk_ws):
         entry = await receive(ws)
-        assert (entry["type"], entry["kind"]) == ("message", "video")
+        assert (entry["type"], entry["kind"], entry["state"]) == ("message", "video", "active")
         assert (await receive(ws))["type"] == "rtc_config"
     assert await channel_of(consultation) == "video"
     # Now the call can be negotiated.
     await send(clerk_ws, type="rtc_offer", sdp=OFFER_SDP)
     assert await receive(citizen) == {"type": "rtc_offer", "sdp": OFFER_SDP}
+
+    # A second yes is refused: the first one closed the invitation. Nothing is written.
+    seq = await last_seq_of(consultation)
+    await send(citizen, type="rtc_invite_answer", accept=True)
+    assert (await receive(citizen))["code"] == "not_invited"
+    assert await clerk_ws.receive_nothing(timeout=0.3)
+    assert await last_seq_of(consultation) == seq
+    # And the clerk cannot invite to what is a video call already.
+    await send(clerk_ws, type="rtc_invite")
+    assert (await receive(clerk_ws))["code"] == "already_video"
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_invitation_then_no_keeps_the_chat_and_tells_the_clerk(topic, clerk):
+    consultation = await start(topic, clerk, channel="chat")
+    citizen, clerk_ws, _ = await connect_both(consultation, clerk)
+    seq = await last_seq_of(consultation)
+    await send(clerk_ws, type="rtc_invite")
+    assert await receive(citizen) == {"type": "rtc_invite"}
+    await send(citizen, type="rtc_invite_answer", accept=False)
+    assert await receive(clerk_ws) == {"type": "rtc_invite_answer", "accept": False}
+    assert await channel_of(consultation) == "chat"
+    assert await last_seq_of(consultation) == seq
+    # The no closed the invitation: a yes after it is refused.
+    await send(citizen, type="rtc_invite_answer", accept=True)
+    assert (await receive(citizen))["code"] == "not_invited"
+    assert await channel_of(consultation) == "chat"
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_a_reconnecting_citizen_is_asked_again(topic, clerk):
+    consultation = await start(topic, clerk, channel="chat")
+    citizen, clerk_ws, _ = await connect_both(consultation, clerk)
+    await send(clerk_ws, type="rtc_invite")
+    assert await receive(citizen) == {"type": "rtc_invite"}
+    await citizen.disconnect()
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    assert await receive(citizen) == {"type": "rtc_invite"}  # on connect, before any resume
+    await send(citizen, type="rtc_invite_answer", accept=True)
+    assert (await receive_until(citizen, "message"))["kind"] == "video"
+    assert await channel_of(consultation) == "video"
     await citizen.disconnect()
     await clerk_ws.disconnect()
 
@@ -221,7 +278,7 @@ async def test_no_video_invitation_while_the_clerk_has_other_conversations(topic
     assert await citizen.receive_nothing(timeout=0.3)
     # An agreement sent anyway (e.g. a forged frame) changes nothing either.
     await send(citizen, type="rtc_invite_answer", accept=True)
-    assert (await receive(citizen))["code"] == "video_not_possible"
+    assert (await receive(citizen))["code"] == "not_invited"
     assert await channel_of(consultation) == "chat"
     await citizen.disconnect()
     await clerk_ws.disconnect()

@@ -72,6 +72,37 @@ def test_encode_adds_the_type():
     assert json.loads(encoded) == {"type": "error", "code": "x", "detail": "y"}
 
 
+def test_only_server_frames_are_encoded():
+    """``message`` and ``typing`` are two frames each: the client's and the server's."""
+    with pytest.raises(TypeError):
+        protocol.encode(protocol.SendMessage(client_id="a", body="x"))
+    with pytest.raises(TypeError):
+        protocol.encode(protocol.Typing(active=True))
+    assert json.loads(protocol.encode(protocol.TypingNotice(sender="clerk", active=True))) == {
+        "type": "typing",
+        "sender": "clerk",
+        "active": True,
+    }
+
+
+def test_relayed_frames_go_both_ways_unchanged():
+    sdp = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+    frames = [
+        protocol.RtcReady(),
+        protocol.RtcOffer(sdp=sdp),
+        protocol.RtcAnswer(sdp=sdp),
+        protocol.RtcCandidate(candidate="", sdp_mid="0", sdp_mline_index=0),
+        protocol.RtcHangup(),
+        protocol.RtcUseRelay(),
+        protocol.RtcInvite(),
+        protocol.RtcInviteAnswer(accept=False),
+    ]
+    assert {type(f) for f in frames} == set(protocol.RELAYED_FRAMES)
+    for frame in frames:
+        assert protocol.CLIENT_FRAMES[frame.type] is protocol.SERVER_FRAMES[frame.type]
+        assert protocol.decode(protocol.encode(frame), accepted=ALL) == frame
+
+
 def test_token_bucket_allows_a_burst_then_the_rate():
     now = [0.0]
     bucket = TokenBucket(burst=3, rate=2.0, clock=lambda: now[0])

@@ -1,17 +1,20 @@
 // One consultation's chat: ordered log with sequence numbers, replay on reconnect,
 // idempotent resend of unconfirmed messages, typing notices. Shared by citizen and clerk.
+// The consultation's state is the server's: every log entry and `ready` carry it (`state`),
+// so no page works it out from the kind of an entry.
 import { gettext, interpolate } from "./i18n.js";
 import { LiveSocket, newClientId } from "./socket.js";
 
 const TYPING_IDLE_MS = 3000;
 
 export class ChatSession {
-  constructor({ path, log, typing, labels, onEntry, onReady, onFrame, onStatus }) {
+  constructor({ path, log, typing, labels, state, onEntry, onState, onFrame, onStatus }) {
     this.log = log;
     this.typingEl = typing;
     this.labels = labels; // { citizen, clerk } display names
+    this.state = state; // as the page was rendered; then as the frames say
     this.onEntry = onEntry || (() => {});
-    this.onReady = onReady || (() => {});
+    this.onState = onState || (() => {});
     this.onFrame = onFrame || (() => {});
     this.lastSeq = 0;
     this.ready = false;
@@ -43,12 +46,13 @@ export class ChatSession {
       this.lastSeq = frame.seq;
       this.render(frame);
       this.onEntry(frame);
+      if (frame.state !== this.state) this.setState(frame.state);
     } else if (frame.type === "ready") {
       this.ready = true;
       for (const [clientId, item] of this.pending) {
         this.socket.send({ type: "message", client_id: clientId, body: item.body });
       }
-      this.onReady(frame);
+      this.setState(frame.state); // also unchanged: after a reconnect the page catches up
     } else if (frame.type === "typing") {
       this.typingEl.textContent = frame.active
         ? interpolate(gettext("%(name)s is typing …"), { name: this.labels[frame.sender] })
@@ -56,6 +60,12 @@ export class ChatSession {
     } else {
       this.onFrame(frame);
     }
+  }
+
+  setState(state) {
+    const previous = this.state;
+    this.state = state;
+    this.onState(state, previous);
   }
 
   send(body) {

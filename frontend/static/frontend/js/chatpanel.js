@@ -35,23 +35,26 @@ export class ChatPanel {
       invite.hidden = state !== "active" || this.call !== null;
       compose.hidden = state !== "active";
       element.querySelector(".transfer").hidden = state !== "active";
+      // "waiting": requeued or transferred, no longer this clerk's (the server closes the socket)
       stateLine.textContent =
         state === "active"
           ? gettext("Conversation in progress.")
-          : gettext("The conversation has ended. Please record the outcome.");
+          : state === "waiting"
+            ? gettext("The conversation went back to the queue.")
+            : gettext("The conversation has ended. Please record the outcome.");
     };
     this.session = new ChatSession({
       path: `${basePath}${item.id}/`,
       log,
       typing: element.querySelector(".typing"),
       labels: { self: "clerk", you: gettext("You"), citizen: gettext("Citizen"), clerk: gettext("You") },
-      onReady: (frame) => setState(frame.state),
+      state: item.state,
+      onState: setState, // the state each log entry and `ready` carry
       onEntry: (frame) => {
         if (frame.kind === "video") {
-          this.startVideo();
+          this.startVideo(); // a change of channel, not of state
           setState(this.state);
         }
-        if (frame.kind === "ended") setState("ended");
       },
       onFrame: (frame) => {
         if (frame.type === "rtc_invite_answer") {

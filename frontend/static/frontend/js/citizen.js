@@ -72,14 +72,15 @@ const session = new ChatSession({
     connection.dataset.state = status;
     connection.textContent = CONNECTION_TEXT[status]();
   },
-  onReady: (frame) => show(frame.state),
+  state,
+  // The state each log entry and `ready` carry: waiting again after a requeue or a transfer,
+  // active once a clerk has joined, ended, abandoned.
+  onState: (next) => {
+    if (next === "active") talked = true;
+    show(next);
+  },
   onEntry: (frame) => {
-    if (frame.kind === "video") startVideo();
-    if (frame.kind === "accepted") talked = true;
-    if (frame.kind === "requeued" || frame.kind === "transferred") show("waiting");
-    if (frame.kind === "accepted") show("active");
-    if (frame.kind === "ended") show("ended");
-    if (frame.kind === "abandoned") show("abandoned");
+    if (frame.kind === "video") startVideo(); // a change of channel, not of state
   },
   onFrame: (frame) => {
     if (frame.type === "rtc_invite") {

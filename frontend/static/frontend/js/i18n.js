@@ -24,6 +24,7 @@ const MESSAGES = {
     gettext("Close your other conversations first: a video call takes your full attention."),
   video_not_possible: () => gettext("A video call is not possible at the moment. The chat goes on."),
   already_video: () => gettext("This conversation is a video call already."),
+  not_invited: () => gettext("This invitation to a video call is no longer open."),
   not_video: () => gettext("This is a chat consultation without video."),
   invalid_sdp: () => gettext("The video call could not be set up. Please rejoin the video call."),
   sdp_too_large: () => gettext("The video call could not be set up. Please rejoin the video call."),
