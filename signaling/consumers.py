@@ -83,7 +83,7 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
             )
 
     async def chat_message(self, event: dict[str, Any]) -> None:
-        message = event["message"]
+        message = events.decode(event, events.LogEntry).message
         self.state = message["state"]
         await self.send_frame(protocol.ChatMessage(**message))
         if message["kind"] == Message.Kind.VIDEO:
@@ -92,10 +92,9 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
             await self.end_relay()
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
-        if event["sender"] != self.role:
-            await self.send_frame(
-                protocol.TypingNotice(sender=event["sender"], active=event["active"])
-            )
+        typing = events.decode(event, events.Typing)
+        if typing.sender != self.role:
+            await self.send_frame(protocol.TypingNotice(sender=typing.sender, active=typing.active))
 
 
 class CitizenChatConsumer(ChatConsumer):

@@ -25,7 +25,8 @@ class RecordingMixin(VideoCallMixin):
         indicator)."""
         running = await database_sync_to_async(selectors.running_recording)(self.consultation_id)
         if running is not None:
-            await self.recording_changed({"recording": recordings.serialize_recording(running)})
+            changed = events.RecordingChanged(recording=recordings.serialize_recording(running))
+            await self.recording_changed(changed.as_dict())
 
     async def on_rec_request(self, frame: protocol.RecRequest) -> None:
         self.check_in_call()
@@ -67,7 +68,7 @@ class RecordingMixin(VideoCallMixin):
         await super().end_relay()
 
     async def recording_changed(self, event: dict[str, Any]) -> None:
-        state = protocol.RecState(**event["recording"])
+        state = protocol.RecState(**events.decode(event, events.RecordingChanged).recording)
         await self.send_frame(state)
         if state.state == Recording.State.RECORDING and not self.uses_relay:
             await self.send_frame(protocol.RtcUseRelay())  # recording is done by the relay

@@ -82,9 +82,9 @@ class VideoCallMixin(FrameConsumer):
         # The wire shape of ``rtc.signal`` (the receiving consumer rebuilds the frame from
         # ``frame`` and ``fields`` with protocol.SERVER_FRAMES; see rtc_signal).
         fields = dataclasses.asdict(frame)
-        await self.channel_layer.group_send(
+        await events.publish_now(
             events.consultation_group(self.consultation_id),
-            {"type": "rtc.signal", "sender": self.role, "frame": frame.type, "fields": fields},
+            events.RtcSignal(sender=self.role, frame=frame.type, fields=fields),
         )
 
     on_rtc_ready = on_rtc_offer = start_call
@@ -159,6 +159,7 @@ class VideoCallMixin(FrameConsumer):
             self.channel = Consultation.Channel.VIDEO
             await self.send_rtc_config()
 
-    async def rtc_signal(self, event: dict[str, Any]) -> None:
-        if event["sender"] != self.role:
-            await self.send_frame(protocol.SERVER_FRAMES[event["frame"]](**event["fields"]))
+    async def rtc_signal(self, message: dict[str, Any]) -> None:
+        event = events.decode(message, events.RtcSignal)
+        if event.sender != self.role:
+            await self.send_frame(protocol.SERVER_FRAMES[event.frame](**event.fields))

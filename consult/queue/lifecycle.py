@@ -1,5 +1,5 @@
-"""Writes for the consultation life cycle: start, leave, end, switch to video. Assignment is
-in ``routing``; every change of state goes through ``transitions``."""
+"""Writes for the consultation life cycle: start, leave, end (the switch to video is in
+``video``, assignment in ``routing``); every change of state goes through ``transitions``."""
 
 from datetime import datetime
 
@@ -11,7 +11,7 @@ from consult.catalogue import hours
 from consult.catalogue.models import Topic
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
-from consult.queue import routing, selectors
+from consult.queue import routing
 from consult.queue.transitions import lock, open_consultation, transition
 
 
@@ -87,27 +87,4 @@ def end_consultation(
             outcome=outcome,
         )
     routing.dispatch(now=now)
-    return consultation
-
-
-def switch_to_video(*, consultation_id: int, now: datetime | None = None) -> Consultation:
-    """The citizen agreed to the clerk's invitation: the chat goes on as a video call.
-
-    A video call takes the clerk exclusively (as in routing), so a clerk with other
-    conversations open cannot switch. Idempotent: a second agreement changes nothing.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        consultation = lock(consultation_id=consultation_id)
-        if consultation is None:
-            raise DomainError("not_found", "No such consultation.")
-        if consultation.state != Consultation.State.ACTIVE or consultation.clerk_id is None:
-            raise DomainError("not_active", "This consultation is not active.")
-        if consultation.channel == Consultation.Channel.VIDEO:
-            return consultation
-        if not selectors.video_possible(consultation_id=consultation.pk):
-            raise DomainError("video_not_possible", "The clerk has other conversations open.")
-        transition(
-            consultation, kind=Message.Kind.VIDEO, now=now, channel=Consultation.Channel.VIDEO
-        )
     return consultation

@@ -14,11 +14,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from consult.consultations.log import append_log_entry
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
-from consult.queue import routing, selectors
-from consult.statistics import rollup
+from consult.queue import selectors
+from consult.queue.transitions import lock, transition
 
 
 def invitation_open(consultation: Consultation) -> bool:
@@ -44,8 +43,7 @@ def invite_to_video(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        routing.lock_profiles(clerk.pk)  # profile before consultation, as everywhere
-        consultation = Consultation.objects.select_for_update().filter(pk=consultation_id).first()
+        consultation = lock(consultation_id=consultation_id, clerks=[clerk.pk])
         if (
             consultation is None
             or consultation.clerk_id != clerk.pk
@@ -73,33 +71,24 @@ def answer_video_invitation(
     switch is refused too (the first one closed the invitation) and changes nothing.
     """
     now = now or timezone.now()
-    clerk_id = (
-        Consultation.objects.filter(pk=consultation_id).values_list("clerk_id", flat=True).first()
-    )
     with transaction.atomic():
-        routing.lock_profiles(clerk_id)  # profile before consultation, as everywhere
-        consultation = Consultation.objects.select_for_update().filter(pk=consultation_id).first()
+        consultation = lock(consultation_id=consultation_id)
         if consultation is None:
             raise DomainError("not_found", "No such consultation.")
-        # An open invitation implies an active chat; its clerk is the one locked above
-        # (a change of clerk sets a later ``accepted_at``, which closes the invitation).
-        if not invitation_open(consultation) or consultation.clerk_id != clerk_id:
+        if not invitation_open(consultation):
             raise DomainError("not_invited", "There is no open invitation to a video call.")
-        consultation.video_invited_at = None
         if not accept:
+            consultation.video_invited_at = None
             consultation.save(update_fields=["video_invited_at"])
             return consultation
         if not selectors.video_possible(consultation_id=consultation.pk):
             raise DomainError("video_not_possible", "The clerk has other conversations open.")
-        consultation.channel = Consultation.Channel.VIDEO
-        consultation.save(update_fields=["channel", "video_invited_at"])
-        rollup.consultation_changed(consultation)
-        append_log_entry(
-            consultation=consultation,
+        transition(
+            consultation,
             kind=Message.Kind.VIDEO,
-            sender=Message.Sender.SYSTEM,
-            body="",
             now=now,
+            channel=Consultation.Channel.VIDEO,
+            video_invited_at=None,
         )
     return consultation
 

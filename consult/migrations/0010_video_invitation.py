@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consult", "0008_booked"),
+        ("consult", "0009_callback_done_at"),
     ]
 
     operations = [
