@@ -16,6 +16,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from consult.appointments.models import Appointment, Availability
+from consult.catalogue import selectors as catalogue_selectors
 from consult.catalogue.models import Topic
 from consult.clock import day_bounds
 from consult.staff.models import StaffProfile
@@ -151,7 +152,8 @@ def slot_at(
 
 
 def bookable_topic(slug: str) -> Topic | None:
-    return Topic.objects.filter(slug=slug, active=True).first()
+    """Every active topic takes bookings (its slots come from its clerks' availability)."""
+    return catalogue_selectors.active_topic(slug)
 
 
 def appointment_by_token(token: str) -> Appointment | None:

@@ -10,7 +10,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from consult.catalogue.models import CallbackRequest, Topic
+from consult.catalogue import selectors
+from consult.catalogue.models import CallbackRequest
 from consult.errors import DomainError
 from consult.staff.models import StaffProfile
 
@@ -49,7 +50,7 @@ def leave_callback_request(
             raise DomainError("invalid_email", "This e-mail address is not valid.") from None
     if phone and not valid_phone(phone):
         raise DomainError("invalid_phone", "This phone number is not valid.")
-    topic = Topic.objects.filter(slug=topic_slug, active=True).first()
+    topic = selectors.active_topic(topic_slug)
     if topic is None:
         raise DomainError("unknown_topic", "This topic does not exist.")
     return CallbackRequest.objects.create(
