@@ -8,15 +8,12 @@ constraint (no two holding appointments of one clerk overlap) backs it up. The l
 """
 
 import logging
-import re
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from consult import events
+from consult import events, validators
 from consult.appointments import mail, slots
 from consult.appointments.models import Appointment
 from consult.catalogue.models import Topic
@@ -26,7 +23,6 @@ from consult.queue import routing
 
 logger = logging.getLogger(__name__)
 
-PHONE = re.compile(r"\+?[0-9][0-9 ()/-]{2,38}")
 MAX_NAME = 120
 
 
@@ -38,12 +34,9 @@ def _clean_contact(*, name: str, email: str, phone: str) -> tuple[str, str, str]
     name, email, phone = name.strip(), email.strip(), phone.strip()
     if not name or len(name) > MAX_NAME:
         raise DomainError("invalid_name", "Please enter your name (at most 120 characters).")
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise DomainError("invalid_email", "Please enter a valid e-mail address.") from None
-    if phone and not PHONE.fullmatch(phone):
-        raise DomainError("invalid_phone", "Please enter a phone number with digits only.")
+    validators.ensure_email(email)
+    if phone:
+        validators.ensure_phone(phone)
     return name, email, phone
 
 
