@@ -11,6 +11,7 @@ from consult.catalogue import selectors as catalogue_selectors
 from consult.consultations.models import Consultation
 from consult.errors import message_for
 from consult.staff import selectors
+from consult.statistics import feedback
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -84,7 +85,7 @@ class FeedbackForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment (optional, please no personal data)"),
         required=False,
-        max_length=2000,
+        max_length=feedback.MAX_COMMENT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

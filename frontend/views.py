@@ -128,6 +128,7 @@ def _room(
         "consultation": consultation,
         "room_config": room_config,
         "feedback_form": form,
+        "can_rate": feedback.can_rate(consultation),
         "documents": documents,
     }
     return render(request, "frontend/room.html", context, status=status)

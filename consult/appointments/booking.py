@@ -99,11 +99,12 @@ def book_appointment(
     return appointment
 
 
-def _changeable(token: str) -> Appointment:
+def _changeable(token: str, now: datetime) -> Appointment:
+    """The appointment, locked, if the citizen may still change it (``slots.is_changeable``)."""
     appointment = Appointment.objects.select_for_update().filter(token=token).first()
     if appointment is None:
         raise DomainError("not_found", "No such appointment.")
-    if appointment.state != Appointment.State.BOOKED:
+    if not slots.is_changeable(appointment, now):
         raise DomainError("not_changeable", "This appointment can no longer be changed.")
     return appointment
 
@@ -117,11 +118,11 @@ def reschedule_appointment(
         appointment = Appointment.objects.filter(token=token).select_related("topic").first()
         if appointment is None:
             raise DomainError("not_found", "No such appointment.")
+        if not slots.is_changeable(appointment, now):  # asked again under the lock below
+            raise DomainError("not_changeable", "This appointment can no longer be changed.")
         topic = appointment.topic
         clerk_id = _free_clerk(topic, starts_at, now, ignore=appointment.pk)
-        appointment = _changeable(token)
-        if appointment.starts_at < now:
-            raise DomainError("not_changeable", "This appointment can no longer be changed.")
+        appointment = _changeable(token, now)
         appointment.clerk_id = clerk_id
         appointment.starts_at = starts_at
         appointment.ends_at = starts_at + timedelta(minutes=topic.appointment_minutes)
@@ -139,10 +140,10 @@ def reschedule_appointment(
 
 
 def cancel_appointment(*, token: str, now: datetime | None = None) -> Appointment:
-    """The citizen cancels; the slot is free again at once."""
+    """The citizen cancels before the start; the slot is free again at once."""
     now = _now(now)
     with transaction.atomic():
-        appointment = _changeable(token)
+        appointment = _changeable(token, now)
         appointment.state = Appointment.State.CANCELLED
         appointment.cancelled_at = now
         appointment.sequence += 1

@@ -174,6 +174,21 @@ def joinable_until(appointment: Appointment) -> datetime:
     return appointment.starts_at + timedelta(minutes=settings.APPOINTMENT_NO_SHOW_MINUTES)
 
 
+def is_changeable(appointment: Appointment, now: datetime | None = None) -> bool:
+    """May the citizen reschedule or cancel it? Only a booked appointment that has not started
+    (the one rule: the writers refuse ``not_changeable`` otherwise, the pages offer neither)."""
+    now = now or timezone.now()
+    return appointment.state == Appointment.State.BOOKED and now < appointment.starts_at
+
+
+def is_missed(appointment: Appointment, now: datetime | None = None) -> bool:
+    """Booked and its join period is over: a no-show, even before the sweep has marked it."""
+    now = now or timezone.now()
+    return appointment.state == Appointment.State.NO_SHOW or (
+        appointment.state == Appointment.State.BOOKED and now >= joinable_until(appointment)
+    )
+
+
 def can_join(appointment: Appointment, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     if appointment.state == Appointment.State.JOINED:
