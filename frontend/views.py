@@ -16,7 +16,7 @@ from consult.catalogue import selectors as catalogue_selectors
 from consult.catalogue.models import Topic
 from consult.consultations import selectors
 from consult.consultations.models import Consultation
-from consult.errors import DomainError
+from consult.errors import DomainError, message_for
 from consult.queue import lifecycle, overview
 from consult.staff import selectors as staff_selectors
 from consult.staff.models import StaffProfile
@@ -80,7 +80,12 @@ def video_check(request: HttpRequest, topic: str) -> HttpResponse:
 
 def _refused(request: HttpRequest, *, code: str, topic: Topic) -> HttpResponse:
     availability = catalogue_selectors.topic_availability(topic, now=timezone.now())
-    refused = {"code": code, "topic": topic, "availability": availability}
+    refused = {
+        "code": code,
+        "message": message_for(code),
+        "topic": topic,
+        "availability": availability,
+    }
     return _start_page(request, refused=refused, status=409)
 
 
@@ -98,7 +103,7 @@ def start_consultation(request: HttpRequest) -> HttpResponse:
             topic = catalogue_selectors.active_topic(form.cleaned_data["topic"])
             if topic is not None:
                 return _refused(request, code=error.code, topic=topic)
-        form.add_error("topic", error.detail)
+        form.add_error("topic", message_for(error.code))
         return _start_page(request, form=form, status=400)
     tokens = request.session.get(SESSION_KEY, [])
     request.session[SESSION_KEY] = [*tokens[-9:], consultation.public_token]
@@ -160,7 +165,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as error:
             if error.code == "already_rated":  # e.g. a double click: the first one counted
                 return redirect("frontend:room", token=token)
-            form.add_error(None, error.detail)
+            form.add_error(None, message_for(error.code))
     return _room(request, consultation, form, status=400)
 
 
