@@ -63,7 +63,7 @@ def test_the_scripts_keep_no_second_list():
         english = {str(text) for text in MESSAGES.values()}
     for script in (ROOT / "frontend" / "static").rglob("*.js"):
         source = script.read_text(encoding="utf-8")
-        assert [text for text in english if f"\"{text}\"" in source] == [], script.name
+        assert [text for text in english if f'"{text}"' in source] == [], script.name
 
 
 @pytest.mark.django_db
