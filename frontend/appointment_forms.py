@@ -6,6 +6,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from consult.appointments.slots import Slot
+from consult.errors import message_for
+
+from .forms import EmailAddressField, PhoneField
 
 SLOT_FORMAT = "%Y%m%dT%H%MZ"
 
@@ -32,21 +35,14 @@ class SlotForm(forms.Form):
         except ValueError:
             raise ValidationError(_("Please choose a time from the list.")) from None
         if value not in self.free:
-            raise ValidationError(_("This time is no longer free. Please choose another."))
+            raise ValidationError(message_for("slot_taken"), code="slot_taken")
         return starts_at
 
 
 class BookingForm(SlotForm):
     name = forms.CharField(label=_("Your name"), max_length=120)
-    email = forms.EmailField(
+    email = EmailAddressField(
         label=_("E-mail address"),
-        max_length=254,
         help_text=_("We send the confirmation and your personal link there."),
     )
-    phone = forms.RegexField(
-        label=_("Phone (optional)"),
-        required=False,
-        max_length=40,
-        regex=r"^\+?[0-9][0-9 ()/-]{2,38}$",
-        error_messages={"invalid": _("Please enter a phone number with digits only.")},
-    )
+    phone = PhoneField(label=_("Phone (optional)"), required=False)

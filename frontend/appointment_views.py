@@ -7,27 +7,15 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from consult.appointments import booking, mail, slots
 from consult.appointments.models import Appointment
 from consult.catalogue.models import Topic
-from consult.errors import DomainError
+from consult.errors import DomainError, message_for
 
 from .appointment_forms import BookingForm, SlotForm, slot_value
 from .views import SESSION_KEY
-
-MESSAGES = {
-    "slot_taken": _("Sorry, someone else has just booked this time. Please choose another."),
-    "too_early": _("You can join shortly before your appointment."),
-    "not_joinable": _("This appointment is no longer open."),
-    "not_changeable": _("This appointment can no longer be changed."),
-}
-
-
-def _message(error: DomainError) -> str:
-    return str(MESSAGES.get(error.code, error.detail))
 
 
 def _appointment(token: str) -> Appointment:
@@ -110,7 +98,7 @@ def _refused(
     form, context = _slot_page(request, **slot_page)
     form.is_valid()
     form.errors.pop("slot", None)
-    form.add_error("slot" if error.code == "slot_taken" else None, _message(error))
+    form.add_error("slot" if error.code == "slot_taken" else None, message_for(error.code))
     return render(request, template, context, status=409)
 
 
@@ -132,7 +120,8 @@ def _manage(
         "appointment": appointment,
         "can_join": slots.can_join(appointment, now),
         "join_from": slots.joinable_from(appointment),
-        "changeable": appointment.state == Appointment.State.BOOKED and appointment.starts_at > now,
+        "changeable": slots.is_changeable(appointment, now),
+        "missed": slots.is_missed(appointment, now),
         "error": error,
     }
     return render(request, "frontend/appointments/manage.html", context, status=status)
@@ -159,15 +148,15 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     try:
         booking.cancel_appointment(token=token)
     except DomainError as error:
-        return _manage(request, appointment, _message(error), status=409)
+        return _manage(request, appointment, message_for(error.code), status=409)
     return redirect("appointments:manage", token=token)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
-    if appointment.state != Appointment.State.BOOKED:
-        return _manage(request, appointment, str(MESSAGES["not_changeable"]), status=409)
+    if not slots.is_changeable(appointment):
+        return _manage(request, appointment, message_for("not_changeable"), status=409)
     template = "frontend/appointments/reschedule.html"
     form, context = _slot_page(
         request, topic=appointment.topic, form_class=SlotForm, appointment=appointment
@@ -196,7 +185,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     try:
         consultation = booking.join_appointment(token=token)
     except DomainError as error:
-        return _manage(request, _appointment(token), _message(error), status=409)
+        return _manage(request, _appointment(token), message_for(error.code), status=409)
     tokens = request.session.get(SESSION_KEY, [])
     request.session[SESSION_KEY] = [*tokens[-9:], consultation.public_token]
     return redirect("frontend:room", token=consultation.public_token)

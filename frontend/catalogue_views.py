@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from consult.catalogue import callbacks, navigator
 from consult.catalogue import selectors as catalogue_selectors
-from consult.errors import DomainError
+from consult.errors import DomainError, message_for
 from consult.queue.overview import topic_overview
 from consult.staff import selectors
 
@@ -84,7 +84,7 @@ def leave_request(request: HttpRequest) -> HttpResponse:
                 phone=form.cleaned_data["phone"],
             )
         except DomainError as error:
-            form.add_error(None, error.detail)
+            form.add_error(None, message_for(error.code))
         else:
             request.session[REQUEST_KEY] = left.pk
             return redirect("frontend:request_thanks")

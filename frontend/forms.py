@@ -5,13 +5,40 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from consult import validators
 from consult.catalogue import callbacks
 from consult.catalogue import selectors as catalogue_selectors
 from consult.consultations.models import Consultation
+from consult.errors import message_for
 from consult.staff import selectors
+from consult.statistics import feedback
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+
+class EmailAddressField(forms.EmailField):
+    """An e-mail address as the domain takes it (``consult.validators``): the columns' length,
+    with the catalogue's texts."""
+
+    default_validators = [validators.validate_email_address]
+
+    def __init__(self, **kwargs: Any) -> None:
+        # No length validator of Django's (320 by default): ours reports a long address, once.
+        super().__init__(max_length=None, **kwargs)
+        self.max_length = validators.MAX_EMAIL
+        self.widget.attrs["maxlength"] = str(validators.MAX_EMAIL)
+
+
+class PhoneField(forms.CharField):
+    """A phone number as the domain takes it (``consult.validators``)."""
+
+    default_validators = [validators.validate_phone]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=None, **kwargs)
+        self.max_length = validators.MAX_PHONE
+        self.widget.attrs["maxlength"] = str(validators.MAX_PHONE)
 
 
 class StartConsultationForm(forms.Form):
@@ -58,7 +85,7 @@ class FeedbackForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment (optional, please no personal data)"),
         required=False,
-        max_length=2000,
+        max_length=feedback.MAX_COMMENT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -83,8 +110,8 @@ class CallbackRequestForm(forms.Form):
     name = forms.CharField(
         label=_("Name (optional)"), max_length=callbacks.MAX_NAME, required=False
     )
-    email = forms.EmailField(label=_("E-mail address"), required=False)
-    phone = forms.CharField(label=_("Phone number"), max_length=40, required=False)
+    email = EmailAddressField(label=_("E-mail address"), required=False)
+    phone = PhoneField(label=_("Phone number"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,23 +119,11 @@ class CallbackRequestForm(forms.Form):
         assert isinstance(topic_field, forms.ChoiceField)  # noqa: S101 - narrows the type
         topic_field.choices = [(t.slug, t.name) for t in catalogue_selectors.active_topics()]
 
-    def clean_phone(self) -> str:
-        phone = str(self.cleaned_data.get("phone", "")).strip()
-        if phone and not callbacks.valid_phone(phone):
-            raise ValidationError(
-                _("Please enter a phone number with digits only, e.g. 030 1234567."),
-                code="phone",
-            )
-        return phone
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if not cleaned.get("email") and not cleaned.get("phone") and not self.has_error("email"):
             if not self.has_error("phone"):
-                raise ValidationError(
-                    _("Please give an e-mail address or a phone number so we can answer you."),
-                    code="no_contact",
-                )
+                raise ValidationError(message_for("no_contact"), code="no_contact")
         return cleaned
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 from consult.catalogue import selectors as catalogue_selectors
 from consult.consultations.models import Consultation
 from consult.staff import selectors
-from consult.statistics import figures
+from consult.statistics import exports, figures
 from consult.statistics import filters as statistics_filters
 
 from . import charts
@@ -149,29 +149,6 @@ def _kind(booked: bool) -> str:
     return str(BOOKINGS[1][1] if booked else BOOKINGS[0][1])
 
 
-def _booking(booked: bool) -> str:
-    """The booking filter's value for a row of ``by_booking`` (the CSV's value column)."""
-    return BOOKINGS[1][0] if booked else BOOKINGS[0][0]
-
-
-FIGURE_COLUMNS = [
-    "requested",
-    "answered",
-    "abandoned",
-    "short_abandoned",
-    "ended",
-    "asa",
-    "median_wait",
-    "p90_wait",
-    "max_wait",
-    "service_level",
-    "abandonment_rate",
-    "aht",
-    "satisfaction",
-    "ratings",
-]
-
-
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -194,50 +171,14 @@ def _export_filters(request: HttpRequest) -> statistics_filters.Filters | HttpRe
     return form.filters()
 
 
-def _number(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    return round(value, 4) if isinstance(value, float) else value
-
-
 @require_safe
 @manager_required
 def export_figures(request: HttpRequest) -> HttpResponseBase:
-    """The figures shown: the total and one row per topic, per channel and per kind
-    (``booking``: walk_in or booked, the values of the filter)."""
+    """The figures shown: the total and one row per topic, per channel and per kind."""
     filters = _export_filters(request)
     if isinstance(filters, HttpResponse):
         return filters
-
-    def rows() -> Iterator[list[Any]]:
-        yield ["group", "value", *FIGURE_COLUMNS]
-        yield ["total", "", *(_number(figures.summary(filters)[c]) for c in FIGURE_COLUMNS)]
-        for row in figures.by_topic(filters):
-            yield ["topic", row["topic__name"], *(_number(row[c]) for c in FIGURE_COLUMNS)]
-        for row in figures.by_channel(filters):
-            yield ["channel", row["channel"], *(_number(row[c]) for c in FIGURE_COLUMNS)]
-        for row in figures.by_booking(filters):
-            yield ["booking", _booking(row["booked"]), *(_number(row[c]) for c in FIGURE_COLUMNS)]
-
-    return _csv_response(rows(), f"figures_{filters.start}_{filters.end}.csv")
-
-
-# CSV column: consultation field. No names, no messages, no token.
-CONSULTATION_COLUMNS = {
-    "id": "pk",
-    "topic": "topic__slug",
-    "channel": "channel",
-    "booked": "booked",
-    "state": "state",
-    "requested": "created_at",
-    "answered": "first_accepted_at",
-    "ended": "ended_at",
-    "ended_by": "ended_by",
-    "outcome": "outcome",
-    "wait_seconds": "wait_seconds",
-    "handle_seconds": "handle_seconds",
-    "rating": "rating",
-}
+    return _csv_response(exports.figure_rows(filters), f"figures_{filters.start}_{filters.end}.csv")
 
 
 @require_safe
@@ -247,21 +188,9 @@ def export_consultations(request: HttpRequest) -> HttpResponseBase:
     filters = _export_filters(request)
     if isinstance(filters, HttpResponse):
         return filters
-
-    def rows() -> Iterator[list[Any]]:
-        yield list(CONSULTATION_COLUMNS)
-        queryset = (
-            statistics_filters.consultations(filters)
-            .order_by("created_at")
-            .values_list(*CONSULTATION_COLUMNS.values())
-        )
-        for row in queryset.iterator(chunk_size=2000):
-            yield [
-                value.isoformat() if hasattr(value, "isoformat") else _number(value)
-                for value in row
-            ]
-
-    return _csv_response(rows(), f"consultations_{filters.start}_{filters.end}.csv")
+    return _csv_response(
+        exports.consultation_rows(filters), f"consultations_{filters.start}_{filters.end}.csv"
+    )
 
 
 @require_safe

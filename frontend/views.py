@@ -1,26 +1,22 @@
 """HTTP views: each validates input, calls one domain function or selector, renders."""
 
-import asyncio
 import re
-import uuid
 
-from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from consult import health
 from consult.catalogue import hours
 from consult.catalogue import selectors as catalogue_selectors
 from consult.catalogue.models import Topic
 from consult.consultations import selectors
 from consult.consultations.models import Consultation
-from consult.errors import DomainError
+from consult.errors import DomainError, message_for
 from consult.queue import lifecycle, overview
 from consult.staff import selectors as staff_selectors
 from consult.staff.models import StaffProfile
@@ -69,7 +65,7 @@ def start(request: HttpRequest) -> HttpResponse:
 def video_check(request: HttpRequest, topic: str) -> HttpResponse:
     """The device check before a video consultation; the form on it starts the consultation.
     A topic that cannot start now is refused here already, before the camera is asked for."""
-    chosen = catalogue_selectors.active_topics().filter(slug=topic).first()
+    chosen = catalogue_selectors.active_topic(topic)
     if chosen is None:
         raise Http404
     try:
@@ -84,7 +80,12 @@ def video_check(request: HttpRequest, topic: str) -> HttpResponse:
 
 def _refused(request: HttpRequest, *, code: str, topic: Topic) -> HttpResponse:
     availability = catalogue_selectors.topic_availability(topic, now=timezone.now())
-    refused = {"code": code, "topic": topic, "availability": availability}
+    refused = {
+        "code": code,
+        "message": message_for(code),
+        "topic": topic,
+        "availability": availability,
+    }
     return _start_page(request, refused=refused, status=409)
 
 
@@ -99,9 +100,10 @@ def start_consultation(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as error:
         if error.code in REFUSALS:
-            topic = catalogue_selectors.active_topics().get(slug=form.cleaned_data["topic"])
-            return _refused(request, code=error.code, topic=topic)
-        form.add_error("topic", error.detail)
+            topic = catalogue_selectors.active_topic(form.cleaned_data["topic"])
+            if topic is not None:
+                return _refused(request, code=error.code, topic=topic)
+        form.add_error("topic", message_for(error.code))
         return _start_page(request, form=form, status=400)
     tokens = request.session.get(SESSION_KEY, [])
     request.session[SESSION_KEY] = [*tokens[-9:], consultation.public_token]
@@ -131,6 +133,7 @@ def _room(
         "consultation": consultation,
         "room_config": room_config,
         "feedback_form": form,
+        "can_rate": feedback.can_rate(consultation),
         "documents": documents,
     }
     return render(request, "frontend/room.html", context, status=status)
@@ -162,7 +165,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as error:
             if error.code == "already_rated":  # e.g. a double click: the first one counted
                 return redirect("frontend:room", token=token)
-            form.add_error(None, error.detail)
+            form.add_error(None, message_for(error.code))
     return _room(request, consultation, form, status=400)
 
 
@@ -215,37 +218,7 @@ def console(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _database_ok() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        return cursor.fetchone() == (1,)
-
-
-async def _channel_layer_ok() -> bool:
-    layer = get_channel_layer()
-    if layer is None:
-        return False
-    channel = await layer.new_channel()
-    probe = {"type": "healthz.probe", "nonce": uuid.uuid4().hex}
-    await layer.send(channel, probe)
-    received = await asyncio.wait_for(layer.receive(channel), timeout=2)
-    return bool(received.get("nonce") == probe["nonce"])
-
-
 async def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the channel layer both answer, else 503."""
-    report: dict[str, str] = {}
-    try:
-        report["database"] = "ok" if await sync_to_async(_database_ok)() else "error"
-    except Exception as error:
-        report["database"] = f"error: {type(error).__name__}"
-    try:
-        report["channel_layer"] = "ok" if await _channel_layer_ok() else "error"
-    except Exception as error:
-        report["channel_layer"] = f"error: {type(error).__name__}"
-    layer = get_channel_layer()
-    report["channel_layer_backend"] = type(layer).__name__ if layer else "none"
-    report["database_vendor"] = connection.vendor
-    healthy = report["database"] == "ok" and report["channel_layer"] == "ok"
-    report["status"] = "ok" if healthy else "error"
-    return JsonResponse(report, status=200 if healthy else 503)
+    report = await health.check()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)

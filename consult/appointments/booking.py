@@ -8,14 +8,12 @@ constraint (no two holding appointments of one clerk overlap) backs it up. The l
 """
 
 import logging
-import re
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from consult import validators
 from consult.appointments import mail, slots
 from consult.appointments.models import Appointment
 from consult.catalogue.models import Topic
@@ -25,7 +23,6 @@ from consult.queue import routing, transitions
 
 logger = logging.getLogger(__name__)
 
-PHONE = re.compile(r"\+?[0-9][0-9 ()/-]{2,38}")
 MAX_NAME = 120
 
 
@@ -37,12 +34,9 @@ def _clean_contact(*, name: str, email: str, phone: str) -> tuple[str, str, str]
     name, email, phone = name.strip(), email.strip(), phone.strip()
     if not name or len(name) > MAX_NAME:
         raise DomainError("invalid_name", "Please enter your name (at most 120 characters).")
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise DomainError("invalid_email", "Please enter a valid e-mail address.") from None
-    if phone and not PHONE.fullmatch(phone):
-        raise DomainError("invalid_phone", "Please enter a phone number with digits only.")
+    validators.ensure_email(email)
+    if phone:
+        validators.ensure_phone(phone)
     return name, email, phone
 
 
@@ -105,11 +99,12 @@ def book_appointment(
     return appointment
 
 
-def _changeable(token: str) -> Appointment:
+def _changeable(token: str, now: datetime) -> Appointment:
+    """The appointment, locked, if the citizen may still change it (``slots.is_changeable``)."""
     appointment = Appointment.objects.select_for_update().filter(token=token).first()
     if appointment is None:
         raise DomainError("not_found", "No such appointment.")
-    if appointment.state != Appointment.State.BOOKED:
+    if not slots.is_changeable(appointment, now):
         raise DomainError("not_changeable", "This appointment can no longer be changed.")
     return appointment
 
@@ -123,11 +118,11 @@ def reschedule_appointment(
         appointment = Appointment.objects.filter(token=token).select_related("topic").first()
         if appointment is None:
             raise DomainError("not_found", "No such appointment.")
+        if not slots.is_changeable(appointment, now):  # asked again under the lock below
+            raise DomainError("not_changeable", "This appointment can no longer be changed.")
         topic = appointment.topic
         clerk_id = _free_clerk(topic, starts_at, now, ignore=appointment.pk)
-        appointment = _changeable(token)
-        if appointment.starts_at < now:
-            raise DomainError("not_changeable", "This appointment can no longer be changed.")
+        appointment = _changeable(token, now)
         appointment.clerk_id = clerk_id
         appointment.starts_at = starts_at
         appointment.ends_at = starts_at + timedelta(minutes=topic.appointment_minutes)
@@ -145,10 +140,10 @@ def reschedule_appointment(
 
 
 def cancel_appointment(*, token: str, now: datetime | None = None) -> Appointment:
-    """The citizen cancels; the slot is free again at once."""
+    """The citizen cancels before the start; the slot is free again at once."""
     now = _now(now)
     with transaction.atomic():
-        appointment = _changeable(token)
+        appointment = _changeable(token, now)
         appointment.state = Appointment.State.CANCELLED
         appointment.cancelled_at = now
         appointment.sequence += 1

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consult.catalogue.models import Weekday
 from consult.consultations.models import new_public_token
+from consult.validators import MAX_EMAIL, MAX_PHONE
 
 
 class Availability(models.Model):
@@ -75,8 +76,8 @@ class Appointment(models.Model):
     ends_at = models.DateTimeField(_("ends"))
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.BOOKED)
     name = models.CharField(_("name"), max_length=120)
-    email = models.EmailField(_("e-mail"), max_length=254)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=MAX_EMAIL)
+    phone = models.CharField(_("phone"), max_length=MAX_PHONE, blank=True)
     language = models.CharField(_("language"), max_length=8, default="de")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     booked_at = models.DateTimeField(

@@ -16,6 +16,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from consult.appointments.models import Appointment, Availability
+from consult.catalogue import selectors as catalogue_selectors
 from consult.catalogue.models import Topic
 from consult.clock import day_bounds
 from consult.staff.models import StaffProfile
@@ -151,7 +152,8 @@ def slot_at(
 
 
 def bookable_topic(slug: str) -> Topic | None:
-    return Topic.objects.filter(slug=slug, active=True).first()
+    """Every active topic takes bookings (its slots come from its clerks' availability)."""
+    return catalogue_selectors.active_topic(slug)
 
 
 def appointment_by_token(token: str) -> Appointment | None:
@@ -170,6 +172,21 @@ def joinable_from(appointment: Appointment) -> datetime:
 
 def joinable_until(appointment: Appointment) -> datetime:
     return appointment.starts_at + timedelta(minutes=settings.APPOINTMENT_NO_SHOW_MINUTES)
+
+
+def is_changeable(appointment: Appointment, now: datetime | None = None) -> bool:
+    """May the citizen reschedule or cancel it? Only a booked appointment that has not started
+    (the one rule: the writers refuse ``not_changeable`` otherwise, the pages offer neither)."""
+    now = now or timezone.now()
+    return appointment.state == Appointment.State.BOOKED and now < appointment.starts_at
+
+
+def is_missed(appointment: Appointment, now: datetime | None = None) -> bool:
+    """Booked and its join period is over: a no-show, even before the sweep has marked it."""
+    now = now or timezone.now()
+    return appointment.state == Appointment.State.NO_SHOW or (
+        appointment.state == Appointment.State.BOOKED and now >= joinable_until(appointment)
+    )
 
 
 def can_join(appointment: Appointment, now: datetime | None = None) -> bool:

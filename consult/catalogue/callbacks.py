@@ -1,28 +1,21 @@
 """Writes for out-of-hours requests: a citizen leaves a question and how to call them back;
 clerks of the topic work through them, oldest first, and mark them done with a note."""
 
-import re
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from consult.catalogue.models import CallbackRequest, Topic
+from consult import validators
+from consult.catalogue import selectors
+from consult.catalogue.models import CallbackRequest
 from consult.errors import DomainError
 from consult.staff.models import StaffProfile
 
 MAX_QUESTION = 2000
 MAX_NOTE = 2000
 MAX_NAME = 120
-# Digits with the usual separators, optionally international: "+49 30 1234-567", "(030) 123".
-PHONE = re.compile(r"^\+?[0-9][0-9 ()/.-]{4,38}[0-9]$")
-
-
-def valid_phone(phone: str) -> bool:
-    return bool(PHONE.match(phone)) and sum(c.isdigit() for c in phone) >= 6
 
 
 def leave_callback_request(
@@ -43,13 +36,10 @@ def leave_callback_request(
     if not email and not phone:
         raise DomainError("no_contact", "An e-mail address or a phone number is needed.")
     if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise DomainError("invalid_email", "This e-mail address is not valid.") from None
-    if phone and not valid_phone(phone):
-        raise DomainError("invalid_phone", "This phone number is not valid.")
-    topic = Topic.objects.filter(slug=topic_slug, active=True).first()
+        validators.ensure_email(email)
+    if phone:
+        validators.ensure_phone(phone)
+    topic = selectors.active_topic(topic_slug)
     if topic is None:
         raise DomainError("unknown_topic", "This topic does not exist.")
     return CallbackRequest.objects.create(

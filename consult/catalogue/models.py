@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consult.validators import MAX_EMAIL, MAX_PHONE
+
 
 def validate_retention_overrides(value: object) -> None:
     """{kind: days} with kinds of ``settings.RETENTION_DAYS`` and whole days from 1."""
@@ -125,8 +127,8 @@ class Office(models.Model):
         blank=True,
         help_text=_("As text for the service pages, e.g. Mon–Fri 8:00–12:00."),
     )
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=MAX_PHONE, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=MAX_EMAIL, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -270,8 +272,8 @@ class CallbackRequest(models.Model):
     )
     question = models.TextField(_("question"), max_length=2000)
     name = models.CharField(_("name"), max_length=120, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=MAX_EMAIL, blank=True)
+    phone = models.CharField(_("phone"), max_length=MAX_PHONE, blank=True)
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)

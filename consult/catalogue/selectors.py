@@ -16,6 +16,11 @@ def active_topics() -> QuerySet[Topic]:
     return Topic.objects.filter(active=True)
 
 
+def active_topic(slug: str) -> Topic | None:
+    """The active topic with this slug (None for an unknown or closed one)."""
+    return active_topics().filter(slug=slug).first() if slug else None
+
+
 def active_services() -> QuerySet[Service]:
     return Service.objects.filter(active=True, topic__active=True).select_related("topic", "office")
 

@@ -1,4 +1,5 @@
-"""Writes for the citizen's rating of a consultation."""
+"""The citizen's rating of a consultation: whether they may rate (the one rule, asked by the
+room page too) and the write."""
 
 from datetime import datetime
 
@@ -10,13 +11,24 @@ from consult.errors import DomainError
 from consult.statistics import rollup
 
 MAX_COMMENT = 2000
+RATINGS = range(1, 6)
+
+
+def can_rate(consultation: Consultation) -> bool:
+    """May the citizen rate this consultation now? Once, after a conversation that took place:
+    answered by a clerk and ended (not abandoned in the queue, not still going on)."""
+    return (
+        consultation.state == Consultation.State.ENDED
+        and consultation.first_accepted_at is not None
+        and consultation.rating is None
+    )
 
 
 def rate_consultation(
     *, public_token: str, rating: int, comment: str = "", now: datetime | None = None
 ) -> Consultation:
     """Once per consultation, after a conversation that took place (answered and ended)."""
-    if not 1 <= rating <= 5:
+    if rating not in RATINGS:
         raise DomainError("invalid_rating", "Ratings go from 1 to 5.")
     if len(comment) > MAX_COMMENT:
         raise DomainError("comment_too_long", "Comments are limited to 2,000 characters.")
@@ -26,10 +38,10 @@ def rate_consultation(
         )
         if consultation is None:
             raise DomainError("not_found", "No such consultation.")
-        if consultation.state != Consultation.State.ENDED or not consultation.first_accepted_at:
-            raise DomainError("not_rateable", "Only a conversation that took place can be rated.")
         if consultation.rating is not None:
             raise DomainError("already_rated", "This consultation has been rated already.")
+        if not can_rate(consultation):
+            raise DomainError("not_rateable", "Only a conversation that took place can be rated.")
         consultation.rating = rating
         consultation.rating_comment = comment.strip()
         consultation.rated_at = now or timezone.now()

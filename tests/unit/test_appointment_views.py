@@ -1,9 +1,11 @@
 """The booking pages and the embedding headers, through Django's test client."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from consult.appointments.models import Appointment
 from frontend.appointment_forms import slot_value
@@ -82,6 +84,39 @@ def test_manage_cancel_and_unknown_link(client, topic, day):
         in client.get(reverse("appointments:manage", args=[token])).content.decode()
     )
     assert client.get(reverse("appointments:manage", args=["x" * 43])).status_code == 404
+
+
+def test_a_started_appointment_offers_no_change_and_refuses_one(client, topic, day):
+    """The page and the writers ask the same predicate (slots.is_changeable)."""
+    client.post(
+        reverse("appointments:book", args=[topic.slug]),
+        {
+            "day": day.isoformat(),
+            "slot": slot_value(local(day, "09:00")),
+            "name": "Erika",
+            "email": "erika@example.org",
+        },
+    )
+    appointment = Appointment.objects.get()
+    started = timezone.now() - timedelta(minutes=1)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=started, ends_at=started + timedelta(minutes=15)
+    )
+    manage = client.get(reverse("appointments:manage", args=[appointment.token]))
+    assert "Termin absagen" not in manage.content.decode()
+    reschedule = client.get(reverse("appointments:reschedule", args=[appointment.token]))
+    assert reschedule.status_code == 409
+    assert "Dieser Termin kann nicht mehr geändert werden." in reschedule.content.decode()
+    cancel = client.post(reverse("appointments:cancel", args=[appointment.token]))
+    assert cancel.status_code == 409
+    assert Appointment.objects.get().state == "booked"
+    # Past the join period and not yet marked by the sweep: shown as missed.
+    long_ago = timezone.now() - timedelta(hours=2)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=long_ago, ends_at=long_ago + timedelta(minutes=15)
+    )
+    page = client.get(reverse("appointments:manage", args=[appointment.token])).content.decode()
+    assert "Die Zeit für diesen Termin ist vorbei." in page
 
 
 ORIGIN = "https://www.musterstadt.de"

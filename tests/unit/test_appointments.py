@@ -202,6 +202,43 @@ def test_reschedule_to_a_taken_time_changes_nothing(topic, anna, day):
     assert first.starts_at == local(day, "09:00")
 
 
+def test_is_changeable_only_while_booked_and_not_started(topic, anna, day):
+    appointment = book(topic, local(day, "09:00"))
+    start = appointment.starts_at
+    assert slots.is_changeable(appointment, start - timedelta(seconds=1))
+    assert not slots.is_changeable(appointment, start)
+    assert not slots.is_changeable(appointment, start + timedelta(minutes=1))
+    for state in ("joined", "cancelled", "no_show"):
+        appointment.state = state
+        assert not slots.is_changeable(appointment, start - timedelta(days=1)), state
+
+
+def test_the_writers_ask_is_changeable(topic, anna, day):
+    """After the start neither cancel nor reschedule goes through (they did before: cancel
+    looked only at the state), and reschedule says so before looking for a free clerk."""
+    appointment = book(topic, local(day, "09:00"))
+    started = appointment.starts_at + timedelta(minutes=1)
+    with pytest.raises(DomainError) as cancelled:
+        booking.cancel_appointment(token=appointment.token, now=started)
+    assert cancelled.value.code == "not_changeable"
+    with pytest.raises(DomainError) as moved:
+        booking.reschedule_appointment(
+            token=appointment.token, starts_at=local(day, "09:45"), now=started
+        )
+    assert moved.value.code == "not_changeable"
+    appointment.refresh_from_db()
+    assert (appointment.state, appointment.starts_at) == ("booked", local(day, "09:00"))
+
+
+def test_is_missed_once_the_join_period_is_over(topic, anna, day, settings):
+    appointment = book(topic, local(day, "09:00"))
+    until = slots.joinable_until(appointment)
+    assert not slots.is_missed(appointment, until - timedelta(seconds=1))
+    assert slots.is_missed(appointment, until)
+    appointment.state = "no_show"
+    assert slots.is_missed(appointment, appointment.starts_at)
+
+
 # --- Reminders and no-shows ----------------------------------------------------------------
 
 

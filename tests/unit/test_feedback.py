@@ -1,5 +1,7 @@
 """The citizen rates a conversation once, after it took place."""
 
+import re
+
 import pytest
 
 from consult.consultations.models import Consultation
@@ -18,6 +20,38 @@ def ended(topic, make_clerk):
     return lifecycle.end_consultation(
         consultation_id=consultation.pk, clerk=clerk, outcome="resolved"
     )
+
+
+def test_can_rate_once_after_a_conversation_that_took_place(topic, make_clerk):
+    clerk = make_clerk("anna", [topic])
+    consultation = lifecycle.start_consultation(topic_slug=topic.slug)
+    assert not feedback.can_rate(consultation)  # waiting
+    active = routing.accept(consultation_id=consultation.pk, clerk=clerk)
+    assert not feedback.can_rate(active)
+    ended = lifecycle.end_consultation(
+        consultation_id=consultation.pk, clerk=clerk, outcome="resolved"
+    )
+    assert feedback.can_rate(ended)
+    rated = feedback.rate_consultation(public_token=ended.public_token, rating=3)
+    assert not feedback.can_rate(rated)
+    left = lifecycle.start_consultation(topic_slug=topic.slug)
+    lifecycle.leave_consultation(public_token=left.public_token)
+    left.refresh_from_db()
+    assert left.state == "abandoned" and not feedback.can_rate(left)
+
+
+def test_the_room_offers_the_form_exactly_when_the_citizen_may_rate(client, topic, make_clerk):
+    clerk = make_clerk("anna", [topic])
+    consultation = lifecycle.start_consultation(topic_slug=topic.slug)
+    routing.accept(consultation_id=consultation.pk, clerk=clerk)
+    room = f"/c/{consultation.public_token}/"
+    form = re.compile(r'<form id="feedback"[^>]*>')
+    # Active: in the page for the script to show at the end, but hidden.
+    assert "hidden" in form.search(client.get(room).content.decode()).group(0)
+    lifecycle.end_consultation(consultation_id=consultation.pk, clerk=clerk, outcome="resolved")
+    assert "hidden" not in form.search(client.get(room).content.decode()).group(0)
+    client.post(f"{room}feedback/", {"rating": "4"})
+    assert form.search(client.get(room).content.decode()) is None
 
 
 def test_a_rating_is_stored_once(ended):

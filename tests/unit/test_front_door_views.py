@@ -35,7 +35,8 @@ def test_starting_a_closed_topic_is_refused_with_the_alternatives(client, other_
     response = client.post("/consultations/", {"topic": "bauantrag", "channel": "chat"})
     assert response.status_code == 409
     html = response.content.decode()
-    assert 'role="alert"' in html and "„Bauantrag“ ist gerade geschlossen." in html
+    assert 'role="alert"' in html and "Die Beratung zu „Bauantrag“ konnte nicht" in html
+    assert "Dieses Thema ist gerade geschlossen." in html  # the catalogue's text
     assert 'href="/requests/new/?topic=bauantrag"' in html and 'href="/services/"' in html
     assert Consultation.objects.count() == 0
 
@@ -51,7 +52,9 @@ def test_a_topic_with_hours_and_nobody_signed_in_offers_a_request(
     assert "Zurzeit ist niemand erreichbar." in html and "Chat starten" not in html
     response = client.post("/consultations/", {"topic": "hundesteuer", "channel": "chat"})
     assert response.status_code == 409
-    assert "Für „Hundesteuer“ ist gerade niemand erreichbar." in response.content.decode()
+    refused = response.content.decode()
+    assert "Die Beratung zu „Hundesteuer“ konnte nicht gestartet werden" in refused
+    assert "Für dieses Thema ist gerade niemand erreichbar." in refused
 
 
 def test_catalogue_groups_by_topic_and_a_to_z(client, catalogue):
@@ -116,7 +119,8 @@ def test_the_device_check_refuses_a_closed_topic_before_asking_for_the_camera(cl
     response = client.get("/video/bauantrag/")
     assert response.status_code == 409
     html = response.content.decode()
-    assert "„Bauantrag“ ist gerade geschlossen." in html
+    assert "Die Beratung zu „Bauantrag“ konnte nicht gestartet werden" in html
+    assert "Dieses Thema ist gerade geschlossen." in html
     assert "devicecheck.js" not in html
 
 

@@ -111,3 +111,19 @@ def test_healthz_reports_database_and_channel_layer(client):
     assert body["database"] == "ok" and body["channel_layer"] == "ok"
     assert body["database_vendor"] == "postgresql"
     assert body["channel_layer_backend"] == "RedisChannelLayer"
+
+
+def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
+    from django.db import OperationalError
+
+    from consult import health
+
+    def broken() -> bool:
+        raise OperationalError("down")
+
+    monkeypatch.setattr(health, "database_ok", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["status"], body["database"]) == ("error", "error: OperationalError")
+    assert body["channel_layer"] == "ok"
