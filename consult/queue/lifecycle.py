@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consult.catalogue import hours
-from consult.catalogue.models import Topic
+from consult.catalogue.selectors import active_topic
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
 from consult.queue import routing
@@ -24,7 +24,7 @@ def start_consultation(
         raise DomainError("invalid_channel", "Unknown channel.")
     now = now or timezone.now()
     with transaction.atomic():
-        topic = Topic.objects.filter(slug=topic_slug, active=True).first()
+        topic = active_topic(topic_slug)
         if topic is None:
             raise DomainError("unknown_topic", "This topic does not exist or is closed.")
         hours.ensure_can_start(topic=topic, now=now)

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from consult.catalogue.models import Topic
+from consult.catalogue.selectors import active_topic
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
 from consult.queue.routing import dispatch, free_to_ring, ring, withdraw_offers
@@ -53,7 +53,7 @@ def transfer_to_topic(
     now = now or timezone.now()
     with transaction.atomic():
         consultation = _own_active(consultation_id, clerk)
-        topic = Topic.objects.filter(slug=topic_slug, active=True).first()
+        topic = active_topic(topic_slug)
         if topic is None:
             raise DomainError("unknown_topic", "This topic does not exist or is closed.")
         requeue(
