@@ -31,11 +31,22 @@ def frames_decoded(page) -> int:
     return int(page.evaluate(FRAMES_DECODED))
 
 
+def wait_for_frames(page, at_least: int, timeout: float = 20) -> int:
+    """Polls ``getStats`` until the page has decoded ``at_least`` video frames; returns the
+    count. (Not ``wait_for_function``: it does not await a promise, and a promise is truthy,
+    so a predicate built on the async ``getStats`` holds at once.)"""
+    deadline = time.monotonic() + timeout
+    while (decoded := frames_decoded(page)) < at_least:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{decoded} video frames decoded in {timeout} s, not {at_least}")
+        page.wait_for_timeout(100)
+    return decoded
+
+
 def wait_for_frames_growing(page, more: int = 30) -> None:
     """Waits until the page decodes video, then until it has decoded ``more`` frames since."""
-    page.wait_for_function(f"({FRAMES_DECODED})().then((n) => n > 0)", timeout=20000)
-    start = frames_decoded(page)
-    page.wait_for_function(f"({FRAMES_DECODED})().then((n) => n >= {start + more})", timeout=20000)
+    start = wait_for_frames(page, 1)
+    wait_for_frames(page, start + more)
 
 
 @pytest.fixture
