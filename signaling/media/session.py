@@ -104,6 +104,17 @@ class Session:
         for party in list(self.legs):
             await self.hangup(party=party)
         await self.relay.aclose()
+        stats = self.relay.stats
+        logger.info(
+            "media session %s closed: forwarded audio=%d video=%d, transcoded audio=%d "
+            "video=%d, keyframe requests=%d",
+            self.consultation_id,
+            stats.forwarded["audio"],
+            stats.forwarded["video"],
+            stats.transcoded["audio"],
+            stats.transcoded["video"],
+            stats.keyframe_requests,
+        )
 
     # --- Recording (recorder.py): each party's media to <directory>/<party>.webm.
 

@@ -80,6 +80,11 @@ def _spawn(args: list[str], env: dict[str, str], log: Any) -> subprocess.Popen:
     )
 
 
+def platform_log(name: str) -> Path:
+    """Where the processes of ``running_platform(name)`` write their output and logs."""
+    return ROOT / "var" / f"e2e-{name}.log"
+
+
 @contextlib.contextmanager
 def running_platform(name: str, **settings: str) -> Iterator[str]:
     """A daphne process like production's, on the test database and Redis, and a media
@@ -98,7 +103,7 @@ def running_platform(name: str, **settings: str) -> Iterator[str]:
         **settings,
     }
     (ROOT / "var").mkdir(exist_ok=True)
-    with open(ROOT / "var" / f"e2e-{name}.log", "w") as log:
+    with open(platform_log(name), "w") as log:
         daphne = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
         processes = [_spawn(daphne, env, log), _spawn(["manage.py", "mediaworker"], env, log)]
         url = f"http://127.0.0.1:{port}"

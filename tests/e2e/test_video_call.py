@@ -1,11 +1,15 @@
 """Citizen and clerk see each other: two Chromium contexts with fake camera and microphone."""
 
 import re
+import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import assert_accessible
+from consult.consultations.models import Consultation
+
+from .conftest import assert_accessible, platform_log
 from .test_chat_flow import log_in
 
 pytestmark = pytest.mark.e2e
@@ -27,11 +31,22 @@ def frames_decoded(page) -> int:
     return int(page.evaluate(FRAMES_DECODED))
 
 
+def wait_for_frames(page, at_least: int, timeout: float = 20) -> int:
+    """Polls ``getStats`` until the page has decoded ``at_least`` video frames; returns the
+    count. (Not ``wait_for_function``: it does not await a promise, and a promise is truthy,
+    so a predicate built on the async ``getStats`` holds at once.)"""
+    deadline = time.monotonic() + timeout
+    while (decoded := frames_decoded(page)) < at_least:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{decoded} video frames decoded in {timeout} s, not {at_least}")
+        page.wait_for_timeout(100)
+    return decoded
+
+
 def wait_for_frames_growing(page, more: int = 30) -> None:
     """Waits until the page decodes video, then until it has decoded ``more`` frames since."""
-    page.wait_for_function(f"({FRAMES_DECODED})().then((n) => n > 0)", timeout=20000)
-    start = frames_decoded(page)
-    page.wait_for_function(f"({FRAMES_DECODED})().then((n) => n >= {start + more})", timeout=20000)
+    start = wait_for_frames(page, 1)
+    wait_for_frames(page, start + more)
 
 
 @pytest.fixture
@@ -150,6 +165,9 @@ def test_clerk_invites_a_chat_to_video_and_the_citizen_agrees_by_keyboard(pages,
 
 
 def test_video_call_through_the_server_relay(pages, topic, anna):
+    """Through daphne, Redis and the ``mediaworker`` process; the relay forwards what the
+    browsers encoded and never encodes itself (its counters, logged when the session
+    closes, show it)."""
     topic.media_mode = "relay"
     topic.save()
     citizen, clerk = start_video_call(pages)
@@ -157,6 +175,28 @@ def test_video_call_through_the_server_relay(pages, topic, anna):
         expect(page.locator(".call-state")).to_have_text("Videoanruf verbunden (über den Server).")
         wait_for_frames_growing(page)
     assert_accessible(clerk)
+
+    clerk.get_by_label("Ergebnis").select_option("resolved")
+    clerk.get_by_role("button", name="Beenden und Ergebnis festhalten").click()
+    closed = media_session_closed(platform_log("daphne"), Consultation.objects.get().pk)
+    assert closed["forwarded_video"] >= 60  # both parties decoded 30 frames and more
+    assert closed["forwarded_audio"] > 0
+    assert (closed["transcoded_audio"], closed["transcoded_video"]) == (0, 0)
+
+
+def media_session_closed(log: Path, consultation_id: int, timeout: float = 20) -> dict[str, int]:
+    """The relay's counters from the media worker's log line when the session closed."""
+    pattern = re.compile(
+        rf"media session {consultation_id} closed: forwarded audio=(?P<forwarded_audio>\d+) "
+        r"video=(?P<forwarded_video>\d+), transcoded audio=(?P<transcoded_audio>\d+) "
+        r"video=(?P<transcoded_video>\d+),"
+    )
+    deadline = time.monotonic() + timeout
+    while not (found := pattern.search(log.read_text())):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the media worker did not log the session's end in {log}")
+        time.sleep(0.1)
+    return {name: int(value) for name, value in found.groupdict().items()}
 
 
 @pytest.fixture(scope="module")

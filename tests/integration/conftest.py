@@ -45,6 +45,22 @@ async def receive_until(
             return frame
 
 
+async def frames_before(
+    communicator: WebsocketCommunicator, frame_type: str, timeout: float = 3
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The frames that came before the first of ``frame_type``, and that frame.
+
+    How a test shows that a frame does *not* come, without waiting for luck: make something
+    happen that certainly answers with ``frame_type`` (a sentinel) and travels the same way
+    as the unwanted frame would, after anything that could have sent it; a consumer handles
+    its socket's frames one at a time, and the channel layer keeps one channel's events in
+    the order they were sent. The unwanted frame, if sent, is then among the ones before."""
+    before = []
+    while (frame := await receive(communicator, timeout))["type"] != frame_type:
+        before.append(frame)
+    return before, frame
+
+
 async def send(communicator: WebsocketCommunicator, **frame: Any) -> None:
     await communicator.send_to(text_data=json.dumps(frame))
 

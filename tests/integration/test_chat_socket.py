@@ -1,16 +1,25 @@
 """Chat between citizen and clerk through the websockets, as browsers use them."""
 
-import asyncio
 import json
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
+from consult import events
 from consult.chat import messages
 from consult.consultations.models import Consultation, Message
 from consult.queue import lifecycle, routing
 
-from .conftest import connect, connect_both, receive, receive_until, send, session_cookie
+from .conftest import (
+    connect,
+    connect_both,
+    frames_before,
+    receive,
+    receive_until,
+    send,
+    session_cookie,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -67,22 +76,28 @@ async def test_chat_both_ways_with_typing(setup):
     clerk, consultation = setup
     citizen, clerk_ws = await both_in_chat(consultation, clerk)
 
+    # Each party types, then sends. A socket's frames are handled in order and the typing
+    # event reaches the group before the message's, so an echo of one's own typing would
+    # arrive before the confirmation of one's own message: the next frame is the message.
+    await send(citizen, type="typing", active=True)
+    assert await receive(clerk_ws) == {"type": "typing", "sender": "citizen", "active": True}
     await send(citizen, type="message", client_id="c-1", body="Guten Tag, mein Hund …")
     for ws in (citizen, clerk_ws):
-        frame = await receive_until(ws, "message")
-        assert (frame["seq"], frame["sender"], frame["body"], frame["client_id"]) == (
+        frame = await receive(ws)
+        assert (frame["type"], frame.get("seq"), frame.get("sender"), frame.get("body")) == (
+            "message",
             2,
             "citizen",
             "Guten Tag, mein Hund …",
-            "c-1",
         )
+        assert frame["client_id"] == "c-1"
 
     await send(clerk_ws, type="typing", active=True)
     assert await receive(citizen) == {"type": "typing", "sender": "clerk", "active": True}
     await send(clerk_ws, type="message", client_id="k-1", body="Gern, worum geht es?")
-    frame = await receive_until(citizen, "message")
-    assert (frame["seq"], frame["sender"]) == (3, "clerk")
-    assert await clerk_ws.receive_nothing(timeout=0.2) is False  # own typing not echoed
+    for ws in (citizen, clerk_ws):  # for the clerk: its message, not its own typing echoed
+        frame = await receive(ws)
+        assert (frame["type"], frame.get("seq"), frame.get("sender")) == ("message", 3, "clerk")
     await citizen.disconnect()
     await clerk_ws.disconnect()
 
@@ -110,7 +125,14 @@ async def test_reconnect_replays_exactly_the_missed_messages_in_order(setup):
     assert [f["body"] for f in replay[:5]] == [f"Nachricht {n}" for n in range(5)]
     assert [f["seq"] for f in replay[:5]] == list(range(last_seen + 1, last_seen + 6))
     assert replay[5] == {"type": "ready", "state": "active", "last_seq": last_seen + 5}
-    assert await citizen.receive_nothing(timeout=0.2)
+    # Nothing replayed twice or late: the next frame is the clerk's next message.
+    await send(clerk_ws, type="message", client_id="k5", body="Noch da?")
+    after = await receive(citizen)
+    assert (after["type"], after.get("seq"), after.get("body")) == (
+        "message",
+        last_seen + 6,
+        "Noch da?",
+    )
     await citizen.disconnect()
     await clerk_ws.disconnect()
 
@@ -211,7 +233,7 @@ async def test_a_clerk_cannot_open_someone_elses_consultation(setup, topic, make
     assert not anonymous_ok
 
 
-async def test_one_citizen_token_does_not_see_another_consultation(setup, make_clerk):
+async def test_one_citizen_token_does_not_see_another_consultation(setup, topic, make_clerk):
     clerk, consultation = setup
     other = await database_sync_to_async(lifecycle.start_consultation)(topic_slug="hundesteuer")
     await accept(consultation, clerk)
@@ -224,10 +246,13 @@ async def test_one_citizen_token_does_not_see_another_consultation(setup, make_c
         client_id="v",
         author=clerk,
     )
-    frames = []
-    while not await snoop.receive_nothing(timeout=0.3):
-        frames.append(await receive(snoop))
-    assert all(f["type"] == "position" for f in frames)
+    # Then the snoop's own consultation is accepted: that entry comes after anything the
+    # other consultation's message could have sent the snoop.
+    ben = await database_sync_to_async(make_clerk)("ben", [topic])
+    await accept(other, ben)
+    before, entry = await frames_before(snoop, "message")
+    assert (entry["seq"], entry["kind"], entry["body"]) == (1, "accepted", "Ben")
+    assert all(f["type"] == "position" for f in before)
     await snoop.disconnect()
 
 
@@ -245,10 +270,20 @@ async def test_citizen_cannot_send_clerk_frames(setup):
 
 
 async def test_typing_is_not_relayed_while_waiting(setup):
+    """Nobody may learn that a waiting citizen types. While waiting no clerk socket is open
+    (and a clerk's socket shows typing only while active), so a listener of the
+    consultation's group stands in for any future one."""
     _, consultation = setup
+    layer = get_channel_layer()
+    listener = await layer.new_channel()
+    group = events.consultation_group(consultation.pk)
+    await layer.group_add(group, listener)
     citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
-    await receive(citizen)
+    await receive(citizen)  # its position
     await send(citizen, type="typing", active=True)
-    assert await citizen.receive_nothing(timeout=0.3)
-    await asyncio.sleep(0)
+    await send(citizen, type="resume", last_seq=0)
+    await receive_until(citizen, "ready")  # so the typing frame has been handled
+    await layer.send(listener, {"type": "sentinel"})
+    assert await layer.receive(listener) == {"type": "sentinel"}  # no chat.typing before it
+    await layer.group_discard(group, listener)
     await citizen.disconnect()

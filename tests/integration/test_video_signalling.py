@@ -8,9 +8,18 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 
+from consult.chat import messages
 from consult.queue import lifecycle, routing
 
-from .conftest import connect, connect_both, eventually, receive, receive_until, send
+from .conftest import (
+    connect,
+    connect_both,
+    eventually,
+    frames_before,
+    receive,
+    receive_until,
+    send,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -116,9 +125,15 @@ async def test_offer_answer_and_candidates_reach_only_the_other_party(topic, cle
     await send(clerk_ws, type="rtc_hangup")
     assert await receive(citizen) == {"type": "rtc_hangup"}
 
-    # Nobody hears their own frames, and the bystander hears nothing at all.
-    for ws in (citizen, clerk_ws, bystander):
-        assert await ws.receive_nothing(timeout=0.3)
+    # Nobody hears their own frames, and the bystander hears nothing at all: a chat message
+    # in each consultation comes after anything these frames could have sent its sockets.
+    await send(clerk_ws, type="message", client_id="k-1", body="Noch da?")
+    await database_sync_to_async(messages.post_message)(
+        consultation_id=other.pk, sender="clerk", body="Hallo", client_id="b-1", author=colleague
+    )
+    for ws, body in ((citizen, "Noch da?"), (clerk_ws, "Noch da?"), (bystander, "Hallo")):
+        frame = await receive(ws)
+        assert (frame["type"], frame.get("body")) == ("message", body)
     for ws in (citizen, clerk_ws, bystander):
         await ws.disconnect()
 
@@ -156,7 +171,10 @@ async def test_bad_signalling_frames_are_refused_and_not_forwarded(topic, clerk,
     await send(citizen, **frame)
     error = await receive(citizen)
     assert (error["type"], error["code"]) == ("error", code)
-    assert await clerk_ws.receive_nothing(timeout=0.3)
+    # A chat message after it reaches the clerk; the bad frame, if forwarded, would come first.
+    await send(citizen, type="message", client_id="c-1", body="Hallo")
+    frame = await receive(clerk_ws)
+    assert (frame["type"], frame.get("body")) == ("message", "Hallo")
     await citizen.disconnect()
     await clerk_ws.disconnect()
 
@@ -275,7 +293,10 @@ async def test_no_video_invitation_while_the_clerk_has_other_conversations(topic
     citizen, clerk_ws, _ = await connect_both(consultation, clerk)
     await send(clerk_ws, type="rtc_invite")
     assert (await receive(clerk_ws))["code"] == "close_other_conversations"
-    assert await citizen.receive_nothing(timeout=0.3)
+    # The clerk's next chat message is the citizen's next frame: no invitation came before.
+    await send(clerk_ws, type="message", client_id="k-1", body="Einen Moment bitte")
+    frame = await receive(citizen)
+    assert (frame["type"], frame.get("body")) == ("message", "Einen Moment bitte")
     # An agreement sent anyway (e.g. a forged frame) changes nothing either.
     await send(citizen, type="rtc_invite_answer", accept=True)
     assert (await receive(citizen))["code"] == "not_invited"
@@ -328,10 +349,10 @@ async def test_relay_offer_reaches_the_media_worker_and_its_answer_only_the_part
         "connected",
     }
     assert len(media_worker) == 1  # one session, for this consultation
-    # The clerk hears nothing of the citizen's leg.
-    frames = []
-    while not await clerk_ws.receive_nothing(timeout=0.3):
-        frames.append(await receive(clerk_ws))
+    # The clerk hears nothing of the citizen's leg: the worker's answer and state went to
+    # the consultation's group before the citizen saw them, so before this chat message.
+    await send(clerk_ws, type="message", client_id="k-1", body="Ich sehe Sie")
+    frames, _ = await frames_before(clerk_ws, "message")
     assert not [f for f in frames if f["type"].startswith("rtc_relay")]
 
     # Ending the consultation closes the relay session.

@@ -69,8 +69,26 @@ def test_the_service_page_has_the_key_facts_and_the_start_action(client, catalog
     for fact in ("Erforderliche Unterlagen", "Gebühren", "Bearbeitungsdauer", "Rechtsgrundlage"):
         assert fact in html
     assert "Steueramt" in html and "Rathausplatz 1" in html
-    assert 'name="service" value="hund-anmelden"' in html or "Anliegen" in html
+    # Hundesteuer has no opening hours (always open): the start action is a chat form for
+    # the service's topic that carries the service, and the device check with the service.
+    form = html.split('<form method="post" action="/consultations/">')[1].split("</form>")[0]
+    assert 'name="topic" value="hundesteuer"' in form
+    assert 'name="service" value="hund-anmelden"' in form
+    assert "Chat zu diesem Thema starten" in form
+    assert 'href="/video/hundesteuer/?service=hund-anmelden"' in form
+    assert 'href="/requests/new/?topic=hundesteuer"' not in html  # no closed-topic fallback
     assert client.get("/services/gibt-es-nicht/").status_code == 404
+
+
+def test_the_service_page_of_a_closed_topic_offers_the_alternatives(client, catalogue):
+    from consult.catalogue.models import Topic
+
+    close_all_day(Topic.objects.get(slug="hundesteuer"))
+    html = client.get("/services/hund-anmelden/").content.decode()
+    assert "Jetzt geschlossen." in html
+    assert 'action="/consultations/"' not in html and 'href="/video/' not in html
+    assert 'href="/requests/new/?topic=hundesteuer"' in html
+    assert 'href="/termin/hundesteuer/"' in html
 
 
 def test_the_navigator_answers_with_services_and_the_topic(client, catalogue):

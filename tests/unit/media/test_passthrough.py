@@ -1,6 +1,7 @@
 """The relay in-process: aiortc peers as citizen and clerk through one media session."""
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -302,3 +303,20 @@ async def test_video_from_a_new_source_starts_at_its_keyframe() -> None:
     assert (await started).pts == 0
     assert (await track.recv()).pts == 90000 // 50  # the keyframe, 20 ms after the last
     track.stop()
+
+
+async def test_closing_a_session_logs_what_the_relay_forwarded_and_transcoded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Operators (and the e2e relay test, which reads the worker's log) see whether a call
+    was forwarded or had to be transcoded; only counters, nothing about the people."""
+    session = Session(consultation_id=7, ice_servers=[], notify=Notes())
+    stats = session.relay.stats
+    stats.forwarded.update(audio=500, video=300)
+    stats.keyframe_requests = 2
+    with caplog.at_level(logging.INFO, logger="signaling.media.session"):
+        await session.close()
+    assert caplog.messages == [
+        "media session 7 closed: forwarded audio=500 video=300, transcoded audio=0 video=0, "
+        "keyframe requests=2"
+    ]
