@@ -99,6 +99,7 @@ class PartyRecorder:
             maxsize=MAX_QUEUED
         )
         self._frames = {"video": 0, "audio": 0}
+        self.queued = {"video": 0, "audio": 0}  # frames taken for the file (event loop side)
         self._last_seconds = 0.0
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"recorder-{party}", daemon=True)
@@ -126,6 +127,7 @@ class PartyRecorder:
         pts = clock.pts(timestamp, source=source, elapsed=time.monotonic() - self.started)
         try:
             self._queue.put_nowait((kind, data, pts, clock_rate, keyframe))
+            self.queued[kind] += 1
         except queue.Full:
             self.dropped += 1
             if kind == "video":

@@ -2,6 +2,7 @@
 """Recording in the relay: each party's encoded frames muxed to webm in a thread, while the
 frames keep flowing to the other party; withdrawal deletes the files."""
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,19 @@ async def recording_call(session: Session, peers: list[Any], tmp_path: Path, rec
         reply_group="rec",
     )
     await clerk_sees.wait("video", clerk_sees.frames["video"] + 30)
+    await recorded(session, video=30)
     return clerk_sees
+
+
+async def recorded(session: Session, *, video: int, timeout: float = 20) -> None:
+    """Wait until each party's recorder has taken ``video`` frames for its file (it starts at
+    the party's next keyframe, which under load may come a while after the recording)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    recorders = session.relay.recorders
+    while not (len(recorders) == 2 and all(r.queued["video"] >= video for r in recorders.values())):
+        assert loop.time() < deadline, {p: r.queued for p, r in recorders.items()}
+        await asyncio.sleep(0.05)
 
 
 async def test_discarding_deletes_what_was_written(
@@ -107,7 +120,9 @@ async def test_closing_the_session_finishes_and_reports_the_recording(
     assert isinstance(notes, Notes)
     (report,) = [m for g, m in notes.sent if m["type"] == "media.recorded"]
     assert len(report["files"]) == 2
-    assert probe(tmp_path / "7" / "clerk.webm")["frames"]["video"] >= 20
+    clerk_file = next(f for f in report["files"] if f["path"] == "7/clerk.webm")
+    written = probe(tmp_path / "7" / "clerk.webm")["frames"]["video"]
+    assert written == clerk_file["video_frames"] >= 30  # every frame taken is in the file
 
 
 def test_a_recorder_waits_for_a_keyframe_and_asks_for_one(tmp_path: Path) -> None:
