@@ -12,7 +12,7 @@ HOST   ?= 127.0.0.1
 TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/sprechstunde
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint messages install install-test clean bench-queue bench-statistics bench-relay bench-video bench-navigator bench-recording
+.PHONY: run test lint messages install install-test clean bench-queue bench-statistics bench-relay bench-video bench-navigator bench-recording bench-live
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,3 +83,14 @@ bench-video: install-test
 
 bench-navigator: install-test
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m tests.bench.navigator_bench
+
+# Live path (issue 12): two daphne processes on PostgreSQL + Redis, driven over the protocol,
+# against a bare websockets + Redis relay. SCENARIO=chat|rooms|idle|dispatch (or all) and the
+# sizes as variables, e.g. `make bench-live SCENARIO=rooms CITIZENS=1000`; see
+# `python -m tests.bench.live_bench --help`. Drops and creates the database named below.
+BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/sprechstunde_bench
+BENCH_REDIS_URL    ?= redis://127.0.0.1:6379/8
+
+bench-live: install-test
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+		$(PY) -m tests.bench.live_bench

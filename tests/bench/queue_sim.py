@@ -62,8 +62,8 @@ def clerk(name: str, topics: list[Topic], now: datetime, capacity: int = 1) -> o
 # --- 1. Dispatch cost: 100 versus 10,000 waiting ------------------------------------------
 
 
-def dispatch_cost(waiting: int, repeats: int = 60) -> float:
-    """Median seconds of one dispatch() that makes one offer with ``waiting`` in the queue."""
+def fill_queue(waiting: int) -> tuple[Topic, object]:
+    """A topic with ``waiting`` consultations in its queue and one available clerk for it."""
     now = timezone.now()
     topic = Topic.objects.create(name=f"cost{waiting}", slug=f"cost{waiting}")
     Consultation.objects.bulk_create(
@@ -77,6 +77,11 @@ def dispatch_cost(waiting: int, repeats: int = 60) -> float:
     user = clerk(f"cost-clerk-{waiting}", [topic], now)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE consult_consultation")
+    return topic, user
+
+
+def time_dispatch(user: object, repeats: int = 60) -> float:
+    """Median seconds of one dispatch() that makes one offer (to ``user``), undone each time."""
     samples = []
     for _ in range(repeats):
         StaffProfile.objects.filter(user=user).update(last_seen_at=timezone.now())
@@ -86,8 +91,19 @@ def dispatch_cost(waiting: int, repeats: int = 60) -> float:
         assert made == 1
         Consultation.objects.filter(offered_to=user).update(offered_to=None, offer_expires_at=None)
         Offer.objects.filter(clerk=user).delete()
-    StaffProfile.objects.filter(user=user).update(status="offline")
     return statistics.median(samples[5:])
+
+
+def retire(user: object) -> None:
+    StaffProfile.objects.filter(user=user).update(status="offline")
+
+
+def dispatch_cost(waiting: int, repeats: int = 60) -> float:
+    """Median seconds of one dispatch() that makes one offer with ``waiting`` in the queue."""
+    _topic, user = fill_queue(waiting)
+    cost = time_dispatch(user, repeats)
+    retire(user)
+    return cost
 
 
 # --- 2. Discrete-event simulation -----------------------------------------------------------

@@ -1,0 +1,393 @@
+"""Chat scenario: conversations across the two processes, platform against the bare relay.
+
+Set-up through the protocol: clerks log in, open their consoles (split over the processes)
+and set themselves available with auto-accept; citizens start consultations over HTTP, are
+offered and accepted; then both sides connect their chat sockets. Each citizen says hello
+(``client_id`` ``hello-<i>``) so the clerk's socket knows its conversation; a citizen whose
+clerk socket sits on the same process reconnects to the other one (a reload, with resume),
+so every message crosses processes. The relay's pairs are placed the same way.
+
+A step sends ``rate`` messages per second in total for ``duration`` seconds (open loop,
+evenly spaced, round robin over the conversations, alternating direction by round). Each
+message's body starts with its send time; its ``client_id`` names the step, the
+conversation and a counter. Measured at the peer: latency per direction, delivered per
+second (delivered / time from the first send to the last receipt), lost (never received)
+and twice (one ``client_id`` received under two ``seq``). Then "push harder": the rate
+doubles for each system until it saturates (delivered below 80 % of offered, median above
+1 s or over 5 % lost) or the step limit; its ceiling is the most it delivered per second.
+"""
+
+import asyncio
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from websockets.exceptions import ConnectionClosed
+
+from .actors import Citizen, Clerk, bounded, wait_until
+from .clients import ChatClient, Frame, RelaySocket
+from .cluster import Cluster
+from .report import cpu_percent, ms, percentile, ratio, table
+
+BODY = "Guten Tag, ich habe eine Frage zu meinem Antrag und den Unterlagen."
+QUIET_SECONDS = 5.0  # a drain ends when nothing arrived for this long ...
+DRAIN_SECONDS = 60.0  # ... or after this long
+
+
+@dataclass
+class Pair:
+    conv: int
+    citizen: ChatClient
+    clerk: ChatClient
+
+
+@dataclass
+class Delivery:
+    """What one step sent, and what the other party of each conversation received."""
+
+    tag: str
+    sent: dict[str, float] = field(default_factory=dict)
+    received: dict[str, int] = field(default_factory=dict)
+    latency: dict[str, list[float]] = field(default_factory=lambda: {"citizen": [], "clerk": []})
+    misdelivered: int = 0
+    send_failures: int = 0
+    last_receipt: float = 0.0
+
+    def on_text(self, client: ChatClient, frame: Frame, received: float) -> None:
+        client_id = frame.get("client_id") or ""
+        if not client_id.startswith(f"{self.tag}-") or frame["sender"] == client.role:
+            return  # another step's, or the sender's own message coming back (platform)
+        if int(client_id.split("-")[1]) != client.conv:
+            self.misdelivered += 1
+            return
+        self.received[client_id] = self.received.get(client_id, 0) + 1
+        sent_at = float(frame["body"].split(" ", 1)[0])
+        self.latency[frame["sender"]].append(received - sent_at)
+        self.last_receipt = received
+
+    @property
+    def delivered(self) -> int:
+        return len(self.received)
+
+    @property
+    def twice(self) -> int:
+        return sum(n - 1 for n in self.received.values())
+
+    async def send(self, sender: ChatClient, client_id: str) -> None:
+        sent_at = time.perf_counter()
+        self.sent[client_id] = sent_at
+        try:
+            await sender.send_text(client_id, f"{sent_at:.6f} {BODY}")
+        except ConnectionClosed:
+            self.send_failures += 1
+
+    async def drain(self) -> None:
+        """Wait until everything arrived, nothing arrived for a while, or the limit."""
+        started = time.perf_counter()
+        while self.delivered < len(self.sent):
+            now = time.perf_counter()
+            if now - max(self.last_receipt, started) > QUIET_SECONDS:
+                return
+            if now - started > DRAIN_SECONDS:
+                return
+            await asyncio.sleep(0.05)
+
+
+@dataclass
+class Step:
+    system: str
+    conversations: int
+    rate: float  # offered, messages per second
+    seconds: float
+    delivery: Delivery
+    send_rate: float  # achieved by the client
+    throughput: float  # delivered per second
+    cpu: str
+    client_lag_p99: float | None
+
+    @property
+    def lost(self) -> int:
+        return len(self.delivery.sent) - self.delivery.delivered
+
+    def p(self, sender: str, q: float) -> float | None:
+        return percentile(self.delivery.latency[sender], q)
+
+    def overall(self, q: float) -> float | None:
+        """Percentile of both directions together."""
+        return percentile(self.delivery.latency["citizen"] + self.delivery.latency["clerk"], q)
+
+    def saturated(self) -> bool:
+        return (
+            self.throughput < 0.8 * self.rate
+            or (self.overall(0.5) or 0) > 1.0
+            or self.lost > 0.05 * len(self.delivery.sent)
+        )
+
+    def row(self) -> list[object]:
+        d = self.delivery
+        return [
+            self.system,
+            self.conversations,
+            f"{self.rate:g}",
+            f"{self.send_rate:.0f}",
+            f"{self.throughput:.1f}",
+            ms(self.p("citizen", 0.5)),
+            ms(self.p("citizen", 0.99)),
+            ms(self.p("clerk", 0.5)),
+            ms(self.p("clerk", 0.99)),
+            self.lost,
+            d.twice,
+            d.misdelivered,
+            self.cpu,
+            ms(self.client_lag_p99),
+        ]
+
+
+HEADER = [
+    "system",
+    "conv",
+    "offered/s",
+    "sent/s",
+    "delivered/s",
+    "p50 c->k",
+    "p99 c->k",
+    "p50 k->c",
+    "p99 k->c",
+    "lost",
+    "twice",
+    "wrong",
+    "CPU % A/B",
+    "client lag p99",
+]
+
+
+async def run_step(
+    system: str, pairs: list[Pair], cluster: Cluster, *, rate: float, seconds: float, tag: str
+) -> Step:
+    delivery = Delivery(tag)
+    for pair in pairs:
+        pair.citizen.on_text = pair.clerk.on_text = delivery.on_text
+    processes = cluster.platform if system == "platform" else cluster.relay
+    total = max(1, round(rate * seconds))
+    cpu_before = [s.cpu_seconds() for s in processes]
+    cluster.lag.reset()
+    sends: set[asyncio.Task[None]] = set()
+    started = time.perf_counter()
+    for k in range(total):
+        delay = started + k / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        pair = pairs[k % len(pairs)]
+        sender = pair.citizen if (k // len(pairs)) % 2 == 0 else pair.clerk
+        task = asyncio.create_task(delivery.send(sender, f"{tag}-{pair.conv}-{k}"))
+        sends.add(task)
+        task.add_done_callback(sends.discard)
+    send_seconds = max(time.perf_counter() - started, 1e-9)
+    await delivery.drain()
+    elapsed = max(delivery.last_receipt - started, send_seconds)
+    cpu_after = [s.cpu_seconds() for s in processes]
+    return Step(
+        system=system,
+        conversations=len(pairs),
+        rate=rate,
+        seconds=seconds,
+        delivery=delivery,
+        send_rate=total / send_seconds if total > 1 else rate,
+        throughput=delivery.delivered / elapsed,
+        cpu=cpu_percent(cpu_before, cpu_after, time.perf_counter() - started),
+        client_lag_p99=percentile(cluster.lag.samples, 0.99),
+    )
+
+
+# --- Set-up ------------------------------------------------------------------------------
+
+
+async def relay_pairs(cluster: Cluster, conversations: int) -> list[Pair]:
+    """Citizen on one relay process, clerk on the other."""
+    pairs = []
+    for i in range(conversations):
+        ends = []
+        for role, server in (
+            ("citizen", cluster.relay[i % 2]),
+            ("clerk", cluster.relay[(i + 1) % 2]),
+        ):
+            socket = RelaySocket(
+                f"{server.ws_base}/pair/{i}/{role}/", origin=server.base_url, role=role, conv=i
+            )
+            await socket.connect()
+            ends.append(socket)
+        pairs.append(Pair(i, ends[0], ends[1]))
+    return pairs
+
+
+async def platform_pairs(
+    cluster: Cluster, conversations: int, capacity: int
+) -> tuple[list[Pair], list[Clerk], list[Citizen]]:
+    """Conversations set up through the protocol, each crossing the two processes."""
+    a_b = cluster.platform
+    clerks = [
+        Clerk(k, a_b[k % 2], cluster.executor) for k in range(math.ceil(conversations / capacity))
+    ]
+    await bounded((c.login() for c in clerks), cluster.http_concurrency)
+    for clerk in clerks:
+        queue = await clerk.open_console(auto_accept=True)
+        await queue.set_status("available")
+    citizens = [Citizen(i, a_b[i % 2], cluster.executor) for i in range(conversations)]
+    await bounded((c.start() for c in citizens), cluster.http_concurrency)
+
+    def accepted() -> int:
+        return sum(len(c.queue.accepted) for c in clerks if c.queue)
+
+    await wait_until(lambda: accepted() >= conversations, 300, "the clerks' accepts")
+    await bounded((c.connect(a_b[c.index % 2]) for c in citizens), cluster.http_concurrency)
+    chats = [
+        (clerk, consultation_id)
+        for clerk in clerks
+        if clerk.queue
+        for consultation_id in clerk.queue.accepted
+    ]
+    await bounded(
+        (clerk.open_chat(cid, a_b[cid % 2]) for clerk, cid in chats), cluster.http_concurrency
+    )
+    for citizen in citizens:
+        assert citizen.socket is not None
+        await citizen.socket.send_text(f"hello-{citizen.index}", "Hallo")
+    clerk_sockets = [chat for clerk in clerks for chat in clerk.chats.values()]
+    await wait_until(
+        lambda: all(s.hello_from is not None for s in clerk_sockets), 120, "the hellos"
+    )
+    by_citizen = {s.hello_from: s for s in clerk_sockets}
+    pairs = []
+    for citizen in citizens:
+        clerk_socket, citizen_socket = by_citizen[citizen.index], citizen.socket
+        assert citizen_socket is not None
+        clerk_server = next(s for s in a_b if f":{s.port}/" in clerk_socket.url)
+        other = a_b[1] if clerk_server is a_b[0] else a_b[0]
+        if f":{other.port}/" not in citizen_socket.url:
+            await citizen_socket.open(citizen.socket_url(other))  # a reload, with resume
+        clerk_socket.conv = citizen_socket.conv = citizen.index
+        pairs.append(Pair(citizen.index, citizen_socket, clerk_socket))
+    return pairs, clerks, citizens
+
+
+# --- The scenario ------------------------------------------------------------------------
+
+
+@dataclass
+class ChatOptions:
+    conversations: list[int]  # e.g. [20, 50]: the first n of the conversations set up
+    rate: float  # messages per second in total
+    seconds: float
+    push_seconds: float
+    push_steps: int
+    max_rate: float
+    capacity: int  # chats per clerk
+
+
+async def run(cluster: Cluster, options: ChatOptions) -> list[str]:
+    """Returns the report's lines."""
+    most = max(options.conversations)
+    relay = await relay_pairs(cluster, most)
+    platform, clerks, citizens = await platform_pairs(cluster, most, options.capacity)
+    both = {"relay": relay, "platform": platform}
+    steps: list[Step] = []
+    tag = 0
+    for n in options.conversations:
+        for system, pairs in both.items():
+            tag += 1
+            steps.append(
+                await run_step(
+                    system,
+                    pairs[:n],
+                    cluster,
+                    rate=options.rate,
+                    seconds=options.seconds,
+                    tag=f"s{tag}",
+                )
+            )
+    pushed = await push_harder(cluster, both, options, first_tag=tag + 1)
+    lines = _report(options, steps, pushed)
+    lines.append(health(clerks, citizens))
+    return lines
+
+
+async def push_harder(
+    cluster: Cluster, both: dict[str, list[Pair]], options: ChatOptions, first_tag: int
+) -> list[Step]:
+    """Double the rate over all conversations until each system saturates (bounded)."""
+    steps: list[Step] = []
+    going = set(both)
+    rate = options.rate
+    tag = first_tag
+    for _ in range(options.push_steps):
+        rate *= 2
+        if not going or rate > options.max_rate:
+            break
+        for system in [s for s in both if s in going]:
+            tag += 1
+            step = await run_step(
+                system,
+                both[system],
+                cluster,
+                rate=rate,
+                seconds=options.push_seconds,
+                tag=f"p{tag}",
+            )
+            steps.append(step)
+            if step.saturated():
+                going.discard(system)
+    return steps
+
+
+def _report(options: ChatOptions, steps: list[Step], pushed: list[Step]) -> list[str]:
+    lines = [
+        f"chat: {options.rate:g} messages/s in total for {options.seconds:g} s, half "
+        "citizen->clerk and half clerk->citizen, every conversation across the two processes",
+        table(HEADER, [s.row() for s in steps]),
+    ]
+    for n in options.conversations:
+        relay = next(s for s in steps if s.system == "relay" and s.conversations == n)
+        ours = next(s for s in steps if s.system == "platform" and s.conversations == n)
+        goal = 2 * (relay.overall(0.99) or 0) + 0.05
+        lines.append(
+            f"  {n} conversations, platform/relay: throughput "
+            f"{ratio(ours.throughput, relay.throughput)} (goal >= 0.5x), "
+            f"p99 {ms(ours.overall(0.99))} against {ms(relay.overall(0.99))} "
+            f"(goal <= 2x relay + 50 ms = {ms(goal)}), "
+            f"lost {ours.lost}, twice {ours.delivery.twice} (goal 0)"
+        )
+    lines += [
+        "",
+        f"push harder: the rate doubles per step over {max(options.conversations)} "
+        f"conversations, {options.push_seconds:g} s per step, until a system saturates",
+        table(HEADER, [s.row() for s in pushed]),
+    ]
+    ceiling = {
+        system: max((s.throughput for s in pushed if s.system == system), default=None)
+        for system in ("relay", "platform")
+    }
+    lines.append(
+        f"  ceiling (most delivered per second): platform {ceiling['platform'] or 0:.0f}/s, "
+        f"relay {ceiling['relay'] or 0:.0f}/s, ratio {ratio(ceiling['platform'], ceiling['relay'])}"
+    )
+    if not any(s.saturated() for s in pushed if s.system == "relay"):
+        lines.append("  (the relay did not saturate within the steps: its ceiling is higher)")
+    return lines
+
+
+def health(clerks: list[Clerk], citizens: list[Citizen]) -> str:
+    """What went wrong on the platform's side while it was driven (none of it should)."""
+    clerk_chats = [chat for clerk in clerks for chat in clerk.chats.values()]
+    chats = clerk_chats + [c.socket for c in citizens if c.socket is not None]
+    queues = [clerk.queue for clerk in clerks if clerk.queue is not None]
+    errors: Counter[str] = Counter()
+    for socket in [*chats, *queues]:
+        errors.update(socket.errors)
+    left = sum(1 for q in queues if q.statuses != ["available"])
+    return (
+        f"  platform health: requeued entries on clerks' chats "
+        f"{sum(s.kinds['requeued'] for s in clerk_chats)}, clerks whose status left "
+        f"'available' {left}, seq gaps (resumed) {sum(s.gaps for s in chats)}, "
+        f"error frames {dict(errors) or 0}"
+    )

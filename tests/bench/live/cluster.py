@@ -1,0 +1,75 @@
+"""One scenario's world: a fresh database with its topic and clerks, two daphne processes of
+the platform and two relay processes, the client side's thread pool and loop-lag monitor."""
+
+import contextlib
+import os
+from collections import Counter
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from .clients import LagMonitor
+from .servers import Database, Processes, Server, platform_env, run_django
+
+
+@dataclass
+class Settings:
+    """What every scenario shares (from the command line or the environment)."""
+
+    database_url: str
+    redis_url: str
+    rate_limit: int  # WS_RATE_BURST and WS_RATE_PER_SECOND of the platform
+    http_concurrency: int  # browsers loading pages at once during set-up
+    keep_db: bool = False
+
+
+@dataclass
+class Cluster:
+    platform: list[Server]  # two daphne processes
+    relay: list[Server]  # two bare relay processes
+    executor: ThreadPoolExecutor
+    lag: LagMonitor
+    http_concurrency: int
+    notes: dict[str, Counter[str]] = field(default_factory=dict)
+
+    @property
+    def servers(self) -> list[Server]:
+        return [*self.platform, *self.relay]
+
+
+@contextlib.asynccontextmanager
+async def open_cluster(
+    name: str, settings: Settings, database: Database, *, clerks: int, capacity: int
+) -> AsyncIterator[Cluster]:
+    """Fresh database, topic and clerks; start the four processes; stop them on the way out
+    (also on failure) and keep each process's notable log lines in ``cluster.notes``."""
+    database_url = database.fresh()
+    run_django(
+        ["-m", "tests.bench.live.setup_data", "--clerks", str(clerks), "--capacity", str(capacity)],
+        database_url,
+    )
+    prefix = f"bench{os.getpid()}{name}"
+    env = platform_env(
+        database_url=database_url,
+        redis_url=settings.redis_url,
+        prefix=prefix,
+        rate_limit=settings.rate_limit,
+    )
+    lag = LagMonitor()
+    with (
+        Processes() as processes,
+        ThreadPoolExecutor(settings.http_concurrency, thread_name_prefix="browser") as executor,
+    ):
+        platform = [processes.start_daphne(f"{name}-daphne-{i}", env) for i in (0, 1)]
+        relay = [
+            processes.start_relay(f"{name}-relay-{i}", settings.redis_url, f"{prefix}relay")
+            for i in (0, 1)
+        ]
+        cluster = Cluster(platform, relay, executor, lag, settings.http_concurrency)
+        lag.start()
+        try:
+            yield cluster
+        finally:
+            lag.stop()
+            processes.stop_all()
+            cluster.notes = {s.name: s.log_notes() for s in cluster.servers}
