@@ -384,7 +384,7 @@ def health(clerks: list[Clerk], citizens: list[Citizen]) -> str:
     errors: Counter[str] = Counter()
     for socket in [*chats, *queues]:
         errors.update(socket.errors)
-    left = sum(1 for q in queues if q.statuses != ["available"])
+    left = sum(1 for q in queues if q.left_available())
     return (
         f"  platform health: requeued entries on clerks' chats "
         f"{sum(s.kinds['requeued'] for s in clerk_chats)}, clerks whose status left "

@@ -112,16 +112,6 @@ class ChatClient(Socket):
         await self.send({"type": "message", "client_id": client_id, "body": body})
 
 
-# The consultation's state after a log entry of this kind (the frame does not carry it).
-STATE_AFTER = {
-    "accepted": "active",
-    "ended": "ended",
-    "abandoned": "abandoned",
-    "requeued": "waiting",
-    "transferred": "waiting",
-}
-
-
 class ChatSocket(ChatClient):
     """``/ws/citizen/<token>/`` or ``/ws/clerk/consultations/<id>/``, as chat.js: resume after
     every connect, ignore entries already seen, resume again on a gap in ``seq``."""
@@ -173,7 +163,7 @@ class ChatSocket(ChatClient):
             return
         self.last_seq = seq
         self.kinds[frame["kind"]] += 1
-        self.state = STATE_AFTER.get(frame["kind"], self.state)
+        self.state = frame["state"]  # the consultation's state once the entry was written
         if frame["kind"] != "text":
             return
         client_id = frame.get("client_id") or ""
@@ -195,6 +185,7 @@ class QueueSocket(Socket):
         self.offers_seen: dict[int, float] = {}  # consultation id -> first seen
         self.pending: tuple[int, float] | None = None  # the accept in flight
         self.accepted: list[int] = []
+        self.accepted_at: list[float] = []  # when each ``accepted`` arrived
         self.accept_rtts: list[float] = []  # seconds, accept -> accepted
         self.refused: Counter[str] = Counter()  # error codes answering an accept
         self.snapshots = 0
@@ -214,10 +205,18 @@ class QueueSocket(Socket):
         elif kind == "accepted" and self.pending is not None:
             self.accept_rtts.append(received - self.pending[1])
             self.accepted.append(frame["consultation"])
+            self.accepted_at.append(received)
             self.pending = None
         elif kind == "error" and self.pending is not None:
             self.refused[frame["code"]] += 1
             self.pending = None
+
+    def left_available(self) -> bool:
+        """Did the console show another status after it first showed available (e.g. away
+        after missed offers, or offline)?"""
+        if "available" not in self.statuses:
+            return False
+        return any(s != "available" for s in self.statuses[self.statuses.index("available") :])
 
     async def accept(self, consultation_id: int) -> None:
         if self.pending is not None:

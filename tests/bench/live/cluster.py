@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from redis import Redis
+
 from .clients import LagMonitor
 from .servers import Database, Processes, Server, platform_env, run_django
 
@@ -73,3 +75,16 @@ async def open_cluster(
             lag.stop()
             processes.stop_all()
             cluster.notes = {s.name: s.log_notes() for s in cluster.servers}
+            forget(settings.redis_url, prefix)
+
+
+def forget(redis_url: str, prefix: str) -> None:
+    """Delete this scenario's keys (channels-redis keeps group keys for a day); only keys
+    under its own prefix, nothing else in the database."""
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = list(redis.scan_iter(match=f"{prefix}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            redis.delete(*keys[start : start + 1000])
+    finally:
+        redis.close()

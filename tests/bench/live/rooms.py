@@ -193,16 +193,20 @@ async def leave_head(cluster: Cluster, platform: Platform, options: RoomsOptions
     rooms = platform.waiting()
     leaver = head(rooms)
     citizen = next(c for c in platform.citizens if c.socket is leaver)
-    others = [s for s in rooms if s is not leaver]
     count = rooms[0].positions[-1][1]["waiting"]
     before = [s.cpu_seconds() for s in cluster.platform]
     started = time.perf_counter()
     await citizen.leave()
-    delays = await spread(cluster, others, started, count - 1, options.timeout)
-    cpu = cpu_percent(
-        before, [s.cpu_seconds() for s in cluster.platform], time.perf_counter() - started
-    )
-    return Spread("platform: the head leaves (leave form)", delays, len(others), cpu)
+    others = [s for s in rooms if s is not leaver]
+    what = "platform: the head leaves (leave form)"
+    result = await spread(what, others, started, count - 1, options.timeout)
+    result.cpu = cpu_since(cluster, before, started)
+    return result
+
+
+def cpu_since(cluster: Cluster, before: list[float], started: float) -> str:
+    after = [s.cpu_seconds() for s in cluster.platform]
+    return cpu_percent(before, after, time.perf_counter() - started)
 
 
 @dataclass
@@ -226,20 +230,15 @@ async def accept_cycle(
     closed = clerk.chats[current].expect(lambda f: f.get("type") == "closed")
     await clerk.chats[current].send({"type": "end", "outcome": "resolved"})
     await asyncio.wait_for(closed, options.timeout)
-    got = await eventually(lambda: len(queue.accepted) > accepted_before, options.timeout)
-    if not got:
-        return Cycle(None, Spread(f"platform: accept #{n} (none within the limit)", [], len(rooms)))
+    what = f"platform: clerk {clerk.index} accepts the head (#{n})"
+    if not await eventually(lambda: len(queue.accepted) > accepted_before, options.timeout):
+        return Cycle(None, Spread(f"{what}: no accept within the limit", [], len(rooms)))
     accepted_id = queue.accepted[-1]
     offer_seen = queue.offers_seen.get(accepted_id)
-    accepted_at = time.perf_counter()
-    others = [s for s in rooms if s.state == "waiting"]
-    delays = await spread(cluster, others, accepted_at, count - 1, options.timeout)
-    cpu = cpu_percent(
-        before, [s.cpu_seconds() for s in cluster.platform], time.perf_counter() - ended
-    )
+    result = await spread(what, rooms, queue.accepted_at[-1], count - 1, options.timeout)
+    result.cpu = cpu_since(cluster, before, ended)
     await clerk.open_chat(accepted_id, clerk.server)
-    what = f"platform: clerk {clerk.index} accepts the head (#{n})"
-    return Cycle(offer_seen - ended if offer_seen else None, Spread(what, delays, len(others), cpu))
+    return Cycle(offer_seen - ended if offer_seen else None, result)
 
 
 async def run(cluster: Cluster, options: RoomsOptions) -> list[str]:

@@ -26,6 +26,8 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[3]
 LOG_DIR = ROOT / "var" / "bench-live"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Every Python command of the platform runs through the launcher: this checkout's code only.
+LAUNCH = ["-m", "tests.bench.live.launch"]
 LOG_NOTES = re.compile(r"client error \w+|database error \w+|Traceback|\w+ failed|ERROR")
 
 
@@ -91,7 +93,7 @@ def run_django(args: list[str], database_url: str, timeout: float = 600) -> str:
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings"}
     env.pop("REDIS_URL", None)  # setup needs no channel layer
     done = subprocess.run(  # noqa: S603
-        [sys.executable, *args],
+        [sys.executable, *LAUNCH, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -164,7 +166,7 @@ class Processes:
         port = int(args[args.index("-p") + 1]) if "-p" in args else int(args[-1])
         with open(log_path, "wb") as log:
             process = subprocess.Popen(  # noqa: S603
-                [sys.executable, *args],
+                [sys.executable, *LAUNCH, *args],
                 cwd=ROOT,
                 env=env,
                 stdout=log,
