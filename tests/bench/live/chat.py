@@ -388,6 +388,7 @@ def health(clerks: list[Clerk], citizens: list[Citizen]) -> str:
     return (
         f"  platform health: requeued entries on clerks' chats "
         f"{sum(s.kinds['requeued'] for s in clerk_chats)}, clerks whose status left "
-        f"'available' {left}, seq gaps (resumed) {sum(s.gaps for s in chats)}, "
+        f"'available' {left}, seq gaps {sum(s.gaps for s in chats)} (a live entry ahead of "
+        f"the last seen: the client resumed), entries seen twice {sum(s.repeats for s in chats)}, "
         f"error frames {dict(errors) or 0}"
     )

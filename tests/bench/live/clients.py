@@ -136,7 +136,7 @@ class ChatSocket(ChatClient):
         ready = self.expect(of_type("ready"))
         await self.connect()
         await self.resume()
-        return await asyncio.wait_for(ready, 60)
+        return await asyncio.wait_for(ready, 300)
 
     async def resume(self) -> None:
         self.ready = False

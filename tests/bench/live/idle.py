@@ -2,10 +2,10 @@
 and a chat on the same process before and after they connected.
 
 Set-up: one clerk (one chat) on A accepts one citizen; both chat on A. The N idle citizens
-start their consultations over HTTP through the other process (B), so A's memory grows only
-by their sockets; they wait in the topic (the clerk is full). Then A's resident memory
-(VmRSS) is read, the N sockets connect to A and resume, every room gets its first
-``position``, and after a short settling the memory is read again.
+start their consultations over HTTP (pages from both processes, before anything is
+measured); they wait in the topic (the clerk is full). Then A's resident memory (VmRSS) is
+read, the N sockets connect to A and resume, every room gets its first ``position``, and
+after a short settling the memory is read again.
 
 The chat: ``rate`` messages per second for ``seconds``, alternating direction, once before
 and once after the idle sockets connected; p50 and p99 latency. The bare relay does the same
@@ -90,7 +90,8 @@ async def platform_side(cluster: Cluster, options: IdleOptions) -> tuple[Memory,
     citizen_chat = await talker.connect(a)
     clerk_chat.conv = citizen_chat.conv = 0
     pair = Pair(0, citizen_chat, clerk_chat)
-    idle = [Citizen(i + 1, b, cluster.executor) for i in range(options.sockets)]
+    # Their pages come from both processes (set-up time); A's memory is read after that.
+    idle = [Citizen(i + 1, (a, b)[i % 2], cluster.executor) for i in range(options.sockets)]
     await bounded((c.start() for c in idle), cluster.http_concurrency)
     alone = await chat(cluster, "platform", pair, options, "i1")
     before = a.rss_kib()
