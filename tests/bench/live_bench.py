@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import math
 import os
+import resource
 import shlex
 import signal
 import sys
@@ -133,6 +134,15 @@ async def run_scenario(name: str, args: argparse.Namespace, database: Database) 
     return lines
 
 
+def raise_open_files() -> None:
+    """Thousands of sockets need as many descriptors, in this process and in the servers it
+    starts (they inherit the limit): the soft limit goes up to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(f"stopped by signal {signum}")  # unwinds: every process is stopped
 
@@ -140,6 +150,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def main() -> None:
     args = arguments()
     signal.signal(signal.SIGTERM, _stop)
+    raise_open_files()
     database = Database(args.database_url)
     print(f"live-path benchmark, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at start")
     database.prepare_template()

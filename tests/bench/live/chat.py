@@ -11,8 +11,10 @@ A step sends ``rate`` messages per second in total for ``duration`` seconds (ope
 evenly spaced, round robin over the conversations, alternating direction by round). Each
 message's body starts with its send time; its ``client_id`` names the step, the
 conversation and a counter. Measured at the peer: latency per direction, delivered per
-second (delivered / time from the first send to the last receipt), lost (never received)
-and twice (one ``client_id`` received under two ``seq``). Then "push harder": the rate
+second (delivered / time from the first send to the last receipt within the step's drain:
+until all arrived, 5 s without any arrival, or 60 s), late (arrived after that drain),
+lost (not arrived by the end of the scenario), twice (one ``client_id`` received under two
+``seq``) and wrong (received by a socket of another conversation). Then "push harder": the rate
 doubles for each system until it saturates (delivered below 80 % of offered, median above
 1 s or over 5 % lost) or the step limit; its ceiling is the most it delivered per second.
 """
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 
 from websockets.exceptions import ConnectionClosed
 
-from .actors import Citizen, Clerk, bounded, wait_until
+from .actors import Citizen, Clerk, bounded, eventually, wait_until
 from .clients import ChatClient, Frame, RelaySocket
 from .cluster import Cluster
 from .report import cpu_percent, ms, percentile, ratio, table
@@ -53,18 +55,23 @@ class Delivery:
     misdelivered: int = 0
     send_failures: int = 0
     last_receipt: float = 0.0
+    drained_at: float | None = None  # the step's end; what arrives later is late
+    late: int = 0
 
     def on_text(self, client: ChatClient, frame: Frame, received: float) -> None:
-        client_id = frame.get("client_id") or ""
-        if not client_id.startswith(f"{self.tag}-") or frame["sender"] == client.role:
-            return  # another step's, or the sender's own message coming back (platform)
+        client_id = frame["client_id"]
+        if frame["sender"] == client.role:
+            return  # the sender's own message coming back (platform)
         if int(client_id.split("-")[1]) != client.conv:
             self.misdelivered += 1
             return
         self.received[client_id] = self.received.get(client_id, 0) + 1
         sent_at = float(frame["body"].split(" ", 1)[0])
         self.latency[frame["sender"]].append(received - sent_at)
-        self.last_receipt = received
+        if self.drained_at is not None:
+            self.late += 1
+        else:
+            self.last_receipt = received
 
     @property
     def delivered(self) -> int:
@@ -92,6 +99,30 @@ class Delivery:
             if now - started > DRAIN_SECONDS:
                 return
             await asyncio.sleep(0.05)
+
+
+class Router:
+    """Hands every received text to its step's ``Delivery`` (by the tag that starts its
+    ``client_id``), also after that step ended: a message arriving after its step's drain
+    counts as late, not lost."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, Delivery] = {}
+
+    def on_text(self, client: ChatClient, frame: Frame, received: float) -> None:
+        delivery = self.steps.get((frame.get("client_id") or "").split("-", 1)[0])
+        if delivery is not None:
+            delivery.on_text(client, frame, received)
+
+    def attach(self, pairs: list[Pair]) -> None:
+        for pair in pairs:
+            pair.citizen.on_text = pair.clerk.on_text = self.on_text
+
+    async def settle(self, timeout: float = DRAIN_SECONDS) -> None:
+        """At the end: give late messages a last chance to arrive (bounded)."""
+        await eventually(
+            lambda: all(d.delivered >= len(d.sent) for d in self.steps.values()), timeout
+        )
 
 
 @dataclass
@@ -137,6 +168,7 @@ class Step:
             ms(self.p("clerk", 0.5)),
             ms(self.p("clerk", 0.99)),
             self.lost,
+            d.late,
             d.twice,
             d.misdelivered,
             self.cpu,
@@ -155,6 +187,7 @@ HEADER = [
     "p50 k->c",
     "p99 k->c",
     "lost",
+    "late",
     "twice",
     "wrong",
     "CPU % A/B",
@@ -163,11 +196,18 @@ HEADER = [
 
 
 async def run_step(
-    system: str, pairs: list[Pair], cluster: Cluster, *, rate: float, seconds: float, tag: str
+    system: str,
+    pairs: list[Pair],
+    cluster: Cluster,
+    router: Router,
+    *,
+    rate: float,
+    seconds: float,
+    tag: str,
 ) -> Step:
     delivery = Delivery(tag)
-    for pair in pairs:
-        pair.citizen.on_text = pair.clerk.on_text = delivery.on_text
+    router.steps[tag] = delivery
+    router.attach(pairs)
     processes = cluster.platform if system == "platform" else cluster.relay
     total = max(1, round(rate * seconds))
     cpu_before = [s.cpu_seconds() for s in processes]
@@ -183,8 +223,11 @@ async def run_step(
         task = asyncio.create_task(delivery.send(sender, f"{tag}-{pair.conv}-{k}"))
         sends.add(task)
         task.add_done_callback(sends.discard)
+    if sends:
+        await asyncio.wait(list(sends))  # every message handed to its socket
     send_seconds = max(time.perf_counter() - started, 1e-9)
     await delivery.drain()
+    delivery.drained_at = time.perf_counter()
     elapsed = max(delivery.last_receipt - started, send_seconds)
     cpu_after = [s.cpu_seconds() for s in processes]
     return Step(
@@ -291,6 +334,7 @@ async def run(cluster: Cluster, options: ChatOptions) -> list[str]:
     relay = await relay_pairs(cluster, most)
     platform, clerks, citizens = await platform_pairs(cluster, most, options.capacity)
     both = {"relay": relay, "platform": platform}
+    router = Router()
     steps: list[Step] = []
     tag = 0
     for n in options.conversations:
@@ -301,19 +345,25 @@ async def run(cluster: Cluster, options: ChatOptions) -> list[str]:
                     system,
                     pairs[:n],
                     cluster,
+                    router,
                     rate=options.rate,
                     seconds=options.seconds,
                     tag=f"s{tag}",
                 )
             )
-    pushed = await push_harder(cluster, both, options, first_tag=tag + 1)
+    pushed = await push_harder(cluster, both, router, options, first_tag=tag + 1)
+    await router.settle()
     lines = _report(options, steps, pushed)
     lines.append(health(clerks, citizens))
     return lines
 
 
 async def push_harder(
-    cluster: Cluster, both: dict[str, list[Pair]], options: ChatOptions, first_tag: int
+    cluster: Cluster,
+    both: dict[str, list[Pair]],
+    router: Router,
+    options: ChatOptions,
+    first_tag: int,
 ) -> list[Step]:
     """Double the rate over all conversations until each system saturates (bounded)."""
     steps: list[Step] = []
@@ -330,6 +380,7 @@ async def push_harder(
                 system,
                 both[system],
                 cluster,
+                router,
                 rate=rate,
                 seconds=options.push_seconds,
                 tag=f"p{tag}",

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from .actors import Citizen, Clerk, bounded, wait_until
-from .chat import Pair, Step, run_step
+from .chat import Pair, Router, Step, run_step
 from .clients import RelaySocket
 from .cluster import Cluster
 from .report import ms, ratio, table
@@ -47,7 +47,7 @@ class Memory:
 
 async def chat(cluster: Cluster, system: str, pair: Pair, options: IdleOptions, tag: str) -> Step:
     return await run_step(
-        system, [pair], cluster, rate=options.rate, seconds=options.seconds, tag=tag
+        system, [pair], cluster, Router(), rate=options.rate, seconds=options.seconds, tag=tag
     )
 
 
