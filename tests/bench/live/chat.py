@@ -228,7 +228,8 @@ async def run_step(
     send_seconds = max(time.perf_counter() - started, 1e-9)
     await delivery.drain()
     delivery.drained_at = time.perf_counter()
-    elapsed = max(delivery.last_receipt - started, send_seconds)
+    # At least the nominal window, so an unloaded system shows exactly the offered rate.
+    elapsed = max(delivery.last_receipt - started, send_seconds, total / rate)
     cpu_after = [s.cpu_seconds() for s in processes]
     return Step(
         system=system,
