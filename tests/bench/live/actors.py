@@ -143,3 +143,16 @@ class Clerk:
             await chat.close()
         if self.queue is not None:
             await self.queue.close()
+
+
+async def available_clerks(
+    servers: list[Server], count: int, executor: ThreadPoolExecutor, concurrency: int
+) -> list[Clerk]:
+    """``count`` clerks logged in, consoles open (clerk k on ``servers[k % len]``), status
+    available, accepting every offer."""
+    clerks = [Clerk(k, servers[k % len(servers)], executor) for k in range(count)]
+    await bounded((c.login() for c in clerks), concurrency)
+    for clerk in clerks:
+        queue = await clerk.open_console(auto_accept=True)
+        await queue.set_status("available")
+    return clerks

@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 
 from websockets.exceptions import ConnectionClosed
 
-from .actors import Citizen, Clerk, bounded, eventually, wait_until
-from .clients import ChatClient, Frame, RelaySocket
+from .actors import Citizen, Clerk, available_clerks, bounded, eventually, wait_until
+from .clients import ChatClient, ChatSocket, Frame, RelaySocket
 from .cluster import Cluster
 from .report import cpu_percent, ms, percentile, ratio, table
+from .servers import Server
 
 BODY = "Guten Tag, ich habe eine Frage zu meinem Antrag und den Unterlagen."
 QUIET_SECONDS = 5.0  # a drain ends when nothing arrived for this long ...
@@ -269,50 +270,43 @@ async def platform_pairs(
     cluster: Cluster, conversations: int, capacity: int
 ) -> tuple[list[Pair], list[Clerk], list[Citizen]]:
     """Conversations set up through the protocol, each crossing the two processes."""
-    a_b = cluster.platform
-    clerks = [
-        Clerk(k, a_b[k % 2], cluster.executor) for k in range(math.ceil(conversations / capacity))
-    ]
-    await bounded((c.login() for c in clerks), cluster.http_concurrency)
-    for clerk in clerks:
-        queue = await clerk.open_console(auto_accept=True)
-        await queue.set_status("available")
+    a_b, limit = cluster.platform, cluster.http_concurrency
+    count = math.ceil(conversations / capacity)
+    clerks = await available_clerks(a_b, count, cluster.executor, limit)
     citizens = [Citizen(i, a_b[i % 2], cluster.executor) for i in range(conversations)]
-    await bounded((c.start() for c in citizens), cluster.http_concurrency)
-
-    def accepted() -> int:
-        return sum(len(c.queue.accepted) for c in clerks if c.queue)
-
-    await wait_until(lambda: accepted() >= conversations, 300, "the clerks' accepts")
-    await bounded((c.connect(a_b[c.index % 2]) for c in citizens), cluster.http_concurrency)
-    chats = [
-        (clerk, consultation_id)
-        for clerk in clerks
-        if clerk.queue
-        for consultation_id in clerk.queue.accepted
-    ]
-    await bounded(
-        (clerk.open_chat(cid, a_b[cid % 2]) for clerk, cid in chats), cluster.http_concurrency
-    )
-    for citizen in citizens:
-        assert citizen.socket is not None
-        await citizen.socket.send_text(f"hello-{citizen.index}", "Hallo")
-    clerk_sockets = [chat for clerk in clerks for chat in clerk.chats.values()]
+    await bounded((c.start() for c in citizens), limit)
     await wait_until(
-        lambda: all(s.hello_from is not None for s in clerk_sockets), 120, "the hellos"
+        lambda: sum(len(c.queue.accepted) for c in clerks if c.queue) >= conversations,
+        300,
+        "the clerks' accepts",
     )
-    by_citizen = {s.hello_from: s for s in clerk_sockets}
-    pairs = []
-    for citizen in citizens:
-        clerk_socket, citizen_socket = by_citizen[citizen.index], citizen.socket
-        assert citizen_socket is not None
-        clerk_server = next(s for s in a_b if f":{s.port}/" in clerk_socket.url)
-        other = a_b[1] if clerk_server is a_b[0] else a_b[0]
-        if f":{other.port}/" not in citizen_socket.url:
-            await citizen_socket.open(citizen.socket_url(other))  # a reload, with resume
-        clerk_socket.conv = citizen_socket.conv = citizen.index
-        pairs.append(Pair(citizen.index, citizen_socket, clerk_socket))
+    await bounded((c.connect(a_b[c.index % 2]) for c in citizens), limit)
+    accepted = [(clerk, cid) for clerk in clerks if clerk.queue for cid in clerk.queue.accepted]
+    await bounded((clerk.open_chat(cid, a_b[cid % 2]) for clerk, cid in accepted), limit)
+    clerk_sockets = [chat for clerk in clerks for chat in clerk.chats.values()]
+    pairs = [await pair(citizen, clerk_sockets, a_b) for citizen in citizens]
     return pairs, clerks, citizens
+
+
+def server_of(socket: ChatSocket, servers: list[Server]) -> Server:
+    return next(s for s in servers if socket.url.startswith(f"{s.ws_base}/"))
+
+
+async def pair(citizen: Citizen, clerk_sockets: list[ChatSocket], a_b: list[Server]) -> Pair:
+    """Find the clerk's socket of the citizen's conversation by a hello from the citizen,
+    then make sure the two sit on different processes (the citizen reloads if not)."""
+    mine = citizen.socket
+    assert mine is not None
+    await mine.send_text(f"hello-{citizen.index}", "Hallo")
+    await wait_until(
+        lambda: any(s.hello_from == citizen.index for s in clerk_sockets), 120, "a hello"
+    )
+    theirs = next(s for s in clerk_sockets if s.hello_from == citizen.index)
+    if server_of(theirs, a_b) is server_of(mine, a_b):
+        other = next(s for s in a_b if s is not server_of(theirs, a_b))
+        await mine.open(citizen.socket_url(other))  # a reload, with resume
+    theirs.conv = mine.conv = citizen.index
+    return Pair(citizen.index, mine, theirs)
 
 
 # --- The scenario ------------------------------------------------------------------------

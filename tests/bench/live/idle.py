@@ -16,7 +16,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from .actors import Citizen, Clerk, bounded, wait_until
+from .actors import Citizen, available_clerks, bounded, wait_until
 from .chat import Pair, Router, Step, run_step
 from .clients import RelaySocket
 from .cluster import Cluster
@@ -79,10 +79,9 @@ async def relay_side(cluster: Cluster, options: IdleOptions) -> tuple[Memory, St
 
 async def platform_side(cluster: Cluster, options: IdleOptions) -> tuple[Memory, Step, Step]:
     a, b = cluster.platform
-    clerk = Clerk(0, a, cluster.executor)
-    await clerk.login()
-    queue = await clerk.open_console(auto_accept=True)
-    await queue.set_status("available")
+    (clerk,) = await available_clerks([a], 1, cluster.executor, 1)
+    queue = clerk.queue
+    assert queue is not None
     talker = Citizen(0, a, cluster.executor)
     await talker.start()
     await wait_until(lambda: bool(queue.accepted), 120, "the clerk's accept")

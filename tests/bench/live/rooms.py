@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from .actors import Citizen, Clerk, bounded, eventually, wait_until
+from .actors import Citizen, Clerk, available_clerks, bounded, eventually, wait_until
 from .browser import Browser
 from .chat import health
 from .clients import ChatSocket, RelaySocket
@@ -118,11 +118,7 @@ class Platform:
 
 async def set_up(cluster: Cluster, options: RoomsOptions) -> Platform:
     a_b = cluster.platform
-    clerks = [Clerk(k, a_b[k % 2], cluster.executor) for k in range(options.clerks)]
-    await bounded((c.login() for c in clerks), cluster.http_concurrency)
-    for clerk in clerks:
-        queue = await clerk.open_console(auto_accept=True)
-        await queue.set_status("available")
+    clerks = await available_clerks(a_b, options.clerks, cluster.executor, cluster.http_concurrency)
     total = options.citizens + options.clerks
     citizens = [Citizen(i, a_b[i % 2], cluster.executor) for i in range(total)]
     started = time.perf_counter()

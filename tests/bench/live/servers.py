@@ -160,10 +160,9 @@ class Processes:
     ) -> None:
         self.stop_all()
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> Server:
+    def _spawn(self, name: str, port: int, args: list[str], env: dict[str, str]) -> Server:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log_path = LOG_DIR / f"{name}.log"
-        port = int(args[args.index("-p") + 1]) if "-p" in args else int(args[-1])
         with open(log_path, "wb") as log:
             process = subprocess.Popen(  # noqa: S603
                 [sys.executable, *LAUNCH, *args],
@@ -181,14 +180,14 @@ class Processes:
         port = free_port()
         args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
         args += ["--websocket-max-message-size", "65536", "--access-log", "/dev/null"]
-        server = self._spawn(name, [*args, "config.asgi:application"], env)
+        server = self._spawn(name, port, [*args, "config.asgi:application"], env)
         _wait_healthy(server)
         return server
 
     def start_relay(self, name: str, redis_url: str, prefix: str) -> Server:
         port = free_port()
         args = ["-m", "tests.bench.live.relay", "--redis", redis_url, "--prefix", prefix]
-        server = self._spawn(name, [*args, "--port", str(port)], dict(os.environ))
+        server = self._spawn(name, port, [*args, "--port", str(port)], dict(os.environ))
         _wait_listening(server)
         return server
 
