@@ -25,13 +25,12 @@ import os
 import resource
 import shlex
 import signal
-import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import FrameType
 
 from tests.bench.live import chat, idle, rooms
-from tests.bench.live.cluster import Settings, open_cluster
+from tests.bench.live.cluster import Cluster, Settings, open_cluster
 from tests.bench.live.servers import Database, run_django
 
 SCENARIOS = ("chat", "rooms", "idle", "dispatch")
@@ -97,19 +96,14 @@ def reproduce(args: argparse.Namespace) -> str:
     return "make bench-live " + " ".join(shlex.quote(v) for v in values)
 
 
-async def run_scenario(name: str, args: argparse.Namespace, database: Database) -> list[str]:
-    settings = Settings(
-        database_url=args.database_url,
-        redis_url=args.redis_url,
-        rate_limit=args.rate_limit,
-        http_concurrency=args.http_concurrency,
-    )
-    if name == "dispatch":
-        output = run_django(["-m", "tests.bench.live.dispatch"], database.fresh())
-        return output.rstrip().splitlines()
+Scenario = Callable[[Cluster], Awaitable[list[str]]]
+
+
+def plan(name: str, args: argparse.Namespace) -> tuple[int, int, Scenario]:
+    """Clerks and their capacity for the scenario's database, and the scenario itself."""
     if name == "chat":
         conversations = [int(n) for n in args.conversations.split(",")]
-        options: object = chat.ChatOptions(
+        options = chat.ChatOptions(
             conversations=conversations,
             rate=args.rate,
             seconds=args.duration,
@@ -118,16 +112,27 @@ async def run_scenario(name: str, args: argparse.Namespace, database: Database) 
             max_rate=args.max_rate,
             capacity=args.capacity,
         )
-        clerks, capacity = math.ceil(max(conversations) / args.capacity), args.capacity
-    elif name == "rooms":
-        options = rooms.RoomsOptions(args.citizens, args.clerks, args.cycles, args.timeout)
-        clerks, capacity = args.clerks, 1
-    else:
-        options = idle.IdleOptions(args.idle_sockets, args.idle_rate, args.idle_duration)
-        clerks, capacity = 1, 1
-    module = {"chat": chat, "rooms": rooms, "idle": idle}[name]
+        clerks = math.ceil(max(conversations) / args.capacity)
+        return clerks, args.capacity, lambda cluster: chat.run(cluster, options)
+    if name == "rooms":
+        room_options = rooms.RoomsOptions(args.citizens, args.clerks, args.cycles, args.timeout)
+        return args.clerks, 1, lambda cluster: rooms.run(cluster, room_options)
+    idle_options = idle.IdleOptions(args.idle_sockets, args.idle_rate, args.idle_duration)
+    return 1, 1, lambda cluster: idle.run(cluster, idle_options)
+
+
+async def run_scenario(name: str, args: argparse.Namespace, database: Database) -> list[str]:
+    if name == "dispatch":
+        output = run_django(["-m", "tests.bench.live.dispatch"], database.fresh())
+        return output.rstrip().splitlines()
+    settings = Settings(
+        redis_url=args.redis_url,
+        rate_limit=args.rate_limit,
+        http_concurrency=args.http_concurrency,
+    )
+    clerks, capacity, scenario = plan(name, args)
     async with open_cluster(name, settings, database, clerks=clerks, capacity=capacity) as cluster:
-        lines: list[str] = await module.run(cluster, options)  # type: ignore[attr-defined]
+        lines = await scenario(cluster)
     for server, notes in cluster.notes.items():
         if notes:
             lines.append(f"  log of {server}: {dict(notes.most_common(8))}")
@@ -170,4 +175,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

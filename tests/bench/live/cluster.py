@@ -18,11 +18,9 @@ from .servers import Database, Processes, Server, platform_env, run_django
 class Settings:
     """What every scenario shares (from the command line or the environment)."""
 
-    database_url: str
     redis_url: str
     rate_limit: int  # WS_RATE_BURST and WS_RATE_PER_SECOND of the platform
     http_concurrency: int  # browsers loading pages at once during set-up
-    keep_db: bool = False
 
 
 @dataclass

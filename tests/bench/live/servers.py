@@ -56,7 +56,7 @@ class Database:
         parts = urlsplit(self.url)
         return urlunsplit(parts._replace(path=f"/{name}"))
 
-    def _admin(self, *statements: sql.Composable) -> None:
+    def _admin(self, *statements: sql.Composed) -> None:
         with psycopg.connect(self._url_of("postgres"), autocommit=True) as conn:
             for statement in statements:
                 conn.execute(statement)
