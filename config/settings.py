@@ -121,6 +121,19 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# --- Cache: the live queue views every process reads (consult/queue/rooms.py). Redis when
+# REDIS_URL is set (shared by all processes), else this process's memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CHANNEL_PREFIX", "sprechstunde"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -198,7 +211,8 @@ QUEUE_HEARTBEAT_SECONDS = float(os.environ.get("QUEUE_HEARTBEAT_SECONDS", "5"))
 QUEUE_OFFER_COOLDOWN_SECONDS = int(os.environ.get("QUEUE_OFFER_COOLDOWN_SECONDS", "120"))
 # After this many offers in a row timed out, the clerk is set away.
 QUEUE_MISSED_OFFERS_AWAY = int(os.environ.get("QUEUE_MISSED_OFFERS_AWAY", "2"))
-# Every web process sweeps due deadlines (offer timeouts, grace periods) this often; 0 = never.
+# Due deadlines (offer timeouts, grace periods) are swept this often; 0 = never.
+# One process sweeps: the one holding a PostgreSQL advisory lock (signaling/leader.py).
 QUEUE_SWEEP_SECONDS = float(os.environ.get("QUEUE_SWEEP_SECONDS", "1"))
 # Handle time assumed for a topic until it has enough history of its own.
 QUEUE_DEFAULT_HANDLE_SECONDS = int(os.environ.get("QUEUE_DEFAULT_HANDLE_SECONDS", "300"))

@@ -10,10 +10,12 @@ reconnect). The media worker's own traffic (``media.*``) lives in ``signaling/me
 """
 
 import dataclasses
+import time
 from typing import Any, ClassVar, TypeVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.db import transaction
 
 E = TypeVar("E", bound="Event")
@@ -85,10 +87,12 @@ class RecordingChanged(Event):
 
 @dataclasses.dataclass(frozen=True)
 class QueueChanged(Event):
-    """A topic's queue changed (arrival, offer, accept, departure, transfer)."""
+    """A topic's queue changed (arrival, offer, accept, departure, transfer) at ``at`` (a
+    timestamp taken after the commit): a view of the queue computed before is stale."""
 
     type: ClassVar[str] = "queue.changed"
     topic: int
+    at: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,9 +141,25 @@ async def publish_now(group: str, event: Event) -> None:
         await layer.group_send(group, event.as_dict())
 
 
+def queue_changed_key(topic_id: int) -> str:
+    """The cache key of the time a topic's queue last changed (consult/queue/rooms.py)."""
+    return f"queue.changed.{topic_id}"
+
+
 def publish_queue_changed(topic_id: int) -> None:
-    """A topic's queue changed: its consoles, its waiting citizens and the wallboard."""
-    publish(topic_group(topic_id), QueueChanged(topic=topic_id))
+    """A topic's queue changed: its consoles, its waiting citizens and the wallboard. The time
+    of the change is kept in the cache too, so that every reader of the topic's view (a
+    reconnecting citizen, the start page) knows a view computed before it is stale."""
+
+    def send() -> None:
+        at = time.time()
+        cache.set(queue_changed_key(topic_id), at, timeout=None)
+        layer = get_channel_layer()
+        if layer is not None:
+            event = QueueChanged(topic=topic_id, at=at)
+            async_to_sync(layer.group_send)(topic_group(topic_id), event.as_dict())
+
+    transaction.on_commit(send, robust=True)
     publish_wallboard_changed()
 
 

@@ -1,12 +1,14 @@
 """The consumer base: decode, rate-limit, dispatch, and the one place errors become frames."""
 
 import logging
-from typing import Any, ClassVar, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar, cast
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 
 from consult.errors import DomainError
 
@@ -14,6 +16,22 @@ from . import protocol
 from .ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
+R = TypeVar("R")
+
+
+def off_thread(function: Callable[..., R]) -> Callable[..., Awaitable[R]]:
+    """A domain call on the executor's threads instead of Channels' one shared database
+    thread, where every socket's work of the process queues up: the hot path (accept,
+    decline, status, heartbeat, chat message) and the sweep never wait behind the waiting
+    rooms' updates. The thread's connection is closed afterwards."""
+
+    def call(*args: Any, **kwargs: Any) -> R:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return database_sync_to_async(call, thread_sensitive=False)
 
 
 class FrameConsumer(AsyncWebsocketConsumer):

@@ -20,7 +20,7 @@ from consult.queue import selectors as queue_selectors
 from consult.staff import selectors as staff_selectors
 
 from . import protocol, sweeper
-from .base import FrameConsumer
+from .base import FrameConsumer, off_thread
 from .recording import RecordingMixin
 
 
@@ -66,7 +66,7 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
         await self.send_frame(protocol.Ready(state=self.state, last_seq=last_seq))
 
     async def on_message(self, frame: protocol.SendMessage) -> None:
-        message, created = await database_sync_to_async(messages.post_message)(
+        message, created = await off_thread(messages.post_message)(
             consultation_id=self.consultation_id,
             sender=self.role,
             body=frame.body,
@@ -124,7 +124,7 @@ class CitizenChatConsumer(ChatConsumer):
         # The topic's group tells about queue changes; a requeued or transferred citizen
         # waits again, so the citizen stays in it for the whole consultation.
         await self.channel_layer.group_add(events.topic_group(self.topic_id), self.channel_name)
-        await self.send_position()
+        await self.send_position(fresh_since=consultation.queued_at.timestamp())
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "topic_id"):
@@ -133,8 +133,12 @@ class CitizenChatConsumer(ChatConsumer):
             )
         await super().disconnect(code)
 
-    async def send_position(self) -> None:
-        room = await database_sync_to_async(queue_selectors.waiting_room)(self.consultation_id)
+    async def send_position(self, *, fresh_since: float = 0.0) -> None:
+        """This citizen's place, read from the topic's view: computed once per change by the
+        first waiting room that asks, read by all the others (consult/queue/rooms.py)."""
+        room = await database_sync_to_async(queue_selectors.waiting_room)(
+            self.consultation_id, topic_id=self.topic_id, fresh_since=fresh_since
+        )
         if room is not None:
             await self.send_frame(protocol.Position(**room))
 
@@ -156,7 +160,7 @@ class CitizenChatConsumer(ChatConsumer):
 
     async def queue_changed(self, event: dict[str, Any]) -> None:
         if self.state == Consultation.State.WAITING:
-            await self.send_position()
+            await self.send_position(fresh_since=events.decode(event, events.QueueChanged).at)
 
 
 class ClerkChatConsumer(ChatConsumer):
@@ -247,9 +251,9 @@ class ClerkQueueConsumer(FrameConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await database_sync_to_async(status.console_connected)(clerk=user)
+        await off_thread(status.console_connected)(clerk=user)
         await self.send_snapshot()
-        touch = database_sync_to_async(status.touch_presence)
+        touch = off_thread(status.touch_presence)
         self.heartbeat = asyncio.get_running_loop().create_task(
             sweeper.every(
                 settings.QUEUE_HEARTBEAT_SECONDS, lambda: touch(clerk=user), "console heartbeat"
@@ -270,16 +274,16 @@ class ClerkQueueConsumer(FrameConsumer):
         await self.send_frame(protocol.QueueSnapshot(**snapshot))
 
     async def on_set_status(self, frame: protocol.SetStatus) -> None:
-        await database_sync_to_async(status.set_status)(clerk=self.user(), status=frame.status)
+        await off_thread(status.set_status)(clerk=self.user(), status=frame.status)
 
     async def on_accept(self, frame: protocol.Accept) -> None:
-        consultation = await database_sync_to_async(routing.accept)(
+        consultation = await off_thread(routing.accept)(
             consultation_id=frame.consultation, clerk=self.user()
         )
         await self.send_frame(protocol.Accepted(consultation=consultation.pk))
 
     async def on_decline(self, frame: protocol.Decline) -> None:
-        await database_sync_to_async(routing.decline_offer)(
+        await off_thread(routing.decline_offer)(
             consultation_id=frame.consultation, clerk=self.user()
         )
 

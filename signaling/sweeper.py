@@ -1,17 +1,21 @@
 """Background loops of a web process: the queue sweep and consoles' heartbeats.
 
-Deadlines live in the database, so any process may enforce them; every process that serves
-websockets runs one sweep loop (started by the first consumer that connects).
+Deadlines live in the database, so any process may enforce them, but one does: every process
+that serves websockets runs a sweep loop (started by the first consumer that connects), and
+only the one that holds the leadership lock (signaling/leader.py) sweeps; when it dies,
+another takes over at its next tick.
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from consult.queue import sweep
+
+from .base import off_thread
+from .leader import Leadership
 
 logger = logging.getLogger(__name__)
 _sweepers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
@@ -36,5 +40,18 @@ def ensure_sweeping() -> None:
     loop = asyncio.get_running_loop()
     task = _sweepers.get(loop)
     if task is None or task.done():
-        run = database_sync_to_async(sweep.sweep)
-        _sweepers[loop] = loop.create_task(every(interval, run, "queue sweep"))
+        _sweepers[loop] = loop.create_task(_lead_and_sweep(interval))
+
+
+async def _lead_and_sweep(interval: float) -> None:
+    leadership = Leadership()
+    run = off_thread(sweep.sweep)
+
+    async def tick() -> None:
+        if await asyncio.to_thread(leadership.check):
+            await run()
+
+    try:
+        await every(interval, tick, "queue sweep")
+    finally:
+        leadership.close()

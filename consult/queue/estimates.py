@@ -14,7 +14,9 @@ simulate the near future of the actual queue many times (Monte Carlo) and report
 3. The citizen's start in each run is one sample of their wait; the median is the estimate
    (it minimises the absolute error), the quartiles give the range shown when it is wide.
 
-Runs are seeded by the consultation, so an unchanged queue gives an unchanged estimate.
+One simulation serves the whole queue: every sampled future walks all waiting consultations
+and records each one's start, so a topic's estimates cost one pass per run, not one per
+citizen. Runs are seeded by the topic, so an unchanged queue gives unchanged estimates.
 ``naive_estimate`` and ``erlang_c`` are kept for comparison (tests/bench/queue_sim.py).
 """
 
@@ -36,11 +38,11 @@ HISTORY_DAYS = 30
 HISTORY_SIZE = 200
 MIN_SAMPLES = 5
 RUNS = 200
-# Each run walks the queue ahead; bound the work per estimate (every waiting citizen's
-# estimate is recomputed on every queue change) to about this many steps.
-STEPS_PER_ESTIMATE = 10_000
+# Each run walks the whole queue; bound the work of one topic's estimates (recomputed at most
+# a few times a second, docs/queueing.md) to about this many steps.
+STEPS_PER_ESTIMATE = 40_000
 MIN_RUNS = 40
-MAX_AHEAD = 500  # beyond this the estimate is "long" anyway; bounds the cost
+MAX_QUEUE = 5_000  # the queue simulated; places beyond it get no estimate
 
 
 @dataclass(frozen=True)
@@ -90,13 +92,27 @@ def estimate_wait(consultation: Consultation, now: datetime) -> Estimate | None:
     """None when nobody who serves the topic is available (the wait is unknown)."""
     if consultation.state != Consultation.State.WAITING:
         return None
+    return estimate_queue(consultation.topic_id, now).get(consultation.pk)
+
+
+# The key of a would-be consultation joining the queue now, behind everyone (start page).
+NEWCOMER = 0
+
+
+def estimate_queue(topic_id: int, now: datetime, *, newcomer: bool = False) -> dict[int, Estimate]:
+    """The estimate of every waiting consultation of a topic, from one simulation of the
+    queue: each sampled future walks the whole queue (of the topics that compete for the
+    same clerks) once and records when each of the topic's consultations gets a clerk.
+    With ``newcomer``, also the wait of someone joining now (key ``NEWCOMER``). Empty when
+    nobody who serves the topic is available. About six queries, whatever the length of the
+    queue."""
     alive = StaffProfile.objects.filter(
         status=StaffProfile.Status.AVAILABLE,
         last_seen_at__gte=now - timedelta(seconds=settings.QUEUE_GRACE_SECONDS),
     )
-    own = list(alive.filter(topics=consultation.topic_id).prefetch_related("topics"))
+    own = list(alive.filter(topics=topic_id).prefetch_related("topics"))
     if not own:
-        return None
+        return {}
     topic_ids = {t.pk for clerk in own for t in clerk.topics.all()}
     clerks = list(alive.filter(topics__in=topic_ids).distinct().prefetch_related("topics"))
     models = {tid: HandleModel(handle_times(tid, now)) for tid in topic_ids}
@@ -107,36 +123,41 @@ def estimate_wait(consultation: Consultation, now: datetime) -> Estimate | None:
         ).values_list("clerk_id", "topic_id", "channel", "accepted_at")
         if clerk_id is not None and accepted is not None
     ]
-    key = (-consultation.priority, consultation.queued_at, consultation.pk)
-    ahead = [
-        row["topic_id"]
-        for row in Consultation.objects.filter(
-            state=Consultation.State.WAITING, topic_id__in=topic_ids
-        )
+    queue = list(
+        Consultation.objects.filter(state=Consultation.State.WAITING, topic_id__in=topic_ids)
         .order_by(F("priority").desc(), "queued_at", "pk")
-        .values("pk", "topic_id", "priority", "queued_at")[:MAX_AHEAD]
-        if (-row["priority"], row["queued_at"], row["pk"]) < key
-    ]
-    rng = random.Random(consultation.pk)  # noqa: S311 - a simulation, not a secret
-    waits = sorted(
-        _one_future(clerks, busy, ahead, consultation.topic_id, models, rng)
-        for _ in range(max(MIN_RUNS, min(RUNS, STEPS_PER_ESTIMATE // (len(ahead) + 1))))
+        .values_list("pk", "topic_id")[:MAX_QUEUE]
     )
-    low, median, high = statistics.quantiles(waits, n=4, method="inclusive")
-    if not math.isfinite(high):  # no slot for this topic at all (e.g. capacity 0)
-        return None
-    return Estimate(seconds=round(median), low=round(low), high=round(high))
+    if newcomer:
+        queue.append((NEWCOMER, topic_id))
+    mine = [pk for pk, tid in queue if tid == topic_id]
+    if not mine:
+        return {}
+    rng = random.Random(topic_id)  # noqa: S311 - a simulation, not a secret
+    runs = max(MIN_RUNS, min(RUNS, STEPS_PER_ESTIMATE // len(queue)))
+    starts: dict[int, list[float]] = {pk: [] for pk in mine}
+    for _ in range(runs):
+        for pk, start in _one_future(clerks, busy, queue, topic_id, models, rng).items():
+            starts[pk].append(start)
+    estimates = {}
+    for pk, samples in starts.items():
+        samples.sort()
+        low, median, high = statistics.quantiles(samples, n=4, method="inclusive")
+        if math.isfinite(high):  # else no slot for this topic at all (e.g. capacity 0)
+            estimates[pk] = Estimate(seconds=round(median), low=round(low), high=round(high))
+    return estimates
 
 
 def _one_future(
     clerks: list[StaffProfile],
     busy: list[tuple[int, int, str, float]],
-    ahead: list[int],
+    queue: list[tuple[int, int]],
     topic_id: int,
     models: dict[int, HandleModel],
     rng: random.Random,
-) -> float:
-    """One sampled future: seconds until ``topic_id``'s consultation gets a clerk."""
+) -> dict[int, float]:
+    """One sampled future: seconds until each of ``topic_id``'s consultations in ``queue``
+    (pk, topic in queue order) gets a clerk."""
 
     def model(tid: int) -> HandleModel:
         if tid not in models:  # e.g. a chat of a topic the clerk no longer serves
@@ -152,10 +173,13 @@ def _one_future(
         frees += [0.0] * max(clerk.capacity - len(frees), 0)
         heapq.heapify(frees)
         slots[clerk.user_id] = frees
-    serves = {c.user_id: {t.pk for t in c.topics.all()} for c in clerks}
+    serving: dict[int, list[int]] = {}
+    for clerk in clerks:
+        for topic in clerk.topics.all():
+            serving.setdefault(topic.pk, []).append(clerk.user_id)
 
     def take(tid: int) -> float:
-        eligible = [uid for uid, topics in serves.items() if tid in topics and slots[uid]]
+        eligible = [uid for uid in serving.get(tid, ()) if slots[uid]]
         if not eligible:
             return math.inf
         uid = min(eligible, key=lambda u: slots[u][0])
@@ -163,9 +187,12 @@ def _one_future(
         heapq.heappush(slots[uid], start + model(tid).draw(rng))
         return start
 
-    for tid in ahead:
-        take(tid)
-    return take(topic_id)
+    starts = {}
+    for pk, tid in queue:
+        start = take(tid)
+        if tid == topic_id:
+            starts[pk] = start
+    return starts
 
 
 def naive_estimate(*, position: int, mean_handle: float, clerks: int) -> float:

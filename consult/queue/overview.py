@@ -6,11 +6,8 @@ from datetime import datetime
 from consult.catalogue import hours
 from consult.catalogue.models import Topic
 from consult.catalogue.selectors import active_topics
-from consult.consultations.models import Consultation
-from consult.queue.estimates import Estimate, estimate_wait
-
-# A would-be consultation that joins the queue now, behind everyone (for the start page).
-_NEWCOMER_PK = 2**62
+from consult.queue import rooms
+from consult.queue.estimates import Estimate
 
 
 @dataclass(frozen=True)
@@ -29,28 +26,25 @@ class TopicOverview:
 
 
 def topic_overview(*, now: datetime, topics: list[Topic] | None = None) -> list[TopicOverview]:
-    """Per active topic: open now or when next, and the wait for someone starting now."""
+    """Per active topic: open now or when next, and the wait for someone starting now (from
+    the topics' live views, consult/queue/rooms.py)."""
     topics = list(active_topics()) if topics is None else topics
     states = hours.availability(topics, now=now)
+    views = rooms.topic_views([topic.pk for topic in topics])
     result = []
     for topic in topics:
-        state = states[topic.pk]
-        newcomer = Consultation(
-            pk=_NEWCOMER_PK,
-            topic=topic,
-            state=Consultation.State.WAITING,
-            priority=Consultation.Priority.NORMAL,
-            queued_at=now,
-            created_at=now,
-        )
+        state, view = states[topic.pk], views[topic.pk]
+        newcomer = view["newcomer"]
+        estimate = None
+        if state.can_start and newcomer["estimate"] is not None:
+            estimate = Estimate(
+                seconds=newcomer["estimate"],
+                low=newcomer["estimate_low"],
+                high=newcomer["estimate_high"],
+            )
         result.append(
             TopicOverview(
-                topic=topic,
-                availability=state,
-                estimate=estimate_wait(newcomer, now) if state.can_start else None,
-                waiting=Consultation.objects.filter(
-                    topic=topic, state=Consultation.State.WAITING
-                ).count(),
+                topic=topic, availability=state, estimate=estimate, waiting=view["waiting"]
             )
         )
     return result

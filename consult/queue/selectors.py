@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from consult.catalogue.selectors import active_topics
 from consult.consultations.models import Consultation
-from consult.queue.estimates import estimate_wait
+from consult.queue import rooms
 from consult.staff.models import StaffProfile
 from consult.staff.selectors import clerk_profile
 from consult.statistics import figures
@@ -48,22 +48,36 @@ def queue_position(consultation: Consultation) -> dict[str, int] | None:
     return {"position": ahead + 1, "waiting": waiting.count()}
 
 
-def waiting_room(consultation_id: int, now: datetime | None = None) -> dict[str, Any] | None:
-    """What the waiting room shows: place, queue length and the estimated wait (seconds,
-    with a low-high range; None when nobody is staffed for the topic)."""
-    consultation = Consultation.objects.filter(pk=consultation_id).first()
-    if consultation is None:
-        return None
-    position = queue_position(consultation)
-    if position is None:
-        return None
-    estimate = estimate_wait(consultation, now or timezone.now())
-    return {
-        **position,
-        "estimate": estimate.seconds if estimate else None,
-        "estimate_low": estimate.low if estimate else None,
-        "estimate_high": estimate.high if estimate else None,
-    }
+def waiting_room(
+    consultation_id: int,
+    now: datetime | None = None,
+    *,
+    topic_id: int | None = None,
+    fresh_since: float = 0.0,
+) -> dict[str, Any] | None:
+    """What the waiting room shows: place, queue length and the estimated wait (seconds, with
+    a low-high range; None when nobody is staffed for the topic); None when not waiting.
+
+    Read from the topic's view (consult/queue/rooms.py), computed once per change for every
+    room. A socket that knows its topic passes it (no query then, unless the view must be
+    computed) and ``fresh_since``, the time of the change it was told about or of its own
+    arrival in the queue; an explicit ``now`` computes the view for that moment (tests).
+    """
+    if topic_id is None:
+        row = (
+            Consultation.objects.filter(pk=consultation_id)
+            .values_list("topic_id", "state", "queued_at")
+            .first()
+        )
+        if row is None or row[1] != Consultation.State.WAITING:
+            return None
+        topic_id, fresh_since = row[0], max(fresh_since, row[2].timestamp())
+    if now is not None:
+        return rooms.place_in(rooms.compute_topic_view(topic_id, now), consultation_id)
+    place = rooms.place_in(rooms.topic_view(topic_id, fresh_since=fresh_since), consultation_id)
+    if place is None:  # back in the queue after the view was made (a requeue keeps its time)
+        place = rooms.place_in(rooms.refresh_topic_view(topic_id), consultation_id)
+    return place
 
 
 def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:

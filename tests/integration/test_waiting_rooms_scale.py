@@ -1,0 +1,58 @@
+"""A queue change costs one view of the queue, not one per waiting room (issue 12)."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db.backends.utils import CursorWrapper
+
+from consult.consultations.models import Consultation
+from consult.queue import lifecycle, rooms
+
+from .conftest import connect, receive_until
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+ROOMS = 60  # more in one test process exhaust redis-py's pool of 100 (docs/queueing.md)
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts views computed and SQL statements run, in every thread."""
+    counts = {"views": 0, "queries": 0}
+    compute, execute = rooms.compute_topic_view, CursorWrapper.execute
+
+    def counting_compute(*args, **kwargs):
+        counts["views"] += 1
+        return compute(*args, **kwargs)
+
+    def counting_execute(self, *args, **kwargs):
+        counts["queries"] += 1
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(rooms, "compute_topic_view", counting_compute)
+    monkeypatch.setattr(CursorWrapper, "execute", counting_execute)
+    return counts
+
+
+async def test_a_queue_change_is_one_view_for_all_waiting_rooms(topic, counted):
+    start = database_sync_to_async(lifecycle.start_consultation)
+    waiting = [await start(topic_slug=topic.slug) for _ in range(ROOMS)]
+    sockets = []
+    for consultation in waiting:
+        ws, ok = await connect(f"/ws/citizen/{consultation.public_token}/")
+        assert ok
+        sockets.append(ws)
+    for ws in sockets:
+        assert (await receive_until(ws, "position"))["waiting"] == ROOMS
+
+    counted.update(views=0, queries=0)
+    newcomer = await start(topic_slug=topic.slug)  # one change of the queue
+    updates = await asyncio.gather(*(receive_until(ws, "position", timeout=30) for ws in sockets))
+
+    assert [u["waiting"] for u in updates] == [ROOMS + 1] * ROOMS
+    assert [u["position"] for u in updates] == list(range(1, ROOMS + 1))
+    assert counted["views"] == 1  # one simulation of the queue for all the rooms
+    assert counted["queries"] < 40  # the start and one view; nothing per waiting room
+    assert await database_sync_to_async(Consultation.objects.count)() == ROOMS + 1
+    assert newcomer.state == Consultation.State.WAITING
+    await asyncio.gather(*(ws.disconnect() for ws in sockets))
