@@ -97,8 +97,11 @@ def transactional(transactional_db: None) -> None:
 
 @pytest.fixture(autouse=True)
 def no_background_sweep(settings: Any) -> None:
-    """Tests run ``queueing.sweep`` themselves, with a clock they control."""
+    """Tests run ``queueing.sweep`` themselves, with a clock they control, and set the
+    consoles' ``last_seen_at`` to that clock: a console's own heartbeat (on its first tick
+    at connect, then only after an hour) must not write the real time in between."""
     settings.QUEUE_SWEEP_SECONDS = 0
+    settings.QUEUE_HEARTBEAT_SECONDS = 3600
 
 
 @pytest.fixture(autouse=True)
