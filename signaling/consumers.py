@@ -250,8 +250,10 @@ class ClerkQueueConsumer(FrameConsumer):
         self.groups_joined.append(events.clerk_group(user.pk))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self.accept()
+        # Present (and dispatched for) before the socket opens, so that whoever sees it open
+        # sees a console routing already counts.
         await off_thread(status.console_connected)(clerk=user)
+        await self.accept()
         await self.send_snapshot()
         touch = off_thread(status.touch_presence)
         self.heartbeat = asyncio.get_running_loop().create_task(
