@@ -123,15 +123,15 @@ def decode(message: dict[str, Any], expected: type[E]) -> E:
     return expected(**fields)
 
 
+def _send(group: str, event: Event) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, event.as_dict())
+
+
 def publish(group: str, event: Event) -> None:
     """Send an event to a group once the current transaction (if any) has committed."""
-
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group, event.as_dict())
-
-    transaction.on_commit(send, robust=True)
+    transaction.on_commit(lambda: _send(group, event), robust=True)
 
 
 async def publish_now(group: str, event: Event) -> None:
@@ -151,13 +151,10 @@ def publish_queue_changed(topic_id: int) -> None:
     of the change is kept in the cache too, so that every reader of the topic's view (a
     reconnecting citizen, the start page) knows a view computed before it is stale."""
 
-    def send() -> None:
+    def send() -> None:  # the time is taken after the commit
         at = time.time()
         cache.set(queue_changed_key(topic_id), at, timeout=None)
-        layer = get_channel_layer()
-        if layer is not None:
-            event = QueueChanged(topic=topic_id, at=at)
-            async_to_sync(layer.group_send)(topic_group(topic_id), event.as_dict())
+        _send(topic_group(topic_id), QueueChanged(topic=topic_id, at=at))
 
     transaction.on_commit(send, robust=True)
     publish_wallboard_changed()
