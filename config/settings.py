@@ -111,7 +111,16 @@ if REDIS_URL:
                 # redis-py 8 times out socket reads after 5 s by default, exactly as long as
                 # channels-redis blocks in BZPOPMIN: under load every idle receive then fails
                 # (django/channels_redis#422). Reads may take longer than the 5 s block.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                # redis-py 8 refuses a command beyond 100 connections per process
+                # (MaxConnectionsError): a burst of sockets opening or closing at once (a
+                # network blip, a crowd arriving) makes more concurrent group operations.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000")),
+                    }
+                ],
                 "prefix": os.environ.get("CHANNEL_PREFIX", "sprechstunde"),
                 "capacity": 1000,
                 "expiry": 60,

@@ -1,5 +1,6 @@
 """The consumer base: decode, rate-limit, dispatch, and the one place errors become frames."""
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar, cast
@@ -32,6 +33,40 @@ def off_thread(function: Callable[..., R]) -> Callable[..., Awaitable[R]]:
             connections.close_all()
 
     return database_sync_to_async(call, thread_sensitive=False)
+
+
+class Coalesced:
+    """An async refresh run in the background: asks that come while it runs make one more run
+    after it, not one each. A burst of changes costs a console or a wallboard one or two
+    rebuilds, and the consumer's other messages (an accept, a decline) never queue behind
+    them."""
+
+    def __init__(self, refresh: Callable[[], Awaitable[None]]) -> None:
+        self.refresh = refresh
+        self.task: asyncio.Task[None] | None = None
+        self.again = False
+
+    def request(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.again = True
+            return
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self.again = False
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("refresh failed")
+            if not self.again:
+                return
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
 
 
 class FrameConsumer(AsyncWebsocketConsumer):

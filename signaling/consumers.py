@@ -15,12 +15,12 @@ from consult import events
 from consult.chat import messages
 from consult.consultations import log, selectors
 from consult.consultations.models import Consultation, Message
-from consult.queue import lifecycle, routing, status, transfers
+from consult.queue import lifecycle, rooms, routing, status, transfers
 from consult.queue import selectors as queue_selectors
 from consult.staff import selectors as staff_selectors
 
-from . import protocol, sweeper
-from .base import FrameConsumer, off_thread
+from . import protocol, sweeper, waiting_rooms
+from .base import Coalesced, FrameConsumer, off_thread
 from .recording import RecordingMixin
 
 
@@ -121,26 +121,34 @@ class CitizenChatConsumer(ChatConsumer):
             await self.close()
             return
         await self.join(consultation)
-        # The topic's group tells about queue changes; a requeued or transferred citizen
-        # waits again, so the citizen stays in it for the whole consultation.
-        await self.channel_layer.group_add(events.topic_group(self.topic_id), self.channel_name)
+        # The process's hub tells about queue changes (signaling/waiting_rooms.py); a requeued
+        # or transferred citizen waits again, so the citizen stays in it for the whole
+        # consultation.
+        await waiting_rooms.hub().enter(self.topic_id, self.channel_name, self.room_view)
         await self.send_position(fresh_since=consultation.queued_at.timestamp())
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "topic_id"):
-            await self.channel_layer.group_discard(
-                events.topic_group(self.topic_id), self.channel_name
-            )
+            await waiting_rooms.hub().leave(self.topic_id, self.channel_name)
         await super().disconnect(code)
 
     async def send_position(self, *, fresh_since: float = 0.0) -> None:
-        """This citizen's place, read from the topic's view: computed once per change by the
-        first waiting room that asks, read by all the others (consult/queue/rooms.py)."""
+        """This citizen's place, read from the topic's view (consult/queue/rooms.py)."""
         room = await database_sync_to_async(queue_selectors.waiting_room)(
             self.consultation_id, topic_id=self.topic_id, fresh_since=fresh_since
         )
         if room is not None:
             await self.send_frame(protocol.Position(**room))
+
+    async def room_view(self, view: dict[str, Any]) -> None:
+        """A new view of the topic's queue, from the hub: forward this citizen's place."""
+        if self.state != Consultation.State.WAITING:
+            return
+        place = rooms.place_in(view, self.consultation_id)
+        if place is None:  # e.g. back in the queue after the view was made: ask for our own
+            await self.send_position()
+        else:
+            await self.send_frame(protocol.Position(**place))
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         await super().chat_message(event)
@@ -152,15 +160,9 @@ class CitizenChatConsumer(ChatConsumer):
     async def follow_topic(self) -> None:
         topic_id = await database_sync_to_async(selectors.topic_of)(self.consultation_id)
         if topic_id is not None and topic_id != self.topic_id:
-            await self.channel_layer.group_discard(
-                events.topic_group(self.topic_id), self.channel_name
-            )
+            await waiting_rooms.hub().leave(self.topic_id, self.channel_name)
             self.topic_id = topic_id
-            await self.channel_layer.group_add(events.topic_group(self.topic_id), self.channel_name)
-
-    async def queue_changed(self, event: dict[str, Any]) -> None:
-        if self.state == Consultation.State.WAITING:
-            await self.send_position(fresh_since=events.decode(event, events.QueueChanged).at)
+            await waiting_rooms.hub().enter(self.topic_id, self.channel_name, self.room_view)
 
 
 class ClerkChatConsumer(ChatConsumer):
@@ -237,6 +239,7 @@ class ClerkQueueConsumer(FrameConsumer):
 
     async def connect(self) -> None:
         self.groups_joined = []
+        self.snapshots = Coalesced(self.send_snapshot)
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close()
@@ -268,6 +271,7 @@ class ClerkQueueConsumer(FrameConsumer):
         # network loss); the sweep gives them back when the heartbeat stays silent.
         if self.heartbeat is not None:
             self.heartbeat.cancel()
+        self.snapshots.cancel()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -290,19 +294,20 @@ class ClerkQueueConsumer(FrameConsumer):
         )
 
     async def queue_changed(self, event: dict[str, Any]) -> None:
-        await self.send_snapshot()
+        self.snapshots.request()
 
     async def clerk_status(self, event: dict[str, Any]) -> None:
-        await self.send_snapshot()
+        self.snapshots.request()
 
     async def clerk_assigned(self, event: dict[str, Any]) -> None:
-        await self.send_snapshot()
+        self.snapshots.request()
 
 
 class WallboardConsumer(FrameConsumer):
     """``/ws/wallboard/``: managers only; a fresh board after every change."""
 
     async def connect(self) -> None:
+        self.boards = Coalesced(self.send_board)
         user = self.scope.get("user")
         allowed = user is not None and await database_sync_to_async(
             staff_selectors.can_view_statistics
@@ -316,6 +321,7 @@ class WallboardConsumer(FrameConsumer):
         sweeper.ensure_sweeping()
 
     async def disconnect(self, code: int) -> None:
+        self.boards.cancel()
         await self.channel_layer.group_discard(events.WALLBOARD_GROUP, self.channel_name)
 
     async def send_board(self) -> None:
@@ -323,4 +329,4 @@ class WallboardConsumer(FrameConsumer):
         await self.send_frame(protocol.Wallboard(**board))
 
     async def wallboard_changed(self, event: dict[str, Any]) -> None:
-        await self.send_board()
+        self.boards.request()

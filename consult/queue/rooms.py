@@ -8,6 +8,7 @@ every other room reads the same view (``topic_view(..., fresh_since=...)``). doc
 "One view per change".
 """
 
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -21,10 +22,16 @@ from consult.queue.estimates import NEWCOMER, Estimate, estimate_queue
 
 # Estimates drift as time passes: a view older than this is recomputed by its next reader.
 MAX_AGE_SECONDS = 15
+# While one process computes a topic's view, the others wait up to this long for it.
+COMPUTE_WAIT_SECONDS = 2.0
 
 
 def _key(topic_id: int) -> str:
     return f"queue.view.{topic_id}"
+
+
+def _lock_key(topic_id: int) -> str:
+    return f"queue.view.computing.{topic_id}"
 
 
 def _estimate_fields(estimate: Estimate | None) -> dict[str, int | None]:
@@ -81,10 +88,29 @@ def topic_views(topic_ids: Iterable[int], *, fresh_since: float = 0.0) -> dict[i
     for topic_id in ids:
         view = found.get(_key(topic_id))
         changed = found.get(events.queue_changed_key(topic_id), 0.0)
-        if view is None or view["computed_at"] < max(oldest, changed):
-            view = refresh_topic_view(topic_id)
+        needed = max(oldest, changed)
+        if view is None or view["computed_at"] < needed:
+            view = _refresh_once(topic_id, needed)
         views[topic_id] = view
     return views
+
+
+def _refresh_once(topic_id: int, needed: float) -> dict[str, Any]:
+    """Compute the view unless another process already does (then take theirs, if it is
+    new enough): one simulation per change for the whole deployment, not one per process."""
+    deadline = time.monotonic() + COMPUTE_WAIT_SECONDS
+    while True:
+        if cache.add(_lock_key(topic_id), 1, timeout=COMPUTE_WAIT_SECONDS):
+            try:
+                return refresh_topic_view(topic_id)
+            finally:
+                cache.delete(_lock_key(topic_id))
+        if time.monotonic() > deadline:  # the other one is stuck or gone
+            return refresh_topic_view(topic_id)
+        time.sleep(0.01)
+        view: dict[str, Any] | None = cache.get(_key(topic_id))
+        if view is not None and view["computed_at"] >= needed:
+            return view
 
 
 def topic_view(topic_id: int, *, fresh_since: float = 0.0) -> dict[str, Any]:

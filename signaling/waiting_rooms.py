@@ -1,0 +1,146 @@
+"""The waiting rooms of this process: one subscriber per topic, one view per change, one frame
+per socket.
+
+A waiting citizen's socket does not join the topic's group itself: the process's hub does, once
+per topic, so a queue change is one channel-layer message per process instead of one per
+socket. The hub reads the topic's view once (consult/queue/rooms.py: computed by one process,
+cached for all) and hands every local waiting room its slice, with no database access per
+socket. Changes that arrive while a view is being read and sent are coalesced into the next one,
+so a burst of changes costs at most a few views per second. docs/queueing.md, "One view per
+change".
+"""
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
+
+from consult import events
+from consult.queue import rooms
+
+from .base import off_thread
+
+logger = logging.getLogger(__name__)
+
+# After a view went out, the next one waits this long: changes meanwhile share it.
+MIN_INTERVAL_SECONDS = 0.2
+# Group memberships expire in the channel layer (channels-redis: after a day); the hub renews
+# its own well before.
+RENEW_SECONDS = 3600.0
+
+Deliver = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Hub:
+    """The per-process (per event loop) fan-out of topic views to waiting rooms."""
+
+    def __init__(self, layer: BaseChannelLayer) -> None:
+        self.layer = layer
+        self.rooms: dict[int, dict[str, Deliver]] = {}
+        self.joined_at: dict[int, float] = {}
+        self.pending: dict[int, float] = {}  # topic -> the newest change's time
+        self.wake = asyncio.Event()
+        self.membership = asyncio.Lock()
+        self.channel = ""
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def enter(self, topic_id: int, key: str, deliver: Deliver) -> None:
+        """``deliver`` gets every new view of the topic until ``leave``."""
+        async with self.membership:
+            if not self.tasks:
+                # The layer's default prefix: channels-redis receives all of a process's
+                # channels through one Redis list, named by that prefix.
+                self.channel = await self.layer.new_channel()
+                loop = asyncio.get_running_loop()
+                self.tasks = [loop.create_task(self._listen()), loop.create_task(self._publish())]
+            if topic_id not in self.rooms:
+                self.rooms[topic_id] = {}
+                await self._join(topic_id)
+            self.rooms[topic_id][key] = deliver
+
+    async def leave(self, topic_id: int, key: str) -> None:
+        async with self.membership:
+            room = self.rooms.get(topic_id)
+            if room is None or room.pop(key, None) is None or room:
+                return
+            del self.rooms[topic_id]
+            self.joined_at.pop(topic_id, None)
+            await self.layer.group_discard(events.topic_group(topic_id), self.channel)
+            if not self.rooms:  # nobody waits here any more: stop listening
+                for task in self.tasks:
+                    task.cancel()
+                await asyncio.gather(*self.tasks, return_exceptions=True)
+                self.tasks = []
+
+    async def _join(self, topic_id: int) -> None:
+        await self.layer.group_add(events.topic_group(topic_id), self.channel)
+        self.joined_at[topic_id] = time.monotonic()
+
+    async def _listen(self) -> None:
+        """Note each change; the publisher reads the view (this loop must never wait on it)."""
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. Redis restarting: try again shortly
+                logger.exception("waiting rooms: receive failed")
+                await asyncio.sleep(1)
+                continue
+            if message.get("type") == events.QueueChanged.type:
+                change = events.decode(message, events.QueueChanged)
+                self.pending[change.topic] = max(change.at, self.pending.get(change.topic, 0.0))
+                self.wake.set()
+
+    async def _publish(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=RENEW_SECONDS / 4)
+            except TimeoutError:
+                pass
+            self.wake.clear()
+            pending, self.pending = self.pending, {}
+            for topic_id, changed_at in pending.items():
+                if topic_id in self.rooms:
+                    await self._send_view(topic_id, changed_at)
+            await self._renew()
+            await asyncio.sleep(MIN_INTERVAL_SECONDS)
+
+    async def _send_view(self, topic_id: int, changed_at: float) -> None:
+        try:
+            view = await off_thread(rooms.topic_view)(topic_id, fresh_since=changed_at)
+        except Exception:
+            logger.exception("waiting rooms: the view of topic %s failed", topic_id)
+            return
+        for deliver in list(self.rooms.get(topic_id, {}).values()):
+            try:
+                await deliver(view)
+            except Exception:  # one closed socket must not cost the others their update
+                logger.exception("waiting rooms: delivery failed")
+
+    async def _renew(self) -> None:
+        now = time.monotonic()
+        async with self.membership:
+            for topic_id, joined in list(self.joined_at.items()):
+                if now - joined > RENEW_SECONDS:
+                    await self._join(topic_id)
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
+
+
+def hub() -> Hub:
+    """This event loop's hub (one per process in production; tests run a loop per test)."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        layer = get_channel_layer()
+        if layer is None:
+            raise ImproperlyConfigured("The waiting rooms need a channel layer.")
+        found = _hubs[loop] = Hub(layer)
+    return found
