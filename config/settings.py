@@ -80,8 +80,21 @@ TEMPLATES = [
 
 # --- Database: PostgreSQL in production (DATABASE_URL), SQLite as the embedded default.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Each process keeps a pool of PostgreSQL connections (psycopg_pool, Django's "pool" option):
+# a chat message or an accept borrows one instead of opening its own (a few ms each).
+# Checked before use, so a connection that the server dropped is replaced, not handed out.
+DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "10"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # CONN_HEALTH_CHECKS makes Django check a pooled connection when it is handed out.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+    }
+    if DATABASE_POOL_SIZE > 0:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": 10,
+        }
 else:
     DATABASES = {
         "default": {

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 # After a view went out, the next one waits this long: changes meanwhile share it.
 MIN_INTERVAL_SECONDS = 0.2
+# Frames to local sockets between two yields to the event loop: a thousand rooms must not
+# hold up a clerk's accept reply or a chat message for the whole fan-out.
+SEND_BATCH = 50
 # Group memberships expire in the channel layer (channels-redis: after a day); the hub renews
 # its own well before.
 RENEW_SECONDS = 3600.0
@@ -117,11 +120,13 @@ class Hub:
         except Exception:
             logger.exception("waiting rooms: the view of topic %s failed", topic_id)
             return
-        for deliver in list(self.rooms.get(topic_id, {}).values()):
+        for n, deliver in enumerate(list(self.rooms.get(topic_id, {}).values()), start=1):
             try:
                 await deliver(view)
             except Exception:  # one closed socket must not cost the others their update
                 logger.exception("waiting rooms: delivery failed")
+            if n % SEND_BATCH == 0:
+                await asyncio.sleep(0)
 
     async def _renew(self) -> None:
         now = time.monotonic()

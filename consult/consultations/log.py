@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from consult import events
@@ -37,13 +36,23 @@ def append_log_entry(
 ) -> Message:
     """Append to the log and broadcast on commit. The caller holds a transaction.
 
-    The sequence number is taken with an atomic ``UPDATE ... SET last_seq = last_seq + 1``,
-    whose row lock serialises concurrent writers of one consultation.
+    The sequence number is taken with an atomic ``UPDATE ... SET last_seq = last_seq + 1
+    RETURNING last_seq`` (one statement; PostgreSQL and SQLite 3.35+), whose row lock
+    serialises concurrent writers of one consultation.
     """
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("append_log_entry must run inside a transaction")
-    Consultation.objects.filter(pk=consultation.pk).update(last_seq=F("last_seq") + 1)
-    seq = Consultation.objects.values_list("last_seq", flat=True).get(pk=consultation.pk)
+    table = connection.ops.quote_name(Consultation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
+            [consultation.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Consultation.DoesNotExist(consultation.pk)
+    seq = row[0]
     consultation.last_seq = seq
     message = Message.objects.create(
         consultation=consultation,
