@@ -31,6 +31,7 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
     consultation_id: int
     topic_id: int
     state: str
+    last_seq = 0  # the newest log entry this socket was sent
 
     async def join(self, consultation: Consultation) -> None:
         self.consultation_id = consultation.pk
@@ -82,8 +83,19 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
                 consultation_id=self.consultation_id, sender=self.role, active=frame.active
             )
 
+    async def catch_up(self) -> None:
+        """Send the log entries this socket was not sent: the channel layer delivers at most
+        once (it drops at capacity), and a dropped entry that no later one follows would stay
+        missing until the browser reconnects."""
+        entries = await database_sync_to_async(selectors.log_since)(
+            consultation_id=self.consultation_id, after_seq=self.last_seq
+        )
+        for entry in entries:
+            await self.chat_message(events.LogEntry(message=entry).as_dict())
+
     async def chat_message(self, event: dict[str, Any]) -> None:
         message = events.decode(event, events.LogEntry).message
+        self.last_seq = max(self.last_seq, message["seq"])
         self.state = message["state"]
         await self.send_frame(protocol.ChatMessage(**message))
         if message["kind"] == Message.Kind.VIDEO:
@@ -145,8 +157,12 @@ class CitizenChatConsumer(ChatConsumer):
         if self.state != Consultation.State.WAITING:
             return
         place = rooms.place_in(view, self.consultation_id)
-        if place is None:  # e.g. back in the queue after the view was made: ask for our own
-            await self.send_position()
+        if place is None:
+            # No longer waiting (an entry such as "accepted" is on its way, or was dropped:
+            # fetch it), or back in the queue after the view was made (ask for our place).
+            await self.catch_up()
+            if self.state == Consultation.State.WAITING:
+                await self.send_position()
         else:
             await self.send_frame(protocol.Position(**place))
 

@@ -287,3 +287,23 @@ async def test_typing_is_not_relayed_while_waiting(setup):
     assert await layer.receive(listener) == {"type": "sentinel"}  # no chat.typing before it
     await layer.group_discard(group, listener)
     await citizen.disconnect()
+
+
+async def test_a_waiting_room_fetches_a_dropped_accept_from_the_log(setup, monkeypatch):
+    """The channel layer drops at capacity: the queue change that follows tells the room it is
+    no longer in the queue, and the room sends the missing entry from the database."""
+    clerk, consultation = setup
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    await send(citizen, type="resume", last_seq=0)
+    await receive_until(citizen, "ready")
+    deliver = events._send
+
+    def drop_log_entries(group, event):
+        if not isinstance(event, events.LogEntry):
+            deliver(group, event)
+
+    monkeypatch.setattr(events, "_send", drop_log_entries)
+    await accept(consultation, clerk)
+    frame = await receive_until(citizen, "message", timeout=5)
+    assert (frame["seq"], frame["kind"], frame["state"]) == (1, "accepted", "active")
+    await citizen.disconnect()

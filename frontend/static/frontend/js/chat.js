@@ -6,6 +6,10 @@ import { gettext, interpolate } from "./i18n.js";
 import { LiveSocket, newClientId } from "./socket.js";
 
 const TYPING_IDLE_MS = 3000;
+// The channel layer delivers at most once: a dropped entry is noticed at the next one (its
+// `seq` leaves a gap), but a dropped last entry has no next one. A conversation that has been
+// silent this long asks the server for anything it missed.
+const CATCH_UP_MS = 20000;
 
 export class ChatSession {
   constructor({ path, log, typing, labels, state, onEntry, onState, onFrame, onStatus }) {
@@ -21,6 +25,8 @@ export class ChatSession {
     this.pending = new Map(); // client_id -> { body, element }
     this.typingTimer = null;
     this.typingSent = false;
+    this.lastHeard = Date.now();
+    window.setInterval(() => this.catchUp(), CATCH_UP_MS / 2);
     this.socket = new LiveSocket(path, {
       onOpen: () => this.resume(),
       onFrame: (frame) => this.handle(frame),
@@ -36,11 +42,22 @@ export class ChatSession {
     this.socket.send({ type: "resume", last_seq: this.lastSeq });
   }
 
+  catchUp() {
+    if (this.ready && this.state === "active" && Date.now() - this.lastHeard >= CATCH_UP_MS) {
+      this.lastHeard = Date.now();
+      this.resume();
+    }
+  }
+
   handle(frame) {
+    this.lastHeard = Date.now();
     if (frame.type === "message") {
       if (frame.seq <= this.lastSeq) return; // already shown (replay overlap)
-      if (this.ready && frame.seq > this.lastSeq + 1) {
-        this.resume(); // a live event was lost: fetch the gap from the database
+      if (frame.seq > this.lastSeq + 1) {
+        // Entries between are missing: after `ready` a live event was lost, so fetch the gap;
+        // before it, the replay under way brings them in order (and this one, or the next
+        // gap check does).
+        if (this.ready) this.resume();
         return;
       }
       this.lastSeq = frame.seq;
