@@ -7,6 +7,7 @@ in-memory channel layer (one process only). See README.md, "Production".
 import json
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -25,10 +26,27 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The embedded default generates no secret for you on purpose: production must set one.
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-embedded-default-do-not-use-in-production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Absolute address of this installation, for links in e-mails (no request to ask there); its
+# scheme also decides the HTTPS defaults below.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+HTTPS = SITE_URL.startswith("https://")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+# Served to others: an https address, or a host name in ALLOWED_HOSTS beyond this machine.
+# Then the platform refuses to start without a secret key of its own (docs/security.md).
+SERVED_TO_OTHERS = HTTPS or any(host not in LOOPBACK_HOSTS for host in ALLOWED_HOSTS)
+EMBEDDED_SECRET_KEY = "insecure-embedded-default-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY", EMBEDDED_SECRET_KEY)
+if SERVED_TO_OTHERS and not DEBUG:
+    if SECRET_KEY == EMBEDDED_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "SECRET_KEY: set a secret of at least 50 characters for an installation that others "
+            "reach (ALLOWED_HOSTS / SITE_URL), e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+    if "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS: name the installation's host names, not '*'.")
 
 INSTALLED_APPS = [
     "daphne",
@@ -38,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "channels",
     "consult",
     "signaling",
@@ -57,7 +76,29 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.EmbeddingMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Staff logins (console and admin) are throttled by django-axes: after LOGIN_FAILURE_LIMIT
+# failures for one user name, or from one address, that user name / address is locked for
+# LOGIN_LOCKOUT_MINUTES (every further failure restarts the time). `manage.py
+# axes_reset_username NAME` (or `axes_reset_ip ADDRESS`, `axes_reset`) unlocks. docs/security.md.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "frontend.views.login_locked_out"
+AXES_RESET_ON_SUCCESS = True
+# No record of successful logins and no log lines with user names or addresses; failed
+# attempts (with the address) are kept only for the lockout time.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# The address is REMOTE_ADDR: behind a reverse proxy run daphne with --proxy-headers, so that
+# it is the client's, not the proxy's (README, "Production").
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -112,7 +153,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The statistics' covering index (INCLUDE) is for PostgreSQL; SQLite builds it without the
 # extra columns, which is all the embedded default needs.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
+# security.W021: HSTS preloading is the city's decision for its whole domain (SECURE_HSTS_PRELOAD).
+SILENCED_SYSTEM_CHECKS = ["models.W040", "security.W021"]
 
 # --- Channel layer: Redis when REDIS_URL is set, else in-memory (one process only).
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -186,8 +228,20 @@ WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 # --- Security headers.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+# With an https SITE_URL, on by default (each can be switched by the environment): cookies only
+# over HTTPS, redirect http to https (not /healthz, for monitoring inside the network), HSTS
+# for a year, and the scheme from the TLS proxy's X-Forwarded-Proto (nginx in front must set
+# it, and strip it from clients: README, "Production").
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if env_bool("SECURE_PROXY_SSL_HEADER", HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+# Preloading commits the whole domain to HTTPS in browsers for a long time: the city decides.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -221,6 +275,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes logs every login at INFO (masked); failures and lockouts are warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # --- Queueing (see docs/queueing.md).
@@ -280,8 +336,6 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sprechstunde <sprechstunde@localhost>")
-# Absolute address of this installation, for links in e-mails (no request to ask there).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Appointments (see docs/appointments.md).
 # Slots can be booked this many days ahead, and no sooner than this many minutes from now.

@@ -1,7 +1,9 @@
 """HTTP views: each validates input, calls one domain function or selector, renders."""
 
 import re
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -182,6 +184,23 @@ class StaffLoginView(auth_views.LoginView):
     template_name = "frontend/login.html"
     authentication_form = StaffAuthenticationForm
     redirect_authenticated_user = True
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any] | None
+) -> HttpResponse:
+    """django-axes' answer to a locked login (console or admin): when to try again, in the
+    page's language, with 429 Too Many Requests."""
+    retry_at = timezone.localtime() + settings.AXES_COOLOFF_TIME
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    response = render(
+        request,
+        "frontend/locked_out.html",
+        {"retry_at": retry_at, "minutes": minutes},
+        status=429,
+    )
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
 
 
 @login_required

@@ -94,11 +94,13 @@ class RecordingFile(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to which protected item, and when (e.g. opened a recording)."""
+    """Who did what to which protected item, and when (e.g. opened a recording, or a
+    staff login locked after failed attempts)."""
 
     class Action(models.TextChoices):
         RECORDING_PLAYED = "recording.played", _("recording played")
         RECORDING_DOWNLOADED = "recording.downloaded", _("recording downloaded")
+        LOGIN_LOCKED_OUT = "login.locked_out", _("login locked after failed attempts")
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
