@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-Websockets are checked against ALLOWED_HOSTS by Origin (a forged Origin is refused) and
-carry the Django session, so clerks are authenticated by their login.
+Websockets are accepted only from the site's own origin, by scheme, host and port
+(signaling/origins.py), and carry the Django session, so clerks are authenticated by their
+login.
 """
 
 import os
@@ -13,14 +14,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from signaling.origins import SameOriginValidator  # noqa: E402
 from signaling.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SameOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
         ),
     }

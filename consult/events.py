@@ -36,6 +36,12 @@ def clerk_group(user_id: int) -> str:
     return f"clerk.{user_id}"
 
 
+def staff_group(user_id: int) -> str:
+    """Every socket of one staff user (console, chats, wallboard): closed when their access
+    changes (consult/staff/access.py)."""
+    return f"staff.{user_id}"
+
+
 WALLBOARD_GROUP = "wallboard"
 EVENTS: dict[str, type["Event"]] = {}
 
@@ -107,6 +113,17 @@ class ClerkAssigned(Event):
 class ClerkStatus(Event):
     type: ClassVar[str] = "clerk.status"
     status: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessChanged(Event):
+    """A staff user logged out, was deactivated or deleted, got a new password or other
+    topics: their sockets close, and the browser comes back with what its session still
+    allows."""
+
+    type: ClassVar[str] = "access.changed"
+    user: int
+    reason: str
 
 
 @dataclasses.dataclass(frozen=True)

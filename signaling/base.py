@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, connections
 
+from consult import events
 from consult.errors import DomainError
 
 from . import protocol
@@ -18,6 +19,8 @@ from .ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
+# The close code of a staff socket whose user's access changed (docs/protocol.md).
+ACCESS_CHANGED = 4003
 
 
 def off_thread(function: Callable[..., R]) -> Callable[..., Awaitable[R]]:
@@ -81,6 +84,20 @@ class FrameConsumer(AsyncWebsocketConsumer):
     def user(self) -> AbstractBaseUser:
         """The authenticated user; consumers that need one refuse anonymous connects."""
         return cast(AbstractBaseUser, self.scope["user"])
+
+    async def follow_access(self) -> None:
+        """A staff socket: closed when the user's access changes (consult/staff/access.py)."""
+        self.access_group = events.staff_group(self.user().pk)
+        await self.channel_layer.group_add(self.access_group, self.channel_name)
+
+    async def leave_access(self) -> None:
+        if getattr(self, "access_group", None):
+            await self.channel_layer.group_discard(self.access_group, self.channel_name)
+
+    async def access_changed(self, event: dict[str, Any]) -> None:
+        """Logout, deactivation, a new password, other topics: the browser reconnects (or
+        reloads the page) with what its session still allows."""
+        await self.close(code=ACCESS_CHANGED)
 
     async def send_frame(self, frame: protocol.Frame) -> None:
         await self.send(text_data=protocol.encode(frame))

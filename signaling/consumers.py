@@ -61,9 +61,11 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
         )
         for entry in entries:
             await self.send_frame(protocol.ChatMessage(**entry))
-        last_seq = entries[-1]["seq"] if entries else frame.last_seq
         if entries:
+            last_seq = entries[-1]["seq"]
             self.state = entries[-1]["state"]
+        else:  # the server's number, not the client's claim (which may be ahead of it)
+            last_seq = await database_sync_to_async(selectors.last_seq)(self.consultation_id)
         await self.send_frame(protocol.Ready(state=self.state, last_seq=last_seq))
 
     async def on_message(self, frame: protocol.SendMessage) -> None:
@@ -213,7 +215,12 @@ class ClerkChatConsumer(ChatConsumer):
         if consultation is None:
             await self.close()
             return
+        await self.follow_access()
         await self.join(consultation)
+
+    async def disconnect(self, code: int) -> None:
+        await self.leave_access()
+        await super().disconnect(code)
 
     def author(self) -> AbstractBaseUser | None:
         return self.user()
@@ -266,7 +273,7 @@ class ClerkQueueConsumer(FrameConsumer):
             return
         topic_ids = await database_sync_to_async(staff_selectors.clerk_topic_ids)(user)
         self.groups_joined = [events.topic_group(t) for t in topic_ids]
-        self.groups_joined.append(events.clerk_group(user.pk))
+        self.groups_joined += [events.clerk_group(user.pk), events.staff_group(user.pk)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         # Present (and dispatched for) before the socket opens, so that whoever sees it open
@@ -331,6 +338,7 @@ class WallboardConsumer(FrameConsumer):
         if not allowed:
             await self.close()
             return
+        await self.follow_access()
         await self.channel_layer.group_add(events.WALLBOARD_GROUP, self.channel_name)
         await self.accept()
         await self.send_board()
@@ -338,6 +346,7 @@ class WallboardConsumer(FrameConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.boards.cancel()
+        await self.leave_access()
         await self.channel_layer.group_discard(events.WALLBOARD_GROUP, self.channel_name)
 
     async def send_board(self) -> None:

@@ -22,8 +22,8 @@ def post_message(
 ) -> tuple[Message, bool]:
     """Store a chat message once per ``client_id``; returns ``(message, created)``.
 
-    A resend with a known ``client_id`` returns the stored message and changes nothing,
-    so clients can retry freely after a dropped connection.
+    A resend with a ``client_id`` this sender already used returns the stored message and
+    changes nothing, so clients can retry freely after a dropped connection.
     """
     if sender not in (Message.Sender.CITIZEN, Message.Sender.CLERK):
         raise DomainError("invalid_sender", "Unknown sender.")
@@ -38,7 +38,9 @@ def post_message(
         consultation = Consultation.objects.select_for_update().filter(pk=consultation_id).first()
         if consultation is None:
             raise DomainError("not_found", "No such consultation.")
-        existing = Message.objects.filter(consultation=consultation, client_id=client_id).first()
+        existing = Message.objects.filter(
+            consultation=consultation, sender=sender, client_id=client_id
+        ).first()
         if existing is not None:
             return existing, False
         if consultation.state != Consultation.State.ACTIVE:

@@ -219,10 +219,11 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         constraints = [
             models.UniqueConstraint(fields=["consultation", "seq"], name="message_seq_unique"),
+            # Per sender: a clerk's client may pick an id the citizen's client already used.
             models.UniqueConstraint(
-                fields=["consultation", "client_id"],
+                fields=["consultation", "sender", "client_id"],
                 condition=~models.Q(client_id=""),
-                name="message_client_id_unique",
+                name="message_sender_client_id_unique",
             ),
         ]
 

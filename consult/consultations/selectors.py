@@ -34,6 +34,12 @@ def topic_of(consultation_id: int) -> int | None:
     )
 
 
+def last_seq(consultation_id: int) -> int:
+    """The sequence number of the consultation's newest log entry (0: none)."""
+    found = Consultation.objects.filter(pk=consultation_id).values_list("last_seq", flat=True)
+    return next(iter(found), 0)
+
+
 def log_since(*, consultation_id: int, after_seq: int) -> list[dict[str, Any]]:
     """The log entries a reconnecting client missed, in order."""
     return [

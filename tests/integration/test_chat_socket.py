@@ -155,6 +155,34 @@ async def test_resend_with_same_client_id_is_stored_once_and_confirmed(setup):
     await citizen.disconnect()
 
 
+async def test_a_clerk_may_use_an_id_the_citizen_already_used(setup):
+    """Idempotence is per sender: the clerk's text is not dropped as the citizen's resend."""
+    clerk, consultation = setup
+    citizen, clerk_ws = await both_in_chat(consultation, clerk)
+    await send(citizen, type="message", client_id="m-1", body="Frage")
+    await receive_until(clerk_ws, "message")
+    await send(clerk_ws, type="message", client_id="m-1", body="Antwort")
+    answer = await receive_until(citizen, "message")
+    if answer["sender"] == "citizen":  # the echo of the citizen's own question first
+        answer = await receive_until(citizen, "message")
+    assert (answer["sender"], answer["body"]) == ("clerk", "Antwort")
+    bodies = await database_sync_to_async(
+        lambda: list(consultation.messages.filter(client_id="m-1").values_list("body", flat=True))
+    )()
+    assert sorted(bodies) == ["Antwort", "Frage"]
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
+async def test_ready_tells_the_servers_last_seq_not_the_clients_claim(setup):
+    clerk, consultation = setup
+    await accept(consultation, clerk)  # entry 1
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    await send(citizen, type="resume", last_seq=1_000_000)
+    assert (await receive_until(citizen, "ready"))["last_seq"] == 1
+    await citizen.disconnect()
+
+
 async def test_ending_reaches_the_citizen_and_confirms_to_the_clerk(setup):
     clerk, consultation = setup
     citizen, clerk_ws = await both_in_chat(consultation, clerk)

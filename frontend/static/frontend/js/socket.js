@@ -1,6 +1,10 @@
 // A websocket to our own origin that reconnects with backoff and reports its state.
 
 const MAX_DELAY_MS = 15000;
+// The server closes a staff socket with this code when the user's access changed (logout,
+// deactivation, a new password, other topics): the page reloads, and the login page or the
+// narrowed console is what the session still allows.
+const ACCESS_CHANGED = 4003;
 
 export class LiveSocket {
   constructor(path, { onOpen, onFrame, onStatus }) {
@@ -31,8 +35,13 @@ export class LiveSocket {
       }
       this.onFrame(frame);
     });
-    this.ws.addEventListener("close", () => {
+    this.ws.addEventListener("close", (event) => {
       if (this.stopped) return;
+      if (event.code === ACCESS_CHANGED) {
+        this.stopped = true;
+        window.location.reload();
+        return;
+      }
       this.onStatus("reconnecting");
       const delay = Math.min(MAX_DELAY_MS, 500 * 2 ** this.attempts) * (0.75 + Math.random() / 2);
       this.attempts += 1;
