@@ -273,7 +273,9 @@ WS_RATE_PER_SECOND = float(os.environ.get("WS_RATE_PER_SECOND", "5"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No citizen's token in any line (config/logfilters.py).
+    "filters": {"mask_tokens": {"()": "config.logfilters.MaskTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # django-axes logs every login at INFO (masked); failures and lockouts are warnings.
     "loggers": {"axes": {"level": "WARNING"}},
@@ -327,8 +329,9 @@ MEDIA_WORKER_EMBEDDED = env_bool("MEDIA_WORKER_EMBEDDED", not REDIS_URL)
 # [{"urls": "turn:turn.example.de:3478", "username": "…", "credential": "…"}]; none by default.
 MEDIA_ICE_SERVERS = json.loads(os.environ.get("MEDIA_ICE_SERVERS", "[]"))
 
-# --- E-mail (appointment confirmations and reminders). The embedded default prints them.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# --- E-mail (appointment confirmations and reminders). The embedded default writes them to
+# files in var/mail/ (a mailbox to read them from), not to the log: they hold personal links.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
