@@ -269,6 +269,9 @@ WS_MAX_FRAME_BYTES = 32 * 1024
 # Token bucket per websocket connection: burst and sustained frames per second.
 WS_RATE_BURST = int(os.environ.get("WS_RATE_BURST", "20"))
 WS_RATE_PER_SECOND = float(os.environ.get("WS_RATE_PER_SECOND", "5"))
+# The same allowance per credential (a citizen's token, a clerk) over all their sockets and
+# processes, counted per window of this many seconds (signaling/ratelimit.py).
+WS_RATE_SHARED_WINDOW_SECONDS = float(os.environ.get("WS_RATE_SHARED_WINDOW_SECONDS", "10"))
 
 LOGGING = {
     "version": 1,

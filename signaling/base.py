@@ -15,7 +15,7 @@ from consult import events
 from consult.errors import DomainError
 
 from . import protocol
-from .ratelimit import TokenBucket
+from .ratelimit import SharedLimit, TokenBucket
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -80,6 +80,14 @@ class FrameConsumer(AsyncWebsocketConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bucket = TokenBucket(burst=settings.WS_RATE_BURST, rate=settings.WS_RATE_PER_SECOND)
+        self.shared: SharedLimit | None = None
+
+    def limit_credential(self, key: str) -> None:
+        """Count this socket's frames also against its credential (all its sockets, every
+        process): as many frames per window as one connection may send in it."""
+        window = settings.WS_RATE_SHARED_WINDOW_SECONDS
+        limit = int(settings.WS_RATE_BURST + window * settings.WS_RATE_PER_SECOND)
+        self.shared = SharedLimit(key, limit=limit, window=window)
 
     def user(self) -> AbstractBaseUser:
         """The authenticated user; consumers that need one refuse anonymous connects."""
@@ -104,7 +112,10 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
-            if not self.bucket.allow():
+            if not self.bucket.allow() or (
+                self.shared is not None
+                and not await database_sync_to_async(self.shared.allow, thread_sensitive=False)()
+            ):
                 raise protocol.ClientError("rate_limited", "Too many frames; slow down.")
             frame = protocol.decode(text_data, accepted=self.accepted_frames)
             await getattr(self, f"on_{frame.type}")(frame)

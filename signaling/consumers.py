@@ -134,6 +134,7 @@ class CitizenChatConsumer(ChatConsumer):
         if consultation is None:
             await self.close()
             return
+        self.limit_credential(f"consultation.{consultation.pk}")
         await self.join(consultation)
         # The process's hub tells about queue changes (signaling/waiting_rooms.py); a requeued
         # or transferred citizen waits again, so the citizen stays in it for the whole
@@ -215,6 +216,7 @@ class ClerkChatConsumer(ChatConsumer):
         if consultation is None:
             await self.close()
             return
+        self.limit_credential(f"staff.{self.user().pk}")
         await self.follow_access()
         await self.join(consultation)
 
@@ -271,6 +273,7 @@ class ClerkQueueConsumer(FrameConsumer):
         if profile is None:
             await self.close()
             return
+        self.limit_credential(f"staff.{user.pk}")
         topic_ids = await database_sync_to_async(staff_selectors.clerk_topic_ids)(user)
         self.groups_joined = [events.topic_group(t) for t in topic_ids]
         self.groups_joined += [events.clerk_group(user.pk), events.staff_group(user.pk)]

@@ -335,3 +335,31 @@ async def test_a_waiting_room_fetches_a_dropped_accept_from_the_log(setup, monke
     frame = await receive_until(citizen, "message", timeout=5)
     assert (frame["seq"], frame["kind"], frame["state"]) == (1, "accepted", "active")
     await citizen.disconnect()
+
+
+async def test_many_sockets_on_one_token_share_one_allowance(setup, settings):
+    """25 sockets on one token do not get 25 times the rate (issue 16, finding 4): the frames
+    of all a credential's sockets are counted together (in Redis, across processes)."""
+    settings.WS_RATE_BURST, settings.WS_RATE_PER_SECOND = 20, 1  # 30 per 10-s window
+    clerk, consultation = setup
+    await accept(consultation, clerk)
+    sockets = []
+    for _ in range(4):
+        ws, ok = await connect(f"/ws/citizen/{consultation.public_token}/")
+        assert ok
+        sockets.append(ws)
+    for n, ws in enumerate(sockets):
+        for i in range(20):  # each within its own connection's burst
+            await send(ws, type="message", client_id=f"s{n}-{i}", body="Hallo")
+    refused = 0
+    for ws in sockets:  # every frame is answered: stored (broadcast) or refused (an error)
+        while not await ws.receive_nothing(timeout=1):
+            frame = await receive(ws)
+            refused += frame["type"] == "error" and frame["code"] == "rate_limited"
+    stored = await database_sync_to_async(
+        Message.objects.filter(consultation=consultation, kind="text").count
+    )()
+    assert stored <= 60  # at most two windows' worth, never the 80 sent
+    assert stored + refused == 80
+    for ws in sockets:
+        await ws.disconnect()

@@ -9,26 +9,31 @@ LOCALE = Path(__file__).resolve().parents[2] / "frontend" / "locale"
 
 
 def entries(po_file: Path):
-    """Yield (msgid, msgstr, fuzzy) from a .po file (no extra library needed)."""
-    msgid = msgstr = None
+    """Yield (msgid, msgstr, fuzzy) from a .po file (no extra library needed). For a plural
+    entry msgstr is empty unless every form is translated."""
+    msgid = None
+    forms: list[str] = []
     fuzzy = False
     field = None
     for line in [*po_file.read_text(encoding="utf-8").splitlines(), ""]:
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
         elif line.startswith("msgid "):
-            msgid, field = line[7:-1], "id"
-        elif line.startswith("msgstr "):
-            msgstr, field = line[8:-1], "str"
+            msgid, forms, field = line[7:-1], [], "id"
+        elif line.startswith("msgid_plural "):
+            field = "plural"
+        elif line.startswith(("msgstr ", "msgstr[")):
+            forms.append(line[line.index('"') + 1 : -1])
+            field = "str"
         elif line.startswith('"') and field:
             if field == "id":
                 msgid += line[1:-1]
-            else:
-                msgstr += line[1:-1]
+            elif field == "str":
+                forms[-1] += line[1:-1]
         elif not line.strip() and msgid is not None:
             if msgid:
-                yield msgid, msgstr, fuzzy
-            msgid = msgstr = None
+                yield msgid, (forms[0] if forms and all(forms) else ""), fuzzy
+            msgid, forms = None, []
             fuzzy = False
             field = None
 
