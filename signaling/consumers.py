@@ -273,7 +273,6 @@ class ClerkQueueConsumer(FrameConsumer):
         if profile is None:
             await self.close()
             return
-        self.limit_credential(f"staff.{user.pk}")
         topic_ids = await database_sync_to_async(staff_selectors.clerk_topic_ids)(user)
         self.groups_joined = [events.topic_group(t) for t in topic_ids]
         self.groups_joined += [events.clerk_group(user.pk), events.staff_group(user.pk)]

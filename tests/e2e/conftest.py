@@ -104,7 +104,9 @@ def running_platform(name: str, **settings: str) -> Iterator[str]:
     }
     (ROOT / "var").mkdir(exist_ok=True)
     with open(platform_log(name), "w") as log:
-        daphne = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+        # No access log, as the README's production command: it would hold room paths.
+        daphne = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "--access-log", "/dev/null"]
+        daphne.append("config.asgi:application")
         processes = [_spawn(daphne, env, log), _spawn(["manage.py", "mediaworker"], env, log)]
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -206,6 +208,24 @@ def pages(browser: Any, live_server_url: str, transactional_db: None) -> Iterato
     pages.close()
     assert pages.foreign_requests() == [], "a page requested another host"
     assert pages.errors == [], "a page reported script errors"
+    assert tokens_in_platform_logs() == [], "a citizen's token reached a log"
+
+
+def tokens_in_platform_logs() -> list[str]:
+    """Every token this test issued (rooms, appointments) that a platform log line holds
+    (issue 16, finding 6: the platform's processes log through config/logfilters.py)."""
+    from consult.appointments.models import Appointment
+    from consult.consultations.models import Consultation
+
+    tokens = [
+        *Consultation.objects.values_list("public_token", flat=True),
+        *Appointment.objects.values_list("token", flat=True),
+    ]
+    written = "".join(
+        path.read_text(encoding="utf-8", errors="replace")
+        for path in (ROOT / "var").glob("e2e-*.log")
+    )
+    return [token for token in tokens if token and token in written]
 
 
 _axe = Axe()

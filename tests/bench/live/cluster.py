@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from redis import Redis
 
 from .clients import LagMonitor
-from .servers import Database, Processes, Server, platform_env, run_django
+from .servers import Database, Processes, Server, free_port, platform_env, run_django
 
 
 @dataclass
@@ -60,7 +60,14 @@ async def open_cluster(
         Processes() as processes,
         ThreadPoolExecutor(settings.http_concurrency, thread_name_prefix="browser") as executor,
     ):
-        platform = [processes.start_daphne(f"{name}-daphne-{i}", env) for i in (0, 1)]
+        # Behind a proxy both processes share one origin; here the clients reach each
+        # directly, so each process trusts the other's origin (a clerk's chat on process B
+        # from a console page of process A).
+        ports = [free_port(), free_port()]
+        env["CSRF_TRUSTED_ORIGINS"] = ",".join(f"http://127.0.0.1:{p}" for p in ports)
+        platform = [
+            processes.start_daphne(f"{name}-daphne-{i}", env, port) for i, port in enumerate(ports)
+        ]
         relay = [
             processes.start_relay(f"{name}-relay-{i}", settings.redis_url, f"{prefix}relay")
             for i in (0, 1)

@@ -176,8 +176,8 @@ class Processes:
         self.servers.append(server)
         return server
 
-    def start_daphne(self, name: str, env: dict[str, str]) -> Server:
-        port = free_port()
+    def start_daphne(self, name: str, env: dict[str, str], port: int = 0) -> Server:
+        port = port or free_port()
         args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
         args += ["--websocket-max-message-size", "65536", "--access-log", "/dev/null"]
         server = self._spawn(name, port, [*args, "config.asgi:application"], env)
