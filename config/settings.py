@@ -92,6 +92,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "frontend.views.login_locked_out"
+AXES_USERNAME_CALLABLE = "frontend.views.login_username"
 AXES_RESET_ON_SUCCESS = True
 # No record of successful logins and no log lines with user names or addresses; failed
 # attempts (with the address) are kept only for the lockout time.

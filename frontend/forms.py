@@ -3,6 +3,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from consult import validators
@@ -58,6 +59,13 @@ class StartConsultationForm(forms.Form):
 
 class StaffAuthenticationForm(AuthenticationForm):
     """The staff login: clerks (with a staff profile) and managers (statistics permission)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Django sets the field's max_length after the field made its validators: add the
+        # check, so an over-long name gets a reason instead of a login attempt.
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
     def confirm_login_allowed(self, user: "User") -> None:
         super().confirm_login_allowed(user)

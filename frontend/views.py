@@ -186,6 +186,13 @@ class StaffLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The user name django-axes records for a login attempt, cut to its column's 255
+    characters (a longer name typed into /admin/login/ was a 500 on PostgreSQL)."""
+    name = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(name)[:255]
+
+
 def login_locked_out(
     request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any] | None
 ) -> HttpResponse:

@@ -535,8 +535,17 @@ def decode(text: str | None, *, accepted: Collection[str]) -> Frame:
         raise ClientError("missing_field", f"Missing field(s): {', '.join(missing)}.")
     unexpected = sorted(data.keys() - names)
     if unexpected:
-        raise ClientError("unknown_field", f"Unknown field(s): {', '.join(unexpected)}.")
+        raise ClientError("unknown_field", f"Unknown field(s): {_quoted(unexpected)}.")
     return cls(**data)
+
+
+def _quoted(names: list[str], *, limit: int = 5, length: int = 40) -> str:
+    """Client-chosen field names for an error detail: JSON-escaped (a NUL or a lone surrogate
+    would make the error frame itself unsendable) and cut short."""
+    shown = [json.dumps(name[:length]) for name in names[:limit]]
+    if len(names) > limit:
+        shown.append(f"… ({len(names) - limit} more)")
+    return ", ".join(shown)
 
 
 def encode(frame: Frame) -> str:

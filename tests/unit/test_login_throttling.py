@@ -75,3 +75,15 @@ def test_the_lockout_page_speaks_english_when_asked(client, topic, make_clerk):
     for _ in range(LIMIT):
         log_in(client, "anna", "wrong")
     assert "Too many failed login attempts" in log_in(client, "anna", "x").content.decode()
+
+
+def test_an_overlong_user_name_is_refused_with_a_reason(client):
+    response = log_in(client, "x" * 300, "wrong")
+    assert response.status_code == 200
+    assert "höchstens 150 Zeichen" in response.content.decode()
+
+
+def test_an_overlong_user_name_on_the_admin_login_is_a_failed_login(client):
+    """300 characters on /admin/login/ were a 500 on PostgreSQL (axes' 255-character column)."""
+    response = log_in(client, "x" * 300, "wrong", path="/admin/login/")
+    assert response.status_code == 200

@@ -51,6 +51,20 @@ def test_malformed_frames_are_refused(text, code):
     assert code_of(text) == code
 
 
+@pytest.mark.parametrize("name", ["\x00", "\ud800", "a\udfffb", "x" * 5000])
+def test_an_unknown_field_name_is_told_back_in_a_frame_that_can_be_sent(name):
+    """A NUL or a lone surrogate echoed raw made the error frame unsendable, and the
+    consumer died with its socket."""
+    text = json.dumps({"type": "resume", "last_seq": 1, name: 2})
+    with pytest.raises(protocol.ClientError) as error:
+        protocol.decode(text, accepted=ALL)
+    assert error.value.code == "unknown_field"
+    sent = protocol.encode(protocol.Error(code="unknown_field", detail=error.value.detail))
+    sent.encode("utf-8")  # what the socket does; raises on a lone surrogate
+    assert "\x00" not in sent
+    assert len(error.value.detail) < 200
+
+
 def test_message_length_limit_is_4000_characters():
     ok = json.dumps({"type": "message", "client_id": "a", "body": "ü" * 4000})
     assert protocol.decode(ok, accepted=ALL).body == "ü" * 4000
