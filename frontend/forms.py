@@ -65,7 +65,8 @@ class StaffAuthenticationForm(AuthenticationForm):
         # Django sets the field's max_length after the field made its validators: add the
         # check, so an over-long name gets a reason instead of a login attempt.
         username = self.fields["username"]
-        username.validators.append(MaxLengthValidator(username.max_length))
+        if isinstance(username, forms.CharField) and username.max_length is not None:
+            username.validators.append(MaxLengthValidator(username.max_length))
 
     def confirm_login_allowed(self, user: "User") -> None:
         super().confirm_login_allowed(user)
