@@ -273,6 +273,9 @@ WS_RATE_PER_SECOND = float(os.environ.get("WS_RATE_PER_SECOND", "5"))
 # The same allowance per credential (a citizen's token, a clerk) over all their sockets and
 # processes, counted per window of this many seconds (signaling/ratelimit.py).
 WS_RATE_SHARED_WINDOW_SECONDS = float(os.environ.get("WS_RATE_SHARED_WINDOW_SECONDS", "10"))
+# Open sockets per citizen token over all processes (signaling/socket_leases.py): a few tabs
+# and a reconnect's overlap, not a crowd.
+WS_SOCKETS_PER_TOKEN = int(os.environ.get("WS_SOCKETS_PER_TOKEN", "5"))
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,7 @@ from consult.staff import selectors as staff_selectors
 from . import protocol, sweeper, waiting_rooms
 from .base import Coalesced, FrameConsumer, off_thread
 from .recording import RecordingMixin
+from .socket_leases import leases
 
 
 class ChatConsumer(RecordingMixin, FrameConsumer):
@@ -111,6 +112,10 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
             await self.send_frame(protocol.TypingNotice(sender=typing.sender, active=typing.active))
 
 
+# The close code of a citizen socket over the token's cap (docs/protocol.md).
+TOO_MANY_SOCKETS = 4029
+
+
 class CitizenChatConsumer(ChatConsumer):
     """``/ws/citizen/<token>/``: the token in the path is the citizen's only credential."""
 
@@ -134,7 +139,12 @@ class CitizenChatConsumer(ChatConsumer):
         if consultation is None:
             await self.close()
             return
-        self.limit_credential(f"consultation.{consultation.pk}")
+        credential = f"consultation.{consultation.pk}"
+        if not await leases().take(credential, self.channel_name):
+            await self.accept()  # a close code reaches the browser only after the handshake
+            await self.close(code=TOO_MANY_SOCKETS)
+            return
+        self.limit_credential(credential)
         await self.join(consultation)
         # The process's hub tells about queue changes (signaling/waiting_rooms.py); a requeued
         # or transferred citizen waits again, so the citizen stays in it for the whole
@@ -143,9 +153,12 @@ class CitizenChatConsumer(ChatConsumer):
         await self.send_position(fresh_since=consultation.queued_at.timestamp())
 
     async def disconnect(self, code: int) -> None:
+        # The hub first, the slot last: if the disconnect is cut short, a slot lapses by
+        # itself, a hub that keeps a dead room does not.
         if hasattr(self, "topic_id"):
             await waiting_rooms.hub().leave(self.topic_id, self.channel_name)
         await super().disconnect(code)
+        await leases().give_back(self.channel_name)
 
     async def send_position(self, *, fresh_since: float = 0.0) -> None:
         """This citizen's place, read from the topic's view (consult/queue/rooms.py)."""

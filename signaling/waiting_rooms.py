@@ -32,6 +32,10 @@ MIN_INTERVAL_SECONDS = 0.2
 # Frames to local sockets between two yields to the event loop: a thousand rooms must not
 # hold up a clerk's accept reply or a chat message for the whole fan-out.
 SEND_BATCH = 50
+# With no change for this long, the hub reads the topic's view again and sends it if it is
+# newer than the last one sent: a change whose event the channel layer dropped (it delivers at
+# most once) is repaired, and estimates follow the passing time (rooms.MAX_AGE_SECONDS).
+REPAIR_SECONDS = 5.0
 # Group memberships expire in the channel layer (channels-redis: after a day); the hub renews
 # its own well before.
 RENEW_SECONDS = 3600.0
@@ -47,6 +51,7 @@ class Hub:
         self.rooms: dict[int, dict[str, Deliver]] = {}
         self.joined_at: dict[int, float] = {}
         self.pending: dict[int, float] = {}  # topic -> the newest change's time
+        self.sent: dict[int, float] = {}  # topic -> the computed_at of the last view sent
         self.wake = asyncio.Event()
         self.membership = asyncio.Lock()
         self.channel = ""
@@ -73,6 +78,7 @@ class Hub:
                 return
             del self.rooms[topic_id]
             self.joined_at.pop(topic_id, None)
+            self.sent.pop(topic_id, None)
             await self.layer.group_discard(events.topic_group(topic_id), self.channel)
             if not self.rooms:  # nobody waits here any more: stop listening
                 for task in self.tasks:
@@ -103,9 +109,10 @@ class Hub:
     async def _publish(self) -> None:
         while True:
             try:
-                await asyncio.wait_for(self.wake.wait(), timeout=RENEW_SECONDS / 4)
-            except TimeoutError:
-                pass
+                await asyncio.wait_for(self.wake.wait(), timeout=REPAIR_SECONDS)
+            except TimeoutError:  # read every topic's view again (fresh_since 0: as cached)
+                for topic_id in self.rooms:
+                    self.pending.setdefault(topic_id, 0.0)
             self.wake.clear()
             pending, self.pending = self.pending, {}
             for topic_id, changed_at in pending.items():
@@ -120,6 +127,9 @@ class Hub:
         except Exception:
             logger.exception("waiting rooms: the view of topic %s failed", topic_id)
             return
+        if self.sent.get(topic_id) == view["computed_at"]:
+            return  # the rooms have this one already
+        self.sent[topic_id] = view["computed_at"]
         for n, deliver in enumerate(list(self.rooms.get(topic_id, {}).values()), start=1):
             try:
                 await deliver(view)

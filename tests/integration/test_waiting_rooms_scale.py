@@ -6,8 +6,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db.backends.utils import CursorWrapper
 
+from consult import events
 from consult.consultations.models import Consultation
 from consult.queue import lifecycle, rooms
+from signaling import waiting_rooms
 
 from .conftest import connect, receive_until
 
@@ -34,7 +36,17 @@ def counted(monkeypatch):
     return counts
 
 
-async def test_a_queue_change_is_one_view_for_all_waiting_rooms(topic, counted):
+async def position_with(ws, waiting, timeout=30):
+    """The first position frame that counts ``waiting`` citizens (earlier views may come
+    first: the hub re-sends a view it had not sent yet)."""
+    while True:
+        frame = await receive_until(ws, "position", timeout=timeout)
+        if frame["waiting"] == waiting:
+            return frame
+
+
+async def test_a_queue_change_is_one_view_for_all_waiting_rooms(topic, counted, monkeypatch):
+    monkeypatch.setattr(waiting_rooms, "REPAIR_SECONDS", 3600.0)  # only the change's view
     start = database_sync_to_async(lifecycle.start_consultation)
     waiting = [await start(topic_slug=topic.slug) for _ in range(ROOMS)]
     sockets = []
@@ -47,7 +59,7 @@ async def test_a_queue_change_is_one_view_for_all_waiting_rooms(topic, counted):
 
     counted.update(views=0, queries=0)
     newcomer = await start(topic_slug=topic.slug)  # one change of the queue
-    updates = await asyncio.gather(*(receive_until(ws, "position", timeout=30) for ws in sockets))
+    updates = await asyncio.gather(*(position_with(ws, ROOMS + 1) for ws in sockets))
 
     assert [u["waiting"] for u in updates] == [ROOMS + 1] * ROOMS
     assert [u["position"] for u in updates] == list(range(1, ROOMS + 1))
@@ -56,3 +68,23 @@ async def test_a_queue_change_is_one_view_for_all_waiting_rooms(topic, counted):
     assert await database_sync_to_async(Consultation.objects.count)() == ROOMS + 1
     assert newcomer.state == Consultation.State.WAITING
     await asyncio.gather(*(ws.disconnect() for ws in sockets))
+
+
+async def test_a_lost_queue_event_is_repaired_by_the_next_look(topic, monkeypatch):
+    """The channel layer delivers at most once: a change whose event was dropped still reaches
+    the waiting rooms, at the hub's next look at the cached view."""
+    monkeypatch.setattr(waiting_rooms, "REPAIR_SECONDS", 0.3)
+    start = database_sync_to_async(lifecycle.start_consultation)
+    first = await start(topic_slug=topic.slug)
+    ws, ok = await connect(f"/ws/citizen/{first.public_token}/")
+    assert ok
+    try:
+        assert (await receive_until(ws, "position"))["waiting"] == 1
+        sent = []
+        monkeypatch.setattr(events, "_send", lambda group, event: sent.append(event))
+        await start(topic_slug=topic.slug)  # its queue.changed is "dropped"
+        assert any(isinstance(event, events.QueueChanged) for event in sent)
+        frame = await position_with(ws, 2, timeout=5)
+        assert frame["position"] == 1
+    finally:
+        await ws.disconnect()

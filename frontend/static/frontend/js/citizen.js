@@ -56,6 +56,10 @@ function show(next) {
 const CONNECTION_TEXT = {
   open: () => gettext("Connected."),
   reconnecting: () => gettext("Connection lost. Reconnecting …"),
+  too_many: () =>
+    gettext(
+      "This conversation is open in too many windows. Close one of them; this window tries again shortly.",
+    ),
 };
 
 const session = new ChatSession({

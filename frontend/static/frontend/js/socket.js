@@ -5,6 +5,10 @@ const MAX_DELAY_MS = 15000;
 // deactivation, a new password, other topics): the page reloads, and the login page or the
 // narrowed console is what the session still allows.
 const ACCESS_CHANGED = 4003;
+// A citizen's conversation is open in too many windows (WS_SOCKETS_PER_TOKEN): say so and try
+// again slowly, in case another window closes.
+const TOO_MANY_SOCKETS = 4029;
+const TOO_MANY_RETRY_MS = 30000;
 
 export class LiveSocket {
   constructor(path, { onOpen, onFrame, onStatus }) {
@@ -40,6 +44,11 @@ export class LiveSocket {
       if (event.code === ACCESS_CHANGED) {
         this.stopped = true;
         window.location.reload();
+        return;
+      }
+      if (event.code === TOO_MANY_SOCKETS) {
+        this.onStatus("too_many");
+        window.setTimeout(() => this.connect(), TOO_MANY_RETRY_MS);
         return;
       }
       this.onStatus("reconnecting");
