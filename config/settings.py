@@ -301,6 +301,9 @@ QUEUE_MISSED_OFFERS_AWAY = int(os.environ.get("QUEUE_MISSED_OFFERS_AWAY", "2"))
 # Due deadlines (offer timeouts, grace periods) are swept this often; 0 = never.
 # One process sweeps: the one holding a PostgreSQL advisory lock (signaling/leader.py).
 QUEUE_SWEEP_SECONDS = float(os.environ.get("QUEUE_SWEEP_SECONDS", "1"))
+# A waiting citizen whose sockets have all been closed this long leaves the queue as abandoned
+# (a reload or a short network loss keeps the place; consult/queue/presence.py).
+CITIZEN_GRACE_SECONDS = float(os.environ.get("CITIZEN_GRACE_SECONDS", "60"))
 # Handle time assumed for a topic until it has enough history of its own.
 QUEUE_DEFAULT_HANDLE_SECONDS = int(os.environ.get("QUEUE_DEFAULT_HANDLE_SECONDS", "300"))
 

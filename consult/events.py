@@ -86,6 +86,15 @@ class RtcSignal(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class CitizenPresence(Event):
+    """The citizen's last socket closed, or a socket opened again (ephemeral: the clerk's
+    chat reads the current state when it connects)."""
+
+    type: ClassVar[str] = "citizen.presence"
+    connected: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class RecordingChanged(Event):
     type: ClassVar[str] = "recording.changed"
     recording: dict[str, Any]

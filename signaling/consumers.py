@@ -15,14 +15,14 @@ from consult import events
 from consult.chat import messages
 from consult.consultations import log, selectors
 from consult.consultations.models import Consultation, Message
-from consult.queue import lifecycle, rooms, routing, status, transfers
+from consult.queue import lifecycle, presence, rooms, routing, status, transfers
 from consult.queue import selectors as queue_selectors
 from consult.staff import selectors as staff_selectors
 
 from . import protocol, sweeper, waiting_rooms
 from .base import Coalesced, FrameConsumer, off_thread
 from .recording import RecordingMixin
-from .socket_leases import leases
+from .socket_leases import holders, leases
 
 
 class ChatConsumer(RecordingMixin, FrameConsumer):
@@ -111,6 +111,9 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
         if typing.sender != self.role:
             await self.send_frame(protocol.TypingNotice(sender=typing.sender, active=typing.active))
 
+    async def citizen_presence(self, event: dict[str, Any]) -> None:
+        """Only the clerk's chat shows it."""
+
 
 # The close code of a citizen socket over the token's cap (docs/protocol.md).
 TOO_MANY_SOCKETS = 4029
@@ -139,13 +142,16 @@ class CitizenChatConsumer(ChatConsumer):
         if consultation is None:
             await self.close()
             return
-        credential = f"consultation.{consultation.pk}"
-        if not await leases().take(credential, self.channel_name):
+        if not await leases().take(consultation.pk, self.channel_name):
             await self.accept()  # a close code reaches the browser only after the handshake
             await self.close(code=TOO_MANY_SOCKETS)
             return
-        self.limit_credential(credential)
+        self.limit_credential(f"consultation.{consultation.pk}")
         await self.join(consultation)
+        if consultation.is_open:
+            await off_thread(presence.citizen_connected)(
+                consultation_id=consultation.pk, announce=self.state == Consultation.State.ACTIVE
+            )
         # The process's hub tells about queue changes (signaling/waiting_rooms.py); a requeued
         # or transferred citizen waits again, so the citizen stays in it for the whole
         # consultation.
@@ -158,7 +164,11 @@ class CitizenChatConsumer(ChatConsumer):
         if hasattr(self, "topic_id"):
             await waiting_rooms.hub().leave(self.topic_id, self.channel_name)
         await super().disconnect(code)
-        await leases().give_back(self.channel_name)
+        if await leases().give_back(self.channel_name):  # the citizen's last socket
+            await off_thread(presence.citizen_disconnected)(
+                consultation_id=self.consultation_id,
+                announce=self.state == Consultation.State.ACTIVE,
+            )
 
     async def send_position(self, *, fresh_since: float = 0.0) -> None:
         """This citizen's place, read from the topic's view (consult/queue/rooms.py)."""
@@ -232,6 +242,8 @@ class ClerkChatConsumer(ChatConsumer):
         self.limit_credential(f"staff.{self.user().pk}")
         await self.follow_access()
         await self.join(consultation)
+        connected = bool(await asyncio.to_thread(holders, consultation.pk))
+        await self.send_frame(protocol.Presence(connected=connected))
 
     async def disconnect(self, code: int) -> None:
         await self.leave_access()
@@ -248,6 +260,10 @@ class ClerkChatConsumer(ChatConsumer):
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if self.state == Consultation.State.ACTIVE:
             await super().chat_typing(event)
+
+    async def citizen_presence(self, event: dict[str, Any]) -> None:
+        connected = events.decode(event, events.CitizenPresence).connected
+        await self.send_frame(protocol.Presence(connected=connected))
 
     async def on_end(self, frame: protocol.End) -> None:
         consultation = await database_sync_to_async(lifecycle.end_consultation)(

@@ -406,6 +406,14 @@ class Accepted(Frame):
 
 
 @dataclasses.dataclass(frozen=True)
+class Presence(Frame):
+    """For the clerk's chat: whether the citizen has a socket open (consult/queue/presence.py)."""
+
+    type: ClassVar[str] = "presence"
+    connected: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class Closed(Frame):
     """The clerk's outcome is recorded; the console may close the panel."""
 
@@ -493,6 +501,7 @@ SERVER_ONLY_FRAMES: tuple[type[Frame], ...] = (
     Position,
     QueueSnapshot,
     Accepted,
+    Presence,
     Closed,
     Wallboard,
     RtcConfig,

@@ -2,7 +2,8 @@
 
 A socket takes the first free of ``WS_SOCKETS_PER_TOKEN`` slots with an atomic ``add`` (Redis
 when configured, so every process counts together). Its process renews all the slots it holds
-in one ``set_many`` every ``RENEW_SECONDS``; the slots of a process that died lapse after
+in one ``set_many`` every ``RENEW_SECONDS``, and notes in the same round that those citizens are
+there (consult/queue/presence.py, one statement); the slots of a process that died lapse after
 ``LEASE_SECONDS``. One socket more is refused (close code 4029, docs/protocol.md). The cache
 calls run on a worker thread, never on the event loop and never on Channels' shared database
 thread.
@@ -15,6 +16,10 @@ import weakref
 from django.conf import settings
 from django.core.cache import cache
 
+from consult.queue import presence
+
+from .base import off_thread
+
 logger = logging.getLogger(__name__)
 
 # A slot lapses this long after its last renewal (a process that died gives nothing back).
@@ -23,13 +28,18 @@ LEASE_SECONDS = 60.0
 RENEW_SECONDS = 20.0
 
 
-def _slot_key(credential: str, n: int) -> str:
-    return f"ws.socket.{credential}.{n}"
+def _slot_key(consultation_id: int, n: int) -> str:
+    return f"ws.socket.consultation.{consultation_id}.{n}"
 
 
-def _take(credential: str, channel: str) -> str | None:
+def _renew_seconds() -> float:
+    """Often enough that a citizen who is there is never taken for gone."""
+    return min(RENEW_SECONDS, settings.CITIZEN_GRACE_SECONDS / 3)
+
+
+def _take(consultation_id: int, channel: str) -> str | None:
     for n in range(settings.WS_SOCKETS_PER_TOKEN):
-        key = _slot_key(credential, n)
+        key = _slot_key(consultation_id, n)
         if cache.add(key, channel, timeout=LEASE_SECONDS):
             return key
     return None
@@ -40,9 +50,9 @@ def _give_back(key: str, channel: str) -> None:
         cache.delete(key)
 
 
-def holders(credential: str) -> list[str]:
-    """The channels that hold a slot of this credential (any process)."""
-    keys = [_slot_key(credential, n) for n in range(settings.WS_SOCKETS_PER_TOKEN)]
+def holders(consultation_id: int) -> list[str]:
+    """The channels that hold a slot of this citizen (any process)."""
+    keys = [_slot_key(consultation_id, n) for n in range(settings.WS_SOCKETS_PER_TOKEN)]
     return list(cache.get_many(keys).values())
 
 
@@ -50,34 +60,43 @@ class Leases:
     """The slots this process's (event loop's) sockets hold, renewed together."""
 
     def __init__(self) -> None:
-        self.held: dict[str, str] = {}  # channel -> slot key
+        self.held: dict[str, tuple[str, int]] = {}  # channel -> (slot key, consultation)
         self.task: asyncio.Task[None] | None = None
 
-    async def take(self, credential: str, channel: str) -> bool:
-        """A slot for this socket, or False when the credential has all its sockets open."""
-        key = await asyncio.to_thread(_take, credential, channel)
+    async def take(self, consultation_id: int, channel: str) -> bool:
+        """A slot for this socket, or False when the citizen has all their sockets open."""
+        key = await asyncio.to_thread(_take, consultation_id, channel)
         if key is None:
             return False
-        self.held[channel] = key
+        self.held[channel] = (key, consultation_id)
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._renew())
         return True
 
-    async def give_back(self, channel: str) -> None:
-        key = self.held.pop(channel, None)
+    async def give_back(self, channel: str) -> bool:
+        """Free this socket's slot; True when it was the citizen's last open socket."""
+        held = self.held.pop(channel, None)
         if not self.held and self.task is not None:
             self.task.cancel()
             self.task = None
-        if key is not None:
-            await asyncio.to_thread(_give_back, key, channel)
+        if held is None:
+            return False
+        key, consultation_id = held
+        await asyncio.to_thread(_give_back, key, channel)
+        return not await asyncio.to_thread(holders, consultation_id)
 
     async def _renew(self) -> None:
+        note_seen = off_thread(presence.note_citizens_seen)
         while True:
-            await asyncio.sleep(RENEW_SECONDS)
-            slots = {key: channel for channel, key in self.held.items()}
+            await asyncio.sleep(_renew_seconds())
+            held = list(self.held.items())
             try:
+                slots = {key: channel for channel, (key, _id) in held}
                 await asyncio.to_thread(cache.set_many, slots, LEASE_SECONDS)
-            except Exception:  # e.g. Redis restarting: the next round renews them
+                await note_seen(consultation_ids={cid for _channel, (_key, cid) in held})
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. Redis or PostgreSQL restarting: the next round renews
                 logger.exception("socket leases: renewal failed")
 
 

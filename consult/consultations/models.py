@@ -32,6 +32,7 @@ class Consultation(models.Model):
         FOLLOW_UP = "follow_up", _("follow-up needed")
         REFERRED = "referred", _("referred elsewhere")
         UNRESOLVED = "unresolved", _("could not be resolved")
+        ABORTED = "aborted", _("aborted (connection lost)")
 
     class Priority(models.IntegerChoices):
         NORMAL = 0, _("normal")
@@ -91,6 +92,9 @@ class Consultation(models.Model):
     # an invitation from before the latest accept belongs to an earlier clerk and is stale.
     video_invited_at = models.DateTimeField(_("invited to video"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    # When a socket of the citizen was last known open (consult/queue/presence.py); empty
+    # until their first socket. A waiting citizen gone longer than the grace is abandoned.
+    citizen_seen_at = models.DateTimeField(_("citizen last connected"), null=True, blank=True)
     ended_by = models.CharField(_("ended by"), max_length=8, choices=EndedBy.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     last_seq = models.PositiveIntegerField(_("last sequence number"), default=0, editable=False)

@@ -1,5 +1,6 @@
 """Deadlines enforced by whichever process sweeps next: offers that timed out, clerks whose
-console went silent (their consultations go back to the head of the queue).
+console went silent (their consultations go back to the head of the queue), waiting citizens
+who have been gone longer than the grace (consult/queue/presence.py).
 """
 
 from datetime import datetime
@@ -12,6 +13,7 @@ from django.utils import timezone
 from consult import events
 from consult.consultations.models import Consultation
 from consult.queue.models import Offer
+from consult.queue.presence import abandon_gone_citizens
 from consult.queue.routing import alive_since, dispatch, end_offer
 from consult.queue.status import change_status
 from consult.queue.transfers import release_clerk
@@ -77,4 +79,5 @@ def sweep(*, now: datetime | None = None) -> None:
     now = now or timezone.now()
     _expire_offers(now)
     _release_absent_clerks(now)
+    abandon_gone_citizens(now=now)
     dispatch(now=now)

@@ -98,6 +98,8 @@ def running_platform(name: str, **settings: str) -> Iterator[str]:
         # Short deadlines so the tests can wait for them (the defaults are 15 s and 5 s).
         "QUEUE_GRACE_SECONDS": "3",
         "QUEUE_HEARTBEAT_SECONDS": "0.5",
+        # A citizen whose page closed leaves the queue after 5 s (the default is 60 s).
+        "CITIZEN_GRACE_SECONDS": "5",
         "MEDIA_WORKER_EMBEDDED": "false",
         "SITE_URL": f"http://127.0.0.1:{port}",
         **settings,

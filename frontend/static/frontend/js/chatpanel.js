@@ -24,12 +24,15 @@ export class ChatPanel {
     const compose = element.querySelector(".compose");
     this.textarea = compose.querySelector("textarea");
     const stateLine = element.querySelector(".chat-state");
+    const presenceLine = element.querySelector(".citizen-presence");
+    let citizenLost = false;
     this.call = null;
     this.recording = null;
     this.state = item.state;
     const invite = element.querySelector(".video-invite");
     const setState = (state) => {
       this.state = state;
+      if (state !== "active") presenceLine.textContent = "";
       if (this.call && state === "active") this.call.join();
       if (this.call && state !== "active") this.call.hangUp({ notify: false });
       invite.hidden = state !== "active" || this.call !== null;
@@ -57,7 +60,21 @@ export class ChatPanel {
         }
       },
       onFrame: (frame) => {
-        if (frame.type === "rtc_invite_answer") {
+        if (frame.type === "presence") {
+          // Said only while it matters: the citizen dropped, or came back after a drop.
+          if (this.state !== "active") return;
+          if (!frame.connected) {
+            citizenLost = true;
+            presenceLine.dataset.state = "lost";
+            presenceLine.textContent = gettext(
+              "Connection to the citizen lost. They can come back through their link; if not, end with the outcome “aborted”.",
+            );
+          } else if (citizenLost) {
+            citizenLost = false;
+            presenceLine.dataset.state = "back";
+            presenceLine.textContent = gettext("The citizen is connected again.");
+          }
+        } else if (frame.type === "rtc_invite_answer") {
           stateLine.textContent = gettext("The citizen prefers to continue by chat.");
         } else if (this.recording && this.recording.handle(frame)) {
           // the recording indicator
