@@ -86,9 +86,10 @@ def platform_log(name: str) -> Path:
 
 
 @contextlib.contextmanager
-def running_platform(name: str, **settings: str) -> Iterator[str]:
-    """A daphne process like production's, on the test database and Redis, and a media
-    worker process beside it (the relay); yields the base URL."""
+def running_platform(name: str, *, media: bool = True, **settings: str) -> Iterator[str]:
+    """A daphne process like production's, on the test database and Redis, and (``media``)
+    a media worker process beside it (the relay); yields the base URL. A second process of
+    the same deployment passes the first one's ``CHANNEL_PREFIX``."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
@@ -109,7 +110,9 @@ def running_platform(name: str, **settings: str) -> Iterator[str]:
         # No access log, as the README's production command: it would hold room paths.
         daphne = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "--access-log", "/dev/null"]
         daphne.append("config.asgi:application")
-        processes = [_spawn(daphne, env, log), _spawn(["manage.py", "mediaworker"], env, log)]
+        processes = [_spawn(daphne, env, log)]
+        if media:
+            processes.append(_spawn(["manage.py", "mediaworker"], env, log))
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
