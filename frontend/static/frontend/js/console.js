@@ -1,6 +1,6 @@
 // The clerk console: live queue of the clerk's topics, status, the ring, one panel per chat.
 import { ChatPanel } from "./chatpanel.js";
-import { errorText, gettext, interpolate, showError } from "./i18n.js";
+import { errorText, gettext, interpolate, ngettext, showError } from "./i18n.js";
 import { OfferBell } from "./offer.js";
 import { LiveSocket } from "./socket.js";
 
@@ -18,18 +18,19 @@ function since(isoDate) {
     : interpolate(gettext("waiting for %(minutes)s min."), { minutes });
 }
 
-function renderQueue(waiting) {
-  lastWaiting = waiting;
-  const items = waiting.map((item) => {
+// The queue list is updated in place, entry by entry (keyed by consultation id), so a
+// re-render neither moves keyboard focus nor makes a screen reader read the list again.
+const entries = new Map(); // consultation id -> { li, label, button }
+let order = []; // the ids in the order they are shown
+let seen = null; // the ids of the last snapshot (null before the first one)
+
+function queueEntry(item) {
+  let entry = entries.get(item.id);
+  if (!entry) {
     const li = document.createElement("li");
     li.className = "queue-item";
     const label = document.createElement("span");
     label.id = `queue-item-${item.id}`;
-    const notes = [item.requeued ? gettext("priority") : "", item.offered ? gettext("being offered") : ""]
-      .filter(Boolean)
-      .map((note) => ` [${note}]`)
-      .join("");
-    label.textContent = `${item.topic} (#${item.id}) – ${since(item.created)}${notes}`;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "button";
@@ -37,13 +38,68 @@ function renderQueue(waiting) {
     button.setAttribute("aria-describedby", label.id);
     button.addEventListener("click", () => accept(item.id));
     li.append(label, button);
-    return li;
+    entry = { li, label, button };
+    entries.set(item.id, entry);
+  }
+  const notes = [item.requeued ? gettext("priority") : "", item.offered ? gettext("being offered") : ""]
+    .filter(Boolean)
+    .map((note) => ` [${note}]`)
+    .join("");
+  entry.label.textContent = `${item.topic} (#${item.id}) – ${since(item.created)}${notes}`;
+  return entry;
+}
+
+// Where focus goes when the focused entry left: the next entry that is still there, else
+// the list's heading.
+function focusAfter(id, previousOrder) {
+  const next = previousOrder.slice(previousOrder.indexOf(id) + 1).find((other) => entries.has(other));
+  if (next !== undefined) entries.get(next).button.focus();
+  else $("queue-heading").focus();
+}
+
+function renderQueue(waiting) {
+  lastWaiting = waiting;
+  const list = $("queue");
+  const focused = order.find((id) => entries.get(id).button === document.activeElement);
+  const previousOrder = order;
+  const current = new Set(waiting.map((item) => item.id));
+  for (const [id, entry] of entries) {
+    if (!current.has(id)) {
+      entry.li.remove();
+      entries.delete(id);
+    }
+  }
+  waiting.map(queueEntry).forEach(({ li }, index) => {
+    const at = list.children[index];
+    if (at !== li) list.insertBefore(li, at || null); // only new or reordered entries move
   });
-  $("queue").replaceChildren(...items);
+  order = waiting.map((item) => item.id);
+  if (focused !== undefined) {
+    const entry = entries.get(focused);
+    if (!entry) focusAfter(focused, previousOrder);
+    else if (document.activeElement !== entry.button) entry.button.focus(); // it was moved
+  }
   $("queue-summary").textContent =
     waiting.length === 0
       ? gettext("Nobody is waiting.")
       : interpolate(gettext("%(count)s waiting."), { count: waiting.length });
+}
+
+// New entries are told through the one polite live region, not by reading the list again
+// (none on the first snapshot: the list is what the clerk finds; none for the offer ringing
+// for this clerk: its banner is an alert of its own).
+function announceArrivals(waiting, offer) {
+  const arrived = seen === null ? [] : waiting.filter((item) => !seen.has(item.id));
+  seen = new Set(waiting.map((item) => item.id));
+  const told = arrived.filter((item) => !offer || item.id !== offer.id);
+  if (told.length === 0) return;
+  $("queue-announcer").textContent =
+    told.length === 1
+      ? interpolate(gettext("New request waiting: %(topic)s."), { topic: told[0].topic })
+      : interpolate(
+          ngettext("%(count)s new request waiting.", "%(count)s new requests waiting.", told.length),
+          { count: told.length },
+        );
 }
 
 function syncPanels(mine, colleagues) {
@@ -74,10 +130,7 @@ function closePanel(id, moveFocus) {
   panel.close();
   panels.delete(id);
   $("no-chats").hidden = panels.size > 0;
-  if (moveFocus || hadFocus) {
-    $("queue-heading").tabIndex = -1;
-    $("queue-heading").focus();
-  }
+  if (moveFocus || hadFocus) $("queue-heading").focus();
 }
 
 function accept(id) {
@@ -113,6 +166,7 @@ const queue = new LiveSocket(config.queueWs, {
       $("status").value = frame.status;
       $("status").disabled = false;
       renderQueue(frame.waiting);
+      announceArrivals(frame.waiting, frame.offer);
       syncPanels(frame.mine, frame.colleagues);
       bell.show(frame.offer);
     } else if (frame.type === "accepted") {
