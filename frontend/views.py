@@ -239,6 +239,7 @@ def console(request: HttpRequest) -> HttpResponse:
             "console_config": {
                 "queueWs": "/ws/clerk/queue/",
                 "chatWs": "/ws/clerk/consultations/",
+                "missedOffersAway": settings.QUEUE_MISSED_OFFERS_AWAY,
             },
         },
     )

@@ -393,6 +393,7 @@ class Position(Frame):
 class QueueSnapshot(Frame):
     type: ClassVar[str] = "queue"
     status: str
+    missed_offers: int
     waiting: list
     mine: list
     offer: dict | None

@@ -81,12 +81,14 @@ def waiting_room(
 
 
 def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
-    """What the console shows: status, the waiting consultations of the clerk's topics in
-    queue order, the clerk's own chats, the offer ringing for them, available colleagues."""
+    """What the console shows: status, the offers the clerk missed in a row, the waiting
+    consultations of the clerk's topics in queue order, the clerk's own chats, the offer
+    ringing for them, available colleagues."""
     profile = clerk_profile(clerk)
     if profile is None:
         return {
             "status": StaffProfile.Status.OFFLINE,
+            "missed_offers": 0,
             "waiting": [],
             "mine": [],
             "offer": None,
@@ -117,6 +119,7 @@ def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
     )
     return {
         "status": profile.status,
+        "missed_offers": profile.missed_offers,
         "waiting": [_summary(c) for c in waiting],
         "mine": [_summary(c) for c in mine],
         "offer": _offer_summary(offer) if offer is not None else None,

@@ -60,3 +60,98 @@ def test_keyboard_focus_stays_on_accept_across_queue_updates(pages, manual_topic
     second.get_by_role("button", name="Warteschlange verlassen").click()
     expect(entries).to_have_count(0)
     expect(clerk.get_by_role("heading", name="Wartend")).to_be_focused()
+
+
+# A Notification API whose answers the test controls, and a tab the test can send to the
+# background (headless Chromium is always "visible").
+BACKGROUND_AND_NOTIFICATIONS = """
+window.__background = false;
+window.__notifications = [];
+Object.defineProperty(document, "visibilityState", {
+  get: () => (window.__background ? "hidden" : "visible"),
+});
+Object.defineProperty(document, "hidden", { get: () => window.__background });
+class FakeNotification {
+  constructor(title, options) {
+    window.__notifications.push({ title, body: options.body, tag: options.tag });
+  }
+  addEventListener() {}
+  close() {}
+}
+FakeNotification.permission = "default";
+FakeNotification.requestPermission = () => {
+  FakeNotification.permission = "granted";
+  return Promise.resolve("granted");
+};
+window.Notification = FakeNotification;
+"""
+
+
+def to_background(page, hidden=True):
+    page.evaluate(
+        "hidden => { window.__background = hidden;"
+        " document.dispatchEvent(new Event('visibilitychange')); }",
+        hidden,
+    )
+
+
+def test_missed_offers_are_told_and_a_background_tab_is_rung(pages, topic, make_clerk):
+    topic.offer_timeout_seconds = 3
+    topic.save()
+    make_clerk("anna", [topic], status="available")
+    clerk = pages.new()
+    clerk.context.add_init_script(BACKGROUND_AND_NOTIFICATIONS)
+    log_in(clerk, "anna")
+    expect(clerk.locator("#connection")).to_have_text("Verbunden.")
+    assert clerk.evaluate("window.__notifications") == []  # nothing asked on page load
+    allow = clerk.get_by_role("button", name="Benachrichtigungen erlauben")
+    expect(allow).to_be_visible()
+    allow.click()
+    expect(allow).to_be_hidden()
+    title = clerk.title()
+
+    # A request rings while the tab is in the background: title and one notification.
+    to_background(clerk)
+    arrive(pages, 1)
+    expect(clerk.locator("#offer")).to_be_visible()
+    expect(clerk).to_have_title(f"Neue Anfrage – {title}")
+    notifications = clerk.evaluate("window.__notifications")
+    assert [(n["title"], n["body"]) for n in notifications] == [
+        ("Eingehende Anfrage", "Neue Anfrage: Hundesteuer (Chat).")
+    ]
+    to_background(clerk, False)
+    expect(clerk).to_have_title(title)
+    to_background(clerk)
+    expect(clerk).to_have_title(f"Neue Anfrage – {title}")
+    assert len(clerk.evaluate("window.__notifications")) == 1  # one per offer
+
+    # Nobody answers: the request goes back to the queue, and the clerk is told.
+    notice = clerk.locator("#missed-text")
+    expect(notice).to_have_text(
+        "Eine Anfrage wurde nicht rechtzeitig angenommen und ging zurück in die Warteschlange.",
+        timeout=10_000,
+    )
+    expect(clerk).to_have_title(title)
+    expect(clerk.get_by_label("Mein Status")).to_have_value("available")
+
+    # A second citizen, a second miss in a row: the clerk is set away, and told so.
+    to_background(clerk, False)
+    arrive(pages, 2)
+    expect(clerk.locator("#offer")).to_be_visible()
+    expect(notice).to_contain_text(
+        "Angebot verpasst – Status auf Abwesend gesetzt (2 Angebote in Folge nicht angenommen).",
+        timeout=10_000,
+    )
+    expect(clerk.get_by_label("Mein Status")).to_have_value("away")
+    assert notice.get_attribute("role") == "status"
+    assert_accessible(clerk)
+
+    # After a reload the console still says why the status is away.
+    clerk.reload()
+    expect(notice).to_have_text(
+        "Angebot verpasst – Status auf Abwesend gesetzt (2 Angebote in Folge nicht angenommen)."
+    )
+    # Back at the desk: the notice goes.
+    clerk.get_by_label("Mein Status").select_option("available")
+    expect(notice).to_have_text("")
+    expect(clerk.get_by_role("button", name="Hinweis ausblenden")).to_be_hidden()

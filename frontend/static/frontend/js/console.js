@@ -102,6 +102,53 @@ function announceArrivals(waiting, offer) {
         );
 }
 
+// Missed offers: the snapshot's count of offers that timed out in a row. It grows with
+// each miss, is kept when the clerk is set away, and is 0 again once they are available
+// or accept.
+let lastMissed = null;
+
+function awayText(count) {
+  return interpolate(
+    ngettext(
+      "Offer missed – status set to away (%(count)s offer in a row not accepted).",
+      "Offer missed – status set to away (%(count)s offers in a row not accepted).",
+      count,
+    ),
+    { count },
+  );
+}
+
+function showMissed(lines) {
+  const paragraphs = lines.map((line) => {
+    const p = document.createElement("p");
+    p.textContent = line;
+    return p;
+  });
+  $("missed-text").replaceChildren(...paragraphs);
+  $("missed").classList.toggle("notice", lines.length > 0);
+  $("missed-dismiss").hidden = lines.length === 0;
+}
+
+function tellMissed(status, missed) {
+  const before = lastMissed;
+  lastMissed = missed;
+  const setAway = status === "away" && missed >= config.missedOffersAway;
+  if (missed === 0) {
+    showMissed([]);
+  } else if (before === null) {
+    if (setAway) showMissed([awayText(missed)]); // a reloaded console: why it is away
+  } else if (missed > before) {
+    const lines = [gettext("A request was not accepted in time and went back to the queue.")];
+    if (setAway) lines.push(awayText(missed));
+    showMissed(lines);
+  }
+}
+
+$("missed-dismiss").addEventListener("click", () => {
+  showMissed([]);
+  $("status").focus();
+});
+
 function syncPanels(mine, colleagues) {
   const open = new Set(mine.map((item) => item.id));
   for (const id of panels.keys()) if (!open.has(id)) closePanel(id, false);
@@ -167,6 +214,7 @@ const queue = new LiveSocket(config.queueWs, {
       $("status").disabled = false;
       renderQueue(frame.waiting);
       announceArrivals(frame.waiting, frame.offer);
+      tellMissed(frame.status, frame.missed_offers);
       syncPanels(frame.mine, frame.colleagues);
       bell.show(frame.offer);
     } else if (frame.type === "accepted") {
@@ -178,6 +226,22 @@ const queue = new LiveSocket(config.queueWs, {
       showError(errors, errorText(frame));
     }
   },
+});
+
+// Browser notifications for a ring in a background tab: asked only from this button,
+// never on page load, and offered only while the browser has not been answered yet.
+const allow = $("allow-notifications");
+allow.hidden = !("Notification" in window) || Notification.permission !== "default";
+allow.addEventListener("click", async () => {
+  try {
+    await Notification.requestPermission();
+  } catch {
+    // An old browser without the promise form: nothing to do but keep the button.
+  }
+  if (Notification.permission !== "default") {
+    allow.hidden = true;
+    $("ring-sound").focus();
+  }
 });
 
 $("status").addEventListener("change", (event) => {
