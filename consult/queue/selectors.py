@@ -97,18 +97,18 @@ def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
     topic_ids = [t.pk for t in profile.topics.all()]
     waiting = (
         Consultation.objects.filter(topic_id__in=topic_ids, state=Consultation.State.WAITING)
-        .select_related("topic")
+        .select_related("topic", "service")
         .order_by("-priority", "queued_at", "pk")[:200]
     )
     mine = (
         Consultation.objects.filter(clerk_id=clerk.pk)
         .exclude(state=Consultation.State.ENDED, outcome__gt="")
-        .select_related("topic")
+        .select_related("topic", "service")
         .order_by("accepted_at", "pk")
     )
     offer = (
         Consultation.objects.filter(offered_to_id=clerk.pk, state=Consultation.State.WAITING)
-        .select_related("topic")
+        .select_related("topic", "service")
         .first()
     )
     colleagues = (
@@ -146,6 +146,8 @@ def _summary(consultation: Consultation) -> dict[str, Any]:
         "queued": consultation.queued_at.isoformat(),
         "requeued": consultation.priority >= Consultation.Priority.REQUEUED,
         "offered": consultation.offered_to_id is not None,
+        "service": consultation.service.name if consultation.service else None,
+        "concern": consultation.concern,
     }
 
 

@@ -1,13 +1,17 @@
-"""The clerk console in the browser: keyboard focus across queue updates.
+"""The clerk console in the browser: keyboard focus across queue updates, missed offers and
+a ring in a background tab, the citizen's service and concern in the queue and the offer.
 
 The e2e server runs with a 3 s grace period and 0.5 s heartbeats (see conftest)."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
 
-from consult.catalogue.models import Topic
+from consult.catalogue.models import Service, Topic
+from consult.consultations.models import Consultation
 
-from .conftest import assert_accessible
+from .conftest import ROOT, assert_accessible
 from .test_chat_flow import log_in
 
 pytestmark = pytest.mark.e2e
@@ -117,7 +121,7 @@ def test_missed_offers_are_told_and_a_background_tab_is_rung(pages, topic, make_
     expect(clerk).to_have_title(f"Neue Anfrage – {title}")
     notifications = clerk.evaluate("window.__notifications")
     assert [(n["title"], n["body"]) for n in notifications] == [
-        ("Eingehende Anfrage", "Neue Anfrage: Hundesteuer (Chat).")
+        ("Neue Anfrage", "Neue Anfrage: Hundesteuer (Chat).")
     ]
     to_background(clerk, False)
     expect(clerk).to_have_title(title)
@@ -155,3 +159,68 @@ def test_missed_offers_are_told_and_a_background_tab_is_rung(pages, topic, make_
     clerk.get_by_label("Mein Status").select_option("available")
     expect(notice).to_have_text("")
     expect(clerk.get_by_role("button", name="Hinweis ausblenden")).to_be_hidden()
+
+
+def test_the_clerk_sees_service_and_concern_in_the_queue_and_the_offer(
+    pages, manual_topic, make_clerk
+):
+    Service.objects.create(
+        slug="hund-anmelden",
+        name="Hund anmelden",
+        topic=manual_topic,
+        description="Wer einen Hund hält, meldet ihn an.",
+    )
+    make_clerk("anna", [manual_topic], status="available")
+    concern = "Zweiter Hund <b>Bello</b> – was kostet das?"
+
+    # From the service page: the concern field is there, with its limit.
+    citizen = pages.new()
+    citizen.goto("/services/hund-anmelden/")
+    field = citizen.get_by_label("Ihr Anliegen (freiwillig)")
+    expect(field).to_have_attribute("maxlength", "200")
+    expect(field).to_have_accessible_description(re.compile("höchstens 200 Zeichen"))
+    field.fill(concern)
+    assert_accessible(citizen)
+    citizen.get_by_role("button", name="Chat zu diesem Thema starten").click()
+    expect(citizen.locator("#position")).to_contain_text("Platz 1")
+    expect(citizen.locator("#waiting")).to_contain_text(f"Ihr Anliegen: {concern}")
+
+    clerk = pages.new()
+    log_in(clerk, "anna")
+    entries = clerk.locator("#queue li")
+    expect(entries).to_have_count(1)
+    expect(entries.first).to_contain_text("Leistung: Hund anmelden")
+    expect(entries.first).to_contain_text(f"Anliegen: „{concern}“")  # as text, not markup
+    assert entries.first.locator("b").count() == 0
+    expect(entries.first.get_by_role("button", name="Annehmen")).to_have_accessible_description(
+        re.compile("Leistung: Hund anmelden.*Anliegen: „Zweiter Hund")
+    )
+    assert_accessible(clerk)
+
+    # From the start page: the concern in the topic's disclosure, no service.
+    second = pages.new()
+    second.goto("/")
+    second.get_by_text("Anliegen kurz beschreiben (freiwillig)").click()
+    second.get_by_label("Ihr Anliegen (freiwillig)").fill("Hundesteuer ummelden")
+    assert_accessible(second)
+    second.get_by_role("button", name="Chat starten", description="Hundesteuer").click()
+    expect(second.locator("#position")).to_contain_text("Platz 2")
+    expect(entries).to_have_count(2)
+    expect(entries.nth(1)).to_contain_text("Anliegen: „Hundesteuer ummelden“")
+    expect(entries.nth(1)).not_to_contain_text("Leistung")
+
+    # The same in the offer when the topic rings its clerks, and in the conversation.
+    Topic.objects.filter(pk=manual_topic.pk).update(routing_mode=Topic.RoutingMode.AUTO_OFFER)
+    offer = clerk.locator("#offer")
+    expect(offer).to_be_visible(timeout=10_000)  # the sweep dispatches within a second
+    expect(offer.locator("#offer-details")).to_have_text(
+        f"Leistung: Hund anmeldenAnliegen: „{concern}“"
+    )
+    assert offer.locator("b").count() == 0
+    assert_accessible(clerk)
+    offer.get_by_role("button", name="Annehmen").click()
+    expect(clerk.locator(".chat-panel .request-details")).to_contain_text(f"Anliegen: „{concern}“")
+    assert Consultation.objects.filter(concern=concern, service__slug="hund-anmelden").exists()
+    # Content, not for logs (the platform's processes write theirs to var/e2e-*.log).
+    written = "".join(p.read_text(errors="replace") for p in (ROOT / "var").glob("e2e-*.log"))
+    assert "Bello" not in written and "ummelden" not in written

@@ -2,6 +2,7 @@
 import { ChatPanel } from "./chatpanel.js";
 import { errorText, gettext, interpolate, ngettext, showError } from "./i18n.js";
 import { OfferBell } from "./offer.js";
+import { showRequestDetails } from "./request.js";
 import { LiveSocket } from "./socket.js";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
@@ -29,18 +30,25 @@ function queueEntry(item) {
   if (!entry) {
     const li = document.createElement("li");
     li.className = "queue-item";
+    const text = document.createElement("div");
+    text.className = "queue-text";
     const label = document.createElement("span");
     label.id = `queue-item-${item.id}`;
+    const details = document.createElement("span");
+    details.id = `queue-details-${item.id}`;
+    details.className = "request-details";
+    text.append(label, details);
     const button = document.createElement("button");
     button.type = "button";
     button.className = "button";
     button.textContent = gettext("Accept");
-    button.setAttribute("aria-describedby", label.id);
+    button.setAttribute("aria-describedby", `${label.id} ${details.id}`);
     button.addEventListener("click", () => accept(item.id));
-    li.append(label, button);
-    entry = { li, label, button };
+    li.append(text, button);
+    entry = { li, label, details, button };
     entries.set(item.id, entry);
   }
+  showRequestDetails(entry.details, item);
   const notes = [item.requeued ? gettext("priority") : "", item.offered ? gettext("being offered") : ""]
     .filter(Boolean)
     .map((note) => ` [${note}]`)
@@ -187,6 +195,7 @@ function accept(id) {
 const bell = new OfferBell({
   section: $("offer"),
   text: $("offer-text"),
+  details: $("offer-details"),
   countdown: $("offer-countdown"),
   accept: $("offer-accept"),
   decline: $("offer-decline"),

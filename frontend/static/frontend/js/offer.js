@@ -1,5 +1,6 @@
 // The ring: a banner with accept / decline, a countdown and a tone while an offer is pending.
 import { gettext, interpolate } from "./i18n.js";
+import { showRequestDetails } from "./request.js";
 
 const RING_EVERY_MS = 2000;
 
@@ -9,8 +10,8 @@ const inBackground = () => document.visibilityState === "hidden";
 // allowed it, the browser shows one notification (topic and channel only: nothing the
 // citizen wrote reaches the system's notification centre).
 export class OfferBell {
-  constructor({ section, text, countdown, accept, decline, sound, onAccept, onDecline }) {
-    Object.assign(this, { section, text, countdown, sound });
+  constructor({ section, text, details, countdown, accept, decline, sound, onAccept, onDecline }) {
+    Object.assign(this, { section, text, details, countdown, sound });
     this.current = null;
     this.timers = [];
     this.title = document.title;
@@ -65,6 +66,7 @@ export class OfferBell {
       topic: offer.topic,
       channel,
     });
+    showRequestDetails(this.details, offer); // service and concern, beside the alert
     const tick = () => {
       const left = Math.max(0, Math.round((new Date(offer.expires) - Date.now()) / 1000));
       this.countdown.textContent = interpolate(gettext("%(seconds)s s left to accept"), {
