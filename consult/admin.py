@@ -123,6 +123,8 @@ class ConsultationAdmin(NoAddMixin, admin.ModelAdmin):
     readonly_fields = (
         "public_token",
         "topic",
+        "service",
+        "concern",
         "channel",
         "state",
         "clerk",

@@ -40,6 +40,8 @@ MESSAGES: dict[str, Promise] = {
     "topic_closed": _("This topic is closed at the moment."),
     "topic_unstaffed": _("Nobody is available for this topic at the moment."),
     "invalid_channel": _("Please choose chat or video."),
+    "unknown_service": _("This service does not belong to the chosen topic."),
+    "concern_too_long": _("Please describe your concern in at most 200 characters."),
     "not_active": _("This conversation is not active."),
     "already_closed": _("This consultation is already closed."),
     "invalid_outcome": _("Please choose an outcome."),
@@ -85,6 +87,7 @@ MESSAGES: dict[str, Promise] = {
     "no_contact": _("Please give an e-mail address or a phone number so we can answer you."),
     "empty_question": _("Please describe your question."),
     "too_long": _("Your text is too long."),
+    "invalid_characters": _("Your text contains characters that cannot be saved."),
     "already_done": _("This request has already been done."),
     # Appointments
     "slot_taken": _("This time is no longer free. Please choose another."),

@@ -1,5 +1,6 @@
-"""Contact details, checked the same way everywhere: by the domain's writers (as
-``DomainError``), by the forms (as Django validators) and sized by the model columns.
+"""Contact details and free text, checked the same way everywhere: by the domain's writers
+(as ``DomainError``), by the forms (as Django validators), by the wire protocol, and sized by
+the model columns.
 
 A base module: it imports no subdomain package.
 """
@@ -20,6 +21,31 @@ MIN_PHONE_DIGITS = 6
 # Digits with the usual separators, optionally international or with the area code in
 # brackets: "+49 30 1234-567", "(030) 1234567", "030/123 45 67".
 PHONE = re.compile(r"\+?[0-9(][0-9 ()/.-]*[0-9]")
+
+
+def storable(text: str) -> bool:
+    """False for text no database stores: a NUL, or a lone surrogate (valid in JSON and in
+    Python strings, not in UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def single_line(text: str) -> str:
+    """Runs of white space (line breaks too) as one space, none at either end: a short text
+    such as a concern, shown on one line and counted as typed (a browser sends a line break
+    of a text area as two characters)."""
+    return " ".join(text.split())
+
+
+def ensure_storable(text: str) -> None:
+    """Raise ``DomainError`` ``invalid_characters`` for text no database stores."""
+    if not storable(text):
+        raise DomainError("invalid_characters", "The text contains NUL or a lone surrogate.")
 
 
 def ensure_email(email: str) -> None:
@@ -61,5 +87,13 @@ def validate_phone(value: str) -> None:
     """:func:`ensure_phone` as a Django validator (forms), with the catalogue's text."""
     try:
         ensure_phone(value)
+    except DomainError as error:
+        raise ValidationError(message_for(error.code), code=error.code) from None
+
+
+def validate_storable(value: str) -> None:
+    """:func:`ensure_storable` as a Django validator (forms), with the catalogue's text."""
+    try:
+        ensure_storable(value)
     except DomainError as error:
         raise ValidationError(message_for(error.code), code=error.code) from None

@@ -3,13 +3,13 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from consult import validators
 from consult.catalogue import callbacks
 from consult.catalogue import selectors as catalogue_selectors
-from consult.consultations.models import Consultation
+from consult.consultations.models import MAX_CONCERN, Consultation
 from consult.errors import message_for
 from consult.staff import selectors
 from consult.statistics import feedback
@@ -42,13 +42,34 @@ class PhoneField(forms.CharField):
         self.widget.attrs["maxlength"] = str(validators.MAX_PHONE)
 
 
+class ConcernField(forms.CharField):
+    """The citizen's short concern as the domain stores it: on one line, at most
+    ``MAX_CONCERN`` characters, only characters a database stores (one message each)."""
+
+    default_validators = [validators.validate_storable]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=MAX_CONCERN, **kwargs)
+        # Django's own NUL check would say the same as ours, in other words.
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+    def to_python(self, value: Any) -> str:
+        return validators.single_line(super().to_python(value) or "")
+
+
 class StartConsultationForm(forms.Form):
     topic = forms.ChoiceField(label=_("Topic"))
     channel = forms.ChoiceField(
         label=_("Channel"), choices=Consultation.Channel.choices, initial="chat"
     )
-    # The service page the citizen came from (its documents are shown in the waiting room).
+    # The service page the citizen came from (its documents are shown in the waiting room;
+    # the domain checks that it belongs to the topic).
     service = forms.SlugField(required=False, max_length=100)
+    concern = ConcernField(
+        label=_("Your concern (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

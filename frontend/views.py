@@ -1,6 +1,5 @@
 """HTTP views: each validates input, calls one domain function or selector, renders."""
 
-import re
 from typing import Any
 
 from django.conf import settings
@@ -27,9 +26,13 @@ from consult.statistics import feedback
 from .forms import FeedbackForm, NavigatorForm, StaffAuthenticationForm, StartConsultationForm
 
 SESSION_KEY = "consultation_tokens"
-SERVICE_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
-SERVICES_KEY = "consultation_services"  # token -> slug of the service page the citizen came from
 REFUSALS = {"topic_closed", "topic_unstaffed"}
+# The start form's field a refusal of the domain is about (else the topic).
+FIELD_OF_ERROR = {
+    "unknown_service": "service",
+    "concern_too_long": "concern",
+    "invalid_characters": "concern",
+}
 
 
 def _open_consultation_in_session(request: HttpRequest) -> Consultation | None:
@@ -74,9 +77,11 @@ def video_check(request: HttpRequest, topic: str) -> HttpResponse:
         hours.ensure_can_start(topic=chosen, now=timezone.now())
     except DomainError as error:
         return _refused(request, code=error.code, topic=chosen)
-    service = request.GET.get("service", "")
-    if not SERVICE_SLUG.fullmatch(service):
-        service = ""  # the start form would refuse it; the device check does not need it
+    # The service page the citizen came from, if it is one of the topic's (the start would
+    # refuse another; the device check does not need it).
+    service = catalogue_selectors.service_by_slug(request.GET.get("service", ""))
+    if service is not None and service.topic_id != chosen.pk:
+        service = None
     return render(request, "frontend/device_check.html", {"topic": chosen, "service": service})
 
 
@@ -98,21 +103,21 @@ def start_consultation(request: HttpRequest) -> HttpResponse:
         return _start_page(request, form=form, status=400)
     try:
         consultation = lifecycle.start_consultation(
-            topic_slug=form.cleaned_data["topic"], channel=form.cleaned_data["channel"]
+            topic_slug=form.cleaned_data["topic"],
+            channel=form.cleaned_data["channel"],
+            service_slug=form.cleaned_data["service"],
+            concern=form.cleaned_data["concern"],
         )
     except DomainError as error:
         if error.code in REFUSALS:
             topic = catalogue_selectors.active_topic(form.cleaned_data["topic"])
             if topic is not None:
                 return _refused(request, code=error.code, topic=topic)
-        form.add_error("topic", message_for(error.code))
+        field = FIELD_OF_ERROR.get(error.code, "topic")
+        form.add_error(field, message_for(error.code))
         return _start_page(request, form=form, status=400)
     tokens = request.session.get(SESSION_KEY, [])
     request.session[SESSION_KEY] = [*tokens[-9:], consultation.public_token]
-    if form.cleaned_data["service"]:
-        services = dict(list(request.session.get(SERVICES_KEY, {}).items())[-9:])
-        services[consultation.public_token] = form.cleaned_data["service"]
-        request.session[SERVICES_KEY] = services
     return redirect("frontend:room", token=consultation.public_token)
 
 
@@ -128,8 +133,7 @@ def _room(
         "clerk": clerk_profile.display_name if clerk_profile else "",
     }
     documents = catalogue_selectors.room_documents(
-        topic_id=consultation.topic_id,
-        service_slug=request.session.get(SERVICES_KEY, {}).get(consultation.public_token, ""),
+        topic_id=consultation.topic_id, service_id=consultation.service_id
     )
     context = {
         "consultation": consultation,
@@ -239,6 +243,7 @@ def console(request: HttpRequest) -> HttpResponse:
             "console_config": {
                 "queueWs": "/ws/clerk/queue/",
                 "chatWs": "/ws/clerk/consultations/",
+                "missedOffersAway": settings.QUEUE_MISSED_OFFERS_AWAY,
             },
         },
     )

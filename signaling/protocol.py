@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from consult import validators
+
 
 class ClientError(Exception):
     """Bad input from a client; ``code`` is stable and listed in docs/protocol.md."""
@@ -40,19 +42,9 @@ def _check_types(frame: Any) -> None:
         if not ok:
             name = getattr(expected, "__name__", str(expected))
             raise ClientError("invalid_field", f"'{field.name}' must be {name}.")
-        if isinstance(value, str) and not _storable(value):
+        # Valid JSON may still carry a NUL or a lone surrogate, which no database stores.
+        if isinstance(value, str) and not validators.storable(value):
             raise ClientError("invalid_field", f"'{field.name}' contains invalid characters.")
-
-
-def _storable(text: str) -> bool:
-    """Valid JSON may still carry lone surrogates or NUL, which no database stores."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -393,6 +385,7 @@ class Position(Frame):
 class QueueSnapshot(Frame):
     type: ClassVar[str] = "queue"
     status: str
+    missed_offers: int
     waiting: list
     mine: list
     offer: dict | None

@@ -49,11 +49,11 @@ def topic_availability(topic: Topic, *, now: datetime) -> hours.Availability:
     return hours.availability([topic], now=now)[topic.pk]
 
 
-def room_documents(*, topic_id: int, service_slug: str = "") -> list[Service]:
+def room_documents(*, topic_id: int, service_id: int | None = None) -> list[Service]:
     """The services whose required documents the waiting room lists: the one the citizen
     came from, else every service of the topic."""
     services = [s for s in active_services().filter(topic_id=topic_id) if s.required_documents]
-    chosen = [s for s in services if s.slug == service_slug]
+    chosen = [s for s in services if s.pk == service_id]
     return chosen or list(services)
 
 

@@ -10,6 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from consult.dbfunctions import Seconds
 
+# The citizen's optional short concern, given with the start (shown to the clerks in the
+# queue and the offer; citizen content, so retention clears it with the chat log).
+MAX_CONCERN = 200
+
 
 def new_public_token() -> str:
     """256 random bits, URL-safe: the citizen's only credential for their consultation."""
@@ -55,6 +59,16 @@ class Consultation(models.Model):
     channel = models.CharField(
         _("channel"), max_length=8, choices=Channel.choices, default=Channel.CHAT
     )
+    # The service page the citizen came from (a service of the topic), if any.
+    service = models.ForeignKey(
+        "consult.Service",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service"),
+    )
+    concern = models.CharField(_("concern"), max_length=MAX_CONCERN, blank=True)
     state = models.CharField(
         _("state"), max_length=12, choices=State.choices, default=State.WAITING
     )

@@ -7,28 +7,53 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from consult import validators
 from consult.catalogue import hours
-from consult.catalogue.selectors import active_topic
-from consult.consultations.models import Consultation, Message
+from consult.catalogue.selectors import active_topic, service_by_slug
+from consult.consultations.models import MAX_CONCERN, Consultation, Message
 from consult.errors import DomainError
 from consult.queue import routing
 from consult.queue.transitions import lock, open_consultation, transition
 
 
 def start_consultation(
-    *, topic_slug: str, channel: str = Consultation.Channel.CHAT, now: datetime | None = None
+    *,
+    topic_slug: str,
+    channel: str = Consultation.Channel.CHAT,
+    service_slug: str = "",
+    concern: str = "",
+    now: datetime | None = None,
 ) -> Consultation:
     """A citizen joins the waiting queue of an active topic (and routing runs); refused while
-    the topic is closed or nobody is signed in for it (consult/catalogue/hours.py)."""
+    the topic is closed or nobody is signed in for it (consult/catalogue/hours.py).
+
+    ``service_slug``: the service page the citizen came from, a service of the topic.
+    ``concern``: what they want, in at most ``MAX_CONCERN`` characters (optional). Both are
+    shown to the clerks in the queue and the offer; the concern is citizen content, never
+    logged, and cleared by retention with the chat log.
+    """
     if channel not in Consultation.Channel.values:
         raise DomainError("invalid_channel", "Unknown channel.")
+    concern = validators.single_line(concern)
+    if len(concern) > MAX_CONCERN:
+        raise DomainError("concern_too_long", f"At most {MAX_CONCERN} characters.")
+    validators.ensure_storable(concern)
     now = now or timezone.now()
     with transaction.atomic():
         topic = active_topic(topic_slug)
         if topic is None:
             raise DomainError("unknown_topic", "This topic does not exist or is closed.")
+        service = service_by_slug(service_slug) if service_slug else None
+        if service_slug and (service is None or service.topic_id != topic.pk):
+            raise DomainError("unknown_service", "No such active service of this topic.")
         hours.ensure_can_start(topic=topic, now=now)
-        consultation = open_consultation(topic_id=topic.pk, channel=channel, now=now)
+        consultation = open_consultation(
+            topic_id=topic.pk,
+            channel=channel,
+            now=now,
+            service_id=service.pk if service else None,
+            concern=concern,
+        )
     routing.dispatch(now=now)
     consultation.refresh_from_db()
     return consultation

@@ -81,12 +81,14 @@ def waiting_room(
 
 
 def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
-    """What the console shows: status, the waiting consultations of the clerk's topics in
-    queue order, the clerk's own chats, the offer ringing for them, available colleagues."""
+    """What the console shows: status, the offers the clerk missed in a row, the waiting
+    consultations of the clerk's topics in queue order, the clerk's own chats, the offer
+    ringing for them, available colleagues."""
     profile = clerk_profile(clerk)
     if profile is None:
         return {
             "status": StaffProfile.Status.OFFLINE,
+            "missed_offers": 0,
             "waiting": [],
             "mine": [],
             "offer": None,
@@ -95,18 +97,18 @@ def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
     topic_ids = [t.pk for t in profile.topics.all()]
     waiting = (
         Consultation.objects.filter(topic_id__in=topic_ids, state=Consultation.State.WAITING)
-        .select_related("topic")
+        .select_related("topic", "service")
         .order_by("-priority", "queued_at", "pk")[:200]
     )
     mine = (
         Consultation.objects.filter(clerk_id=clerk.pk)
         .exclude(state=Consultation.State.ENDED, outcome__gt="")
-        .select_related("topic")
+        .select_related("topic", "service")
         .order_by("accepted_at", "pk")
     )
     offer = (
         Consultation.objects.filter(offered_to_id=clerk.pk, state=Consultation.State.WAITING)
-        .select_related("topic")
+        .select_related("topic", "service")
         .first()
     )
     colleagues = (
@@ -117,6 +119,7 @@ def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
     )
     return {
         "status": profile.status,
+        "missed_offers": profile.missed_offers,
         "waiting": [_summary(c) for c in waiting],
         "mine": [_summary(c) for c in mine],
         "offer": _offer_summary(offer) if offer is not None else None,
@@ -143,6 +146,8 @@ def _summary(consultation: Consultation) -> dict[str, Any]:
         "queued": consultation.queued_at.isoformat(),
         "requeued": consultation.priority >= Consultation.Priority.REQUEUED,
         "offered": consultation.offered_to_id is not None,
+        "service": consultation.service.name if consultation.service else None,
+        "concern": consultation.concern,
     }
 
 

@@ -45,16 +45,17 @@ def change_status(profile: StaffProfile, *, status: str, now: datetime) -> None:
 def _save_status(profile: StaffProfile, *, status: str, now: datetime) -> None:
     profile.status = status
     profile.status_changed_at = now
-    profile.missed_offers = 0
-    fields = ["status", "status_changed_at", "missed_offers"]
-    if (
-        status == StaffProfile.Status.AVAILABLE
-        and not Consultation.objects.filter(
+    fields = ["status", "status_changed_at"]
+    if status == StaffProfile.Status.AVAILABLE:
+        # Back at the desk: a new run of offers. Away (set by the sweep after missed offers,
+        # or by the clerk) and offline keep the count, so the console can say why.
+        profile.missed_offers = 0
+        fields.append("missed_offers")
+        if not Consultation.objects.filter(
             clerk_id=profile.user_id, state=Consultation.State.ACTIVE
-        ).exists()
-    ):
-        profile.idle_since = now
-        fields.append("idle_since")
+        ).exists():
+            profile.idle_since = now
+            fields.append("idle_since")
     profile.save(update_fields=fields)
     record_status(clerk_id=profile.user_id, status=status, now=now)
 

@@ -116,6 +116,8 @@ def open_consultation(
     now: datetime,
     priority: int = Consultation.Priority.NORMAL,
     booked: bool = False,
+    service_id: int | None = None,
+    concern: str = "",
 ) -> Consultation:
     """A new consultation joins its topic's queue (the caller dispatches after commit)."""
     consultation = Consultation.objects.create(
@@ -125,6 +127,8 @@ def open_consultation(
         queued_at=now,
         priority=priority,
         booked=booked,
+        service_id=service_id,
+        concern=concern,
     )
     events.publish_queue_changed(topic_id)
     return consultation

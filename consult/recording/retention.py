@@ -68,8 +68,9 @@ ENDED = [Consultation.State.ENDED, Consultation.State.ABANDONED]
 
 
 def purge_messages(cutoff: Cutoff) -> int:
-    """The chat log of consultations that ended before the cutoff, and the free-text comment
-    of their rating (the consultation row stays for the statistics)."""
+    """The chat log of consultations that ended before the cutoff, and what else the citizen
+    wrote: the concern given with the start and the free-text comment of their rating (the
+    consultation row stays for the statistics)."""
     expired = cutoff.q("ended_at")
     if expired is None:
         return 0
@@ -77,6 +78,7 @@ def purge_messages(cutoff: Cutoff) -> int:
     with transaction.atomic():
         deleted, _ = Message.objects.filter(consultation__in=consultations).delete()
         consultations.exclude(rating_comment="").update(rating_comment="")
+        consultations.exclude(concern="").update(concern="")
     return deleted
 
 

@@ -3,6 +3,7 @@
 from unittest.mock import ANY
 
 import pytest
+from django.utils import timezone
 
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
@@ -156,3 +157,81 @@ def test_end_needs_a_listed_outcome_and_the_own_clerk(topic, make_clerk):
         consultation_id=consultation.pk, clerk=anna, outcome="follow_up"
     )
     assert (ended.state, ended.outcome, ended.ended_by) == ("ended", "follow_up", "clerk")
+
+
+@pytest.fixture
+def services(topic, other_topic):
+    from consult.catalogue.models import Service
+
+    def make(slug, name, topic, **fields):
+        return Service.objects.create(slug=slug, name=name, topic=topic, description="…", **fields)
+
+    return (
+        make("hund-anmelden", "Hund anmelden", topic),
+        make("bauantrag-stellen", "Bauantrag stellen", other_topic),
+        make("hund-abmelden", "Hund abmelden", topic, active=False),
+    )
+
+
+def test_start_stores_the_service_and_the_concern_on_one_line(topic, services):
+    consultation = lifecycle.start_consultation(
+        topic_slug="hundesteuer",
+        service_slug="hund-anmelden",
+        concern="  Zweiter Hund,\r\n  was kostet das?  ",
+    )
+    consultation.refresh_from_db()
+    assert consultation.service == services[0]
+    assert consultation.concern == "Zweiter Hund, was kostet das?"
+    plain = lifecycle.start_consultation(topic_slug="hundesteuer")
+    assert (plain.service, plain.concern) == (None, "")
+
+
+@pytest.mark.parametrize(
+    ("slug", "why"),
+    [
+        ("bauantrag-stellen", "a service of another topic"),
+        ("hund-abmelden", "an inactive service"),
+        ("gibt-es-nicht", "no such service"),
+    ],
+)
+def test_start_refuses_a_service_that_is_not_one_of_the_topic(topic, services, slug, why):
+    with pytest.raises(DomainError) as error:
+        lifecycle.start_consultation(topic_slug="hundesteuer", service_slug=slug)
+    assert error.value.code == "unknown_service", why
+    assert not Consultation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("concern", "code"),
+    [
+        ("x" * 201, "concern_too_long"),
+        ("Hund\x00steuer", "invalid_characters"),
+        ("Hund \ud800 steuer", "invalid_characters"),  # a lone surrogate
+    ],
+)
+def test_start_refuses_a_concern_no_column_takes(topic, concern, code):
+    with pytest.raises(DomainError) as error:
+        lifecycle.start_consultation(topic_slug="hundesteuer", concern=concern)
+    assert error.value.code == code
+    assert not Consultation.objects.exists()
+    fits = lifecycle.start_consultation(topic_slug="hundesteuer", concern="ä" * 200)
+    assert len(fits.concern) == 200
+
+
+def test_the_console_shows_service_and_concern_in_the_queue_and_the_offer(
+    topic, services, make_clerk
+):
+    from consult.queue import selectors
+
+    anna = make_clerk("anna", [topic], status="available")
+    StaffProfile.objects.filter(user=anna).update(last_seen_at=timezone.now())
+    lifecycle.start_consultation(
+        topic_slug="hundesteuer", service_slug="hund-anmelden", concern="<b>Zweiter Hund</b>"
+    )
+    snapshot = selectors.console_snapshot(anna)
+    (waiting,) = snapshot["waiting"]
+    assert (waiting["service"], waiting["concern"]) == ("Hund anmelden", "<b>Zweiter Hund</b>")
+    assert (snapshot["offer"]["service"], snapshot["offer"]["concern"]) == (
+        "Hund anmelden",
+        "<b>Zweiter Hund</b>",  # as written: the console sets it as text, never as markup
+    )

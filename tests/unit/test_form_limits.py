@@ -20,6 +20,7 @@ STORED_IN = {
     (public_forms.CallbackRequestForm, "phone"): (CallbackRequest, "phone"),
     (public_forms.CallbackDoneForm, "note"): (CallbackRequest, "note"),
     (public_forms.FeedbackForm, "comment"): (Consultation, "rating_comment"),
+    (public_forms.StartConsultationForm, "concern"): (Consultation, "concern"),
     (appointment_forms.BookingForm, "name"): (Appointment, "name"),
     (appointment_forms.BookingForm, "email"): (Appointment, "email"),
     (appointment_forms.BookingForm, "phone"): (Appointment, "phone"),

@@ -142,10 +142,83 @@ def test_the_device_check_refuses_a_closed_topic_before_asking_for_the_camera(cl
     assert "devicecheck.js" not in html
 
 
-def test_the_device_check_carries_the_service_and_ignores_a_malformed_one(client, topic):
+def test_the_device_check_carries_the_service_and_ignores_a_malformed_one(
+    client, topic, other_topic
+):
+    from consult.catalogue.models import Service
+
+    Service.objects.create(slug="hundesteuer-anmelden", name="…", topic=topic, description="…")
+    Service.objects.create(slug="bauantrag-stellen", name="…", topic=other_topic, description="…")
     html = client.get("/video/hundesteuer/?service=hundesteuer-anmelden").content.decode()
     assert "devicecheck.js" in html
-    assert html.count('name="service" value="hundesteuer-anmelden"') == 2  # video and chat
-    html = client.get("/video/hundesteuer/?service=%3Cscript%3E").content.decode()
-    assert 'name="service"' not in html and "<script>" not in html.split("</head>")[1]
+    # One form for video and chat (the button carries the channel), with the concern.
+    assert html.count('action="/consultations/"') == 1
+    assert html.count('name="service" value="hundesteuer-anmelden"') == 1
+    assert 'name="channel" value="video"' in html and 'name="channel" value="chat"' in html
+    assert 'name="concern"' in html
+    for other in ("%3Cscript%3E", "bauantrag-stellen"):  # malformed; of another topic
+        html = client.get(f"/video/hundesteuer/?service={other}").content.decode()
+        assert 'name="service"' not in html and "<script>" not in html.split("</head>")[1]
     assert client.get("/video/gibt-es-nicht/").status_code == 404
+
+
+def test_every_start_form_takes_an_optional_short_concern(client, catalogue):
+    """A text area with its limit as a visible hint, on the start page (per topic), the
+    service page, the navigator's answer and the widget's topic page."""
+    pages = {
+        "/": 'id="concern-hundesteuer"',
+        "/services/hund-anmelden/": 'id="concern-service"',
+        "/navigator/?q=Ich+habe+einen+Hund+gekauft": 'id="concern-hundesteuer"',
+        "/widget/hundesteuer/": 'id="concern-hundesteuer"',
+    }
+    for url, field in pages.items():
+        html = client.get(url).content.decode()
+        assert field in html, url
+        area = html.split(field)[0].rsplit("<textarea", 1)[1] + html.split(field)[1]
+        assert 'name="concern"' in area and 'maxlength="200"' in area, url
+        assert "höchstens 200 Zeichen" in html, url
+
+
+def start(client, **fields):
+    return client.post("/consultations/", {"topic": "hundesteuer", "channel": "chat", **fields})
+
+
+def test_the_start_form_takes_the_concern_to_the_queue(client, topic):
+    response = start(client, concern="Ich habe einen\r\nzweiten Hund.")
+    assert response.status_code == 302
+    consultation = Consultation.objects.get()
+    assert consultation.concern == "Ich habe einen zweiten Hund."
+    room = client.get(response["Location"]).content.decode()
+    assert "Ihr Anliegen:" in room and "<q>Ich habe einen zweiten Hund.</q>" in room
+
+
+@pytest.mark.parametrize(
+    ("concern", "message"),
+    [
+        ("x" * 201, "höchstens 200 Zeichen"),  # Django's length message
+        ("Hund\x00steuer", "Ihr Text enthält Zeichen, die nicht gespeichert werden können."),
+    ],
+)
+def test_the_start_form_refuses_a_concern_too_long_or_not_storable(client, topic, concern, message):
+    response = start(client, concern=concern)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'role="alert"' in html and message in html
+    assert not Consultation.objects.exists()
+
+
+def test_a_line_break_counts_once_as_the_browser_counted_it(client, topic):
+    """A text area sends a line break as two characters; 200 typed characters still fit."""
+    response = start(client, concern="x" * 99 + "\r\n" + "y" * 100)
+    assert response.status_code == 302
+    assert len(Consultation.objects.get().concern) == 200
+
+
+def test_the_start_form_refuses_a_service_of_another_topic(client, topic, other_topic):
+    from consult.catalogue.models import Service
+
+    Service.objects.create(slug="bauantrag-stellen", name="…", topic=other_topic, description="…")
+    response = start(client, service="bauantrag-stellen")
+    assert response.status_code == 400
+    assert "Diese Leistung gehört nicht zum gewählten Thema." in response.content.decode()
+    assert not Consultation.objects.exists()

@@ -38,3 +38,34 @@ def test_every_token_path_is_masked():
     for path in (f"/c/{token}/", f"/ws/citizen/{token}/", f"/termin/t/{token}/absagen/"):
         assert token not in mask(f"GET {path} 404")
     assert mask("/catalogue/hundesteuer/") == "/catalogue/hundesteuer/"
+
+
+def test_the_concern_reaches_no_log(client, topic, make_clerk, log_output):
+    """What the citizen wrote with the start is content: neither the start, the refusals nor
+    routing log it, whatever the level."""
+    import logging
+
+    from django.utils import timezone
+
+    from consult.queue import selectors
+    from consult.staff.models import StaffProfile
+
+    concern = "Mein Hund Bello beißt den Briefträger"
+    anna = make_clerk("anna", [topic], status="available")
+    StaffProfile.objects.filter(user=anna).update(last_seen_at=timezone.now())
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        started = client.post(
+            "/consultations/", {"topic": topic.slug, "channel": "chat", "concern": concern}
+        )
+        refused = client.post(
+            "/consultations/", {"topic": topic.slug, "channel": "x", "concern": concern}
+        )
+        selectors.console_snapshot(anna)
+    finally:
+        root.setLevel(level)
+    assert (started.status_code, refused.status_code) == (302, 400)
+    assert "Bad Request" in log_output.getvalue()  # the refusal is logged, without the text
+    assert "Bello" not in log_output.getvalue()

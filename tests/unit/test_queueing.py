@@ -9,7 +9,7 @@ from consult.catalogue.models import Topic
 from consult.chat import messages
 from consult.consultations.models import Message
 from consult.errors import DomainError
-from consult.queue import lifecycle, routing, status, sweep, transfers
+from consult.queue import lifecycle, routing, selectors, status, sweep, transfers
 from consult.queue.models import Offer
 from consult.staff.models import StaffProfile
 
@@ -288,3 +288,53 @@ def test_capacity_must_be_at_least_one(topic, present):
     anna = present("anna", [topic])
     with pytest.raises(IntegrityError), transaction.atomic():
         StaffProfile.objects.filter(user=anna).update(capacity=0)
+
+
+def missed(clerk):
+    profile = StaffProfile.objects.get(user=clerk)
+    return profile.missed_offers, profile.status
+
+
+def sweep_at(seconds):
+    """The consoles beat, then the sweep runs."""
+    StaffProfile.objects.update(last_seen_at=at(seconds))
+    sweep.sweep(now=at(seconds))
+
+
+def test_missed_offers_are_counted_kept_when_away_and_reset_by_available_or_accept(
+    topic, present, settings
+):
+    """The console tells the clerk about missed offers from this count (the snapshot's
+    ``missed_offers``): going away, by the sweep or by hand, keeps it; becoming available
+    again or accepting starts a new run."""
+    settings.QUEUE_MISSED_OFFERS_AWAY = 2
+    settings.QUEUE_OFFER_COOLDOWN_SECONDS = 0  # she is offered the same one again at once
+    anna = present("anna", [topic])
+    consultation = start()
+    assert offered_to(consultation) == anna
+
+    sweep_at(21)  # the offer (20 s) timed out
+    assert missed(anna) == (1, "available")
+    assert selectors.console_snapshot(anna)["missed_offers"] == 1
+    status.set_status(clerk=anna, status="away", now=at(22))
+    assert missed(anna) == (1, "away")  # going away by hand keeps the count
+    StaffProfile.objects.update(last_seen_at=at(23))
+    status.set_status(clerk=anna, status="available", now=at(23))
+    assert missed(anna) == (0, "available")
+    assert offered_to(consultation) == anna
+
+    sweep_at(44)  # missed again (1) ...
+    sweep_at(45)  # ... offered again ...
+    sweep_at(66)  # ... and missed again (2): the sweep sets her away and keeps the count
+    assert missed(anna) == (2, "away")
+    snapshot = selectors.console_snapshot(anna)
+    assert (snapshot["status"], snapshot["missed_offers"]) == ("away", 2)
+
+    StaffProfile.objects.update(last_seen_at=at(67))
+    status.set_status(clerk=anna, status="available", now=at(67))
+    assert missed(anna) == (0, "available")
+    sweep_at(88)
+    sweep_at(89)
+    assert missed(anna) == (1, "available")
+    routing.accept(consultation_id=consultation.pk, clerk=anna, now=at(90))
+    assert missed(anna) == (0, "available")

@@ -186,3 +186,25 @@ def test_bad_topic_overrides_are_refused(topic, value):
     topic.retention_overrides = value
     with pytest.raises(ValidationError):
         topic.full_clean()
+
+
+def test_the_concern_goes_with_the_chat_log_the_service_stays(topic, other_topic):
+    """The concern given with the start is the citizen's own words: cleared when the chat log
+    is deleted (per topic period too); which service they came from stays for statistics."""
+    from consult.catalogue.models import Service
+
+    service = Service.objects.create(slug="hund-anmelden", name="…", topic=topic, description="…")
+    other_topic.retention_overrides = {"messages": 7}
+    other_topic.save()
+    expired = [ended(topic, days_ago=91), ended(other_topic, days_ago=8, state="abandoned")]
+    kept = [ended(topic, days_ago=89), ended(other_topic, days_ago=6)]
+    waiting = Consultation.objects.create(topic=topic, state="waiting")
+    Consultation.objects.update(concern="Zweiter Hund, Frau Müller", service=service)
+
+    retention.purge_expired()
+
+    concerns = dict(Consultation.objects.values_list("pk", "concern"))
+    assert [concerns[c.pk] for c in expired] == ["", ""]
+    assert [concerns[c.pk] for c in [*kept, waiting]] == ["Zweiter Hund, Frau Müller"] * 3
+    assert Consultation.objects.filter(service=service).count() == 5
+    assert set(retention.purge_expired().values()) == {0}

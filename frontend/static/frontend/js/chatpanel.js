@@ -3,6 +3,7 @@ import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
 import { errorText, gettext, showError } from "./i18n.js";
 import { RecordingControls } from "./recording.js";
+import { showRequestDetails } from "./request.js";
 
 export class ChatPanel {
   constructor({ item, template, basePath, errors, onClosed }) {
@@ -15,6 +16,7 @@ export class ChatPanel {
     const title = element.querySelector(".chat-title");
     title.id = `${id}-title`;
     title.textContent = `${item.topic} (#${item.id})`;
+    showRequestDetails(element.querySelector(".request-details"), item);
     const log = element.querySelector(".log");
     log.setAttribute("aria-labelledby", title.id);
     for (const control of element.querySelectorAll("[data-field]")) {

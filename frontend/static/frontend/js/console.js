@@ -1,7 +1,8 @@
 // The clerk console: live queue of the clerk's topics, status, the ring, one panel per chat.
 import { ChatPanel } from "./chatpanel.js";
-import { errorText, gettext, interpolate, showError } from "./i18n.js";
+import { errorText, gettext, interpolate, ngettext, showError } from "./i18n.js";
 import { OfferBell } from "./offer.js";
+import { showRequestDetails } from "./request.js";
 import { LiveSocket } from "./socket.js";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
@@ -18,33 +19,143 @@ function since(isoDate) {
     : interpolate(gettext("waiting for %(minutes)s min."), { minutes });
 }
 
-function renderQueue(waiting) {
-  lastWaiting = waiting;
-  const items = waiting.map((item) => {
+// The queue list is updated in place, entry by entry (keyed by consultation id), so a
+// re-render neither moves keyboard focus nor makes a screen reader read the list again.
+const entries = new Map(); // consultation id -> { li, label, button }
+let order = []; // the ids in the order they are shown
+let seen = null; // the ids of the last snapshot (null before the first one)
+
+function queueEntry(item) {
+  let entry = entries.get(item.id);
+  if (!entry) {
     const li = document.createElement("li");
     li.className = "queue-item";
+    const text = document.createElement("div");
+    text.className = "queue-text";
     const label = document.createElement("span");
     label.id = `queue-item-${item.id}`;
-    const notes = [item.requeued ? gettext("priority") : "", item.offered ? gettext("being offered") : ""]
-      .filter(Boolean)
-      .map((note) => ` [${note}]`)
-      .join("");
-    label.textContent = `${item.topic} (#${item.id}) – ${since(item.created)}${notes}`;
+    const details = document.createElement("span");
+    details.id = `queue-details-${item.id}`;
+    details.className = "request-details";
+    text.append(label, details);
     const button = document.createElement("button");
     button.type = "button";
     button.className = "button";
     button.textContent = gettext("Accept");
-    button.setAttribute("aria-describedby", label.id);
+    button.setAttribute("aria-describedby", `${label.id} ${details.id}`);
     button.addEventListener("click", () => accept(item.id));
-    li.append(label, button);
-    return li;
+    li.append(text, button);
+    entry = { li, label, details, button };
+    entries.set(item.id, entry);
+  }
+  showRequestDetails(entry.details, item);
+  const notes = [item.requeued ? gettext("priority") : "", item.offered ? gettext("being offered") : ""]
+    .filter(Boolean)
+    .map((note) => ` [${note}]`)
+    .join("");
+  entry.label.textContent = `${item.topic} (#${item.id}) – ${since(item.created)}${notes}`;
+  return entry;
+}
+
+// Where focus goes when the focused entry left: the next entry that is still there, else
+// the list's heading.
+function focusAfter(id, previousOrder) {
+  const next = previousOrder.slice(previousOrder.indexOf(id) + 1).find((other) => entries.has(other));
+  if (next !== undefined) entries.get(next).button.focus();
+  else $("queue-heading").focus();
+}
+
+function renderQueue(waiting) {
+  lastWaiting = waiting;
+  const list = $("queue");
+  const focused = order.find((id) => entries.get(id).button === document.activeElement);
+  const previousOrder = order;
+  const current = new Set(waiting.map((item) => item.id));
+  for (const [id, entry] of entries) {
+    if (!current.has(id)) {
+      entry.li.remove();
+      entries.delete(id);
+    }
+  }
+  waiting.map(queueEntry).forEach(({ li }, index) => {
+    const at = list.children[index];
+    if (at !== li) list.insertBefore(li, at || null); // only new or reordered entries move
   });
-  $("queue").replaceChildren(...items);
+  order = waiting.map((item) => item.id);
+  if (focused !== undefined) {
+    const entry = entries.get(focused);
+    if (!entry) focusAfter(focused, previousOrder);
+    else if (document.activeElement !== entry.button) entry.button.focus(); // it was moved
+  }
   $("queue-summary").textContent =
     waiting.length === 0
       ? gettext("Nobody is waiting.")
       : interpolate(gettext("%(count)s waiting."), { count: waiting.length });
 }
+
+// New entries are told through the one polite live region, not by reading the list again
+// (none on the first snapshot: the list is what the clerk finds; none for the offer ringing
+// for this clerk: its banner is an alert of its own).
+function announceArrivals(waiting, offer) {
+  const arrived = seen === null ? [] : waiting.filter((item) => !seen.has(item.id));
+  seen = new Set(waiting.map((item) => item.id));
+  const told = arrived.filter((item) => !offer || item.id !== offer.id);
+  if (told.length === 0) return;
+  $("queue-announcer").textContent =
+    told.length === 1
+      ? interpolate(gettext("New request waiting: %(topic)s."), { topic: told[0].topic })
+      : interpolate(
+          ngettext("%(count)s new request waiting.", "%(count)s new requests waiting.", told.length),
+          { count: told.length },
+        );
+}
+
+// Missed offers: the snapshot's count of offers that timed out in a row. It grows with
+// each miss, is kept when the clerk is set away, and is 0 again once they are available
+// or accept.
+let lastMissed = null;
+
+function awayText(count) {
+  return interpolate(
+    ngettext(
+      "Offer missed – status set to away (%(count)s offer in a row not accepted).",
+      "Offer missed – status set to away (%(count)s offers in a row not accepted).",
+      count,
+    ),
+    { count },
+  );
+}
+
+function showMissed(lines) {
+  const paragraphs = lines.map((line) => {
+    const p = document.createElement("p");
+    p.textContent = line;
+    return p;
+  });
+  $("missed-text").replaceChildren(...paragraphs);
+  $("missed").classList.toggle("notice", lines.length > 0);
+  $("missed-dismiss").hidden = lines.length === 0;
+}
+
+function tellMissed(status, missed) {
+  const before = lastMissed;
+  lastMissed = missed;
+  const setAway = status === "away" && missed >= config.missedOffersAway;
+  if (missed === 0) {
+    showMissed([]);
+  } else if (before === null) {
+    if (setAway) showMissed([awayText(missed)]); // a reloaded console: why it is away
+  } else if (missed > before) {
+    const lines = [gettext("A request was not accepted in time and went back to the queue.")];
+    if (setAway) lines.push(awayText(missed));
+    showMissed(lines);
+  }
+}
+
+$("missed-dismiss").addEventListener("click", () => {
+  showMissed([]);
+  $("status").focus();
+});
 
 function syncPanels(mine, colleagues) {
   const open = new Set(mine.map((item) => item.id));
@@ -74,10 +185,7 @@ function closePanel(id, moveFocus) {
   panel.close();
   panels.delete(id);
   $("no-chats").hidden = panels.size > 0;
-  if (moveFocus || hadFocus) {
-    $("queue-heading").tabIndex = -1;
-    $("queue-heading").focus();
-  }
+  if (moveFocus || hadFocus) $("queue-heading").focus();
 }
 
 function accept(id) {
@@ -87,6 +195,7 @@ function accept(id) {
 const bell = new OfferBell({
   section: $("offer"),
   text: $("offer-text"),
+  details: $("offer-details"),
   countdown: $("offer-countdown"),
   accept: $("offer-accept"),
   decline: $("offer-decline"),
@@ -113,6 +222,8 @@ const queue = new LiveSocket(config.queueWs, {
       $("status").value = frame.status;
       $("status").disabled = false;
       renderQueue(frame.waiting);
+      announceArrivals(frame.waiting, frame.offer);
+      tellMissed(frame.status, frame.missed_offers);
       syncPanels(frame.mine, frame.colleagues);
       bell.show(frame.offer);
     } else if (frame.type === "accepted") {
@@ -124,6 +235,22 @@ const queue = new LiveSocket(config.queueWs, {
       showError(errors, errorText(frame));
     }
   },
+});
+
+// Browser notifications for a ring in a background tab: asked only from this button,
+// never on page load, and offered only while the browser has not been answered yet.
+const allow = $("allow-notifications");
+allow.hidden = !("Notification" in window) || Notification.permission !== "default";
+allow.addEventListener("click", async () => {
+  try {
+    await Notification.requestPermission();
+  } catch {
+    // An old browser without the promise form: nothing to do but keep the button.
+  }
+  if (Notification.permission !== "default") {
+    allow.hidden = true;
+    $("ring-sound").focus();
+  }
 });
 
 $("status").addEventListener("change", (event) => {

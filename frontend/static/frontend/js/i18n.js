@@ -1,5 +1,7 @@
 // Translations come from Django's JavaScript catalog (/jsi18n/), loaded before the modules.
 export const gettext = (text) => (window.gettext ? window.gettext(text) : text);
+export const ngettext = (singular, plural, count) =>
+  window.ngettext ? window.ngettext(singular, plural, count) : count === 1 ? singular : plural;
 export const interpolate = (format, values, named = true) =>
   window.interpolate
     ? window.interpolate(format, values, named)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consult', '0012_message_client_id_per_sender'),
+        ('consult', '0013_consultation_service_concern'),
     ]
 
     operations = [
