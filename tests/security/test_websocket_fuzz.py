@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.db import connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -160,7 +160,7 @@ class Attempt:
         """What is checked first decides: the size, then whether it parses at all."""
         if self.text is None:
             return self.codes
-        if len(self.text.encode()) > settings.WS_MAX_FRAME_BYTES:
+        if len(self.text.encode()) > django_settings.WS_MAX_FRAME_BYTES:
             return frozenset({"frame_too_large"})
         try:
             json.loads(self.text)
@@ -357,10 +357,9 @@ class Live:
     def __init__(self, endpoint: Endpoint, world: World) -> None:
         self.endpoint, self.world = endpoint, world
         self.loop = asyncio.new_event_loop()
-        self.ws, accepted = self.run(
+        self.ws, self.accepted = self.run(
             connect(endpoint.path(world), cookie=world.cookie(endpoint.role))
         )
-        assert accepted, endpoint
 
     def run(self, awaitable: Awaitable[Any]) -> Any:
         return self.loop.run_until_complete(awaitable)
@@ -411,6 +410,7 @@ def test_malformed_frames_are_refused(name: str, world: World, settings: Any) ->
     codes: collections.Counter[str] = collections.Counter()
     live = Live(endpoint, world)
     try:
+        assert live.accepted, name
         live.run(live.settled())
         before = snapshot()
 
