@@ -517,7 +517,8 @@ def decode(text: str | None, *, accepted: Collection[str]) -> Frame:
     """Parse and validate one client frame of one of the ``accepted`` types."""
     if text is None:
         raise ClientError("binary_not_supported", "Frames are JSON text.")
-    if len(text.encode("utf-8")) > settings.WS_MAX_FRAME_BYTES:
+    # surrogatepass: a lone surrogate (which daphne never delivers) must not crash the check
+    if len(text.encode("utf-8", "surrogatepass")) > settings.WS_MAX_FRAME_BYTES:
         raise ClientError(
             "frame_too_large", f"Frames are limited to {settings.WS_MAX_FRAME_BYTES} bytes."
         )

@@ -45,6 +45,8 @@ def test_valid_frames_decode_to_their_dataclass():
         ('{"type": "message", "client_id": "a", "body": "x\\u0000"}', "invalid_field"),
         ('{"type": "transfer_topic", "topic": "\\udfff"}', "invalid_field"),
         ("[" * 20000, "malformed_json"),
+        ('{"type": "typing", "active": true, "\ud800": 1}', "unknown_field"),
+        ('{"type": "message", "client_id": "a", "body": "x\ud800"}', "invalid_field"),  # raw
     ],
 )
 def test_malformed_frames_are_refused(text, code):
