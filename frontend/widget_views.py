@@ -5,9 +5,11 @@ from pathlib import Path
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from consult.appointments import slots
+from consult.catalogue import hours
 
 SCRIPT = Path(__file__).resolve().parent / "static" / "frontend" / "js" / "widget.js"
 
@@ -29,8 +31,11 @@ def script(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def topic(request: HttpRequest, topic: str) -> HttpResponse:
-    """A preselected topic in the widget's frame: start a chat or book an appointment."""
+    """A preselected topic in the widget's frame: start a chat or book an appointment while
+    someone is there; otherwise when it opens and what a citizen can do meanwhile."""
     chosen = slots.bookable_topic(topic)
     if chosen is None:
         raise Http404
-    return render(request, "frontend/widget_topic.html", {"topic": chosen})
+    availability = hours.availability([chosen], now=timezone.now())[chosen.pk]
+    context = {"topic": chosen, "availability": availability}
+    return render(request, "frontend/widget_topic.html", context)

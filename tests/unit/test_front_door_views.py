@@ -57,6 +57,18 @@ def test_a_topic_with_hours_and_nobody_signed_in_offers_a_request(
     assert "Für dieses Thema ist gerade niemand erreichbar." in refused
 
 
+def test_the_widget_offers_no_chat_for_a_closed_topic(client, topic, monkeypatch):
+    """It offered "Chat starten" anyway, which ended on an error page."""
+    sunday = datetime(2026, 3, 8, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    monkeypatch.setattr(timezone, "now", lambda: sunday)
+    OpeningHours.objects.create(topic=topic, weekday=0, opens=time(8), closes=time(18))
+    html = client.get("/widget/hundesteuer/").content.decode()
+    assert "Chat starten" not in html
+    assert "Jetzt geschlossen." in html and "Montag, 9. März, 08:00" in html
+    assert 'href="/requests/new/?topic=hundesteuer"' in html  # a request, an appointment
+    assert 'href="/termin/hundesteuer/"' in html
+
+
 def test_catalogue_groups_by_topic_and_a_to_z(client, catalogue):
     html = client.get("/services/").content.decode()
     assert "Nach Thema" in html and "Von A bis Z" in html
