@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from consult import events
@@ -32,9 +33,9 @@ MIN_INTERVAL_SECONDS = 0.2
 # Frames to local sockets between two yields to the event loop: a thousand rooms must not
 # hold up a clerk's accept reply or a chat message for the whole fan-out.
 SEND_BATCH = 50
-# With no change for this long, the hub reads the topic's view again and sends it if it is
-# newer than the last one sent: a change whose event the channel layer dropped (it delivers at
-# most once) is repaired, and estimates follow the passing time (rooms.MAX_AGE_SECONDS).
+# With no change event for this long, the hub reads its topics' last change times from the
+# cache (one read for all) and sends a view for a change it has not handled: a change whose
+# event the channel layer dropped (it delivers at most once) reaches the rooms within seconds.
 REPAIR_SECONDS = 5.0
 # Group memberships expire in the channel layer (channels-redis: after a day); the hub renews
 # its own well before.
@@ -52,6 +53,7 @@ class Hub:
         self.joined_at: dict[int, float] = {}
         self.pending: dict[int, float] = {}  # topic -> the newest change's time
         self.sent: dict[int, float] = {}  # topic -> the computed_at of the last view sent
+        self.handled: dict[int, float] = {}  # topic -> the newest change a view was asked for
         self.wake = asyncio.Event()
         self.membership = asyncio.Lock()
         self.channel = ""
@@ -79,6 +81,7 @@ class Hub:
             del self.rooms[topic_id]
             self.joined_at.pop(topic_id, None)
             self.sent.pop(topic_id, None)
+            self.handled.pop(topic_id, None)
             await self.layer.group_discard(events.topic_group(topic_id), self.channel)
             if not self.rooms:  # nobody waits here any more: stop listening
                 for task in self.tasks:
@@ -89,6 +92,8 @@ class Hub:
     async def _join(self, topic_id: int) -> None:
         await self.layer.group_add(events.topic_group(topic_id), self.channel)
         self.joined_at[topic_id] = time.monotonic()
+        # Earlier changes are in the places the rooms read when they enter.
+        self.handled.setdefault(topic_id, time.time())
 
     async def _listen(self) -> None:
         """Note each change; the publisher reads the view (this loop must never wait on it)."""
@@ -110,16 +115,31 @@ class Hub:
         while True:
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=REPAIR_SECONDS)
-            except TimeoutError:  # read every topic's view again (fresh_since 0: as cached)
-                for topic_id in self.rooms:
-                    self.pending.setdefault(topic_id, 0.0)
+            except TimeoutError:
+                await self._note_missed_changes()
             self.wake.clear()
             pending, self.pending = self.pending, {}
             for topic_id, changed_at in pending.items():
                 if topic_id in self.rooms:
+                    self.handled[topic_id] = max(changed_at, self.handled.get(topic_id, 0.0))
                     await self._send_view(topic_id, changed_at)
             await self._renew()
             await asyncio.sleep(MIN_INTERVAL_SECONDS)
+
+    async def _note_missed_changes(self) -> None:
+        """Changes noted in the cache (``events.publish_queue_changed``) whose event never
+        came: as pending as if it had."""
+        topics = list(self.rooms)
+        keys = {events.queue_changed_key(t): t for t in topics}
+        try:
+            changed = await asyncio.to_thread(cache.get_many, list(keys))
+        except Exception:  # e.g. Redis restarting: the next look repairs
+            logger.exception("waiting rooms: reading the last changes failed")
+            return
+        for key, at in changed.items():
+            topic_id = keys[key]
+            if at > self.handled.get(topic_id, 0.0):
+                self.pending[topic_id] = max(at, self.pending.get(topic_id, 0.0))
 
     async def _send_view(self, topic_id: int, changed_at: float) -> None:
         try:
