@@ -167,7 +167,9 @@ class Processes:
             process = subprocess.Popen(  # noqa: S603
                 [sys.executable, *LAUNCH, *args],
                 cwd=ROOT,
-                env=env,
+                # As the README's production environment: two glibc arenas, not one per
+                # thread (the executor's threads otherwise make the RSS per socket vary).
+                env={"MALLOC_ARENA_MAX": "2", **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: stopped as a whole
