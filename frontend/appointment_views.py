@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -104,12 +105,14 @@ def _refused(
 
 @require_safe
 def confirmed(request: HttpRequest, token: str) -> HttpResponse:
+    """After booking, and (``?moved=1``) after rescheduling: the time and the personal link."""
     appointment = _appointment(token)
-    return render(
-        request,
-        "frontend/appointments/confirmed.html",
-        {"appointment": appointment, "link": mail.personal_link(appointment)},
-    )
+    context = {
+        "appointment": appointment,
+        "link": mail.personal_link(appointment),
+        "moved": request.GET.get("moved") == "1",
+    }
+    return render(request, "frontend/appointments/confirmed.html", context)
 
 
 def _manage(
@@ -142,9 +145,14 @@ def calendar(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """Asks once (GET: the appointment and a button), cancels on the POST."""
     appointment = _appointment(token)
+    if request.method != "POST":
+        if not slots.is_changeable(appointment):
+            return _manage(request, appointment, message_for("not_changeable"), status=409)
+        return render(request, "frontend/appointments/cancel.html", {"appointment": appointment})
     try:
         booking.cancel_appointment(token=token)
     except DomainError as error:
@@ -166,7 +174,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     if form.is_valid():
         try:
             booking.reschedule_appointment(token=token, starts_at=form.cleaned_data["slot"])
-            return redirect("appointments:confirmed", token=token)
+            return redirect(reverse("appointments:confirmed", args=[token]) + "?moved=1")
         except DomainError as error:
             return _refused(
                 request,

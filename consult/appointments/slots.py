@@ -16,6 +16,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from consult.appointments.models import Appointment, Availability
+from consult.catalogue import hours
 from consult.catalogue import selectors as catalogue_selectors
 from consult.catalogue.models import Topic
 from consult.clock import day_bounds
@@ -68,8 +69,9 @@ def free_slots(
     ignore: int | None = None,
 ) -> list[Slot]:
     """Free slots of ``topic`` on the local days ``first``..``last``, bookable now (after the
-    lead time, within the booking horizon). ``ignore``: an appointment whose own time counts
-    as free (rescheduling it). Two queries, whatever the number of days."""
+    lead time, within the booking horizon), none on a day the topic is closed (a public
+    holiday, a closure of its own). ``ignore``: an appointment whose own time counts as free
+    (rescheduling it). Four queries, whatever the number of days."""
     now = now or timezone.now()
     earliest = now + timedelta(minutes=settings.APPOINTMENT_LEAD_MINUTES)
     latest = now + timedelta(days=settings.APPOINTMENT_BOOKING_DAYS)
@@ -88,9 +90,10 @@ def free_slots(
     for clerk_id, starts_at, ends_at in taken.values_list("clerk_id", "starts_at", "ends_at"):
         busy[clerk_id].append((starts_at, ends_at))
     per_start: dict[datetime, list[int]] = defaultdict(list)
+    closed = hours.closed_days(topic.pk, first=first, last=last)
     day = first
     while day <= last:
-        for window in windows.get(day.weekday(), []):
+        for window in [] if day in closed else windows.get(day.weekday(), []):
             for start in window_slots(day, window.starts, window.ends, topic.appointment_minutes):
                 end = start + length
                 if start < earliest or start > latest or window.clerk_id in per_start[start]:

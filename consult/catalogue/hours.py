@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import Q
+
 from consult.catalogue.models import Closure, OpeningHours, Topic
 from consult.clock import LOCAL, at_wall_clock
 from consult.errors import DomainError
@@ -75,6 +77,16 @@ class Schedule:
 
     def closure_reason(self, at: datetime) -> str:
         return self.closed.get(at.astimezone(LOCAL).date(), "")
+
+
+def closed_days(topic_id: int, *, first: date, last: date) -> set[date]:
+    """The days in ``first``..``last`` on which the topic is closed: its own closures and
+    those for every topic (public holidays). One query."""
+    return set(
+        Closure.objects.filter(date__gte=first, date__lte=last)
+        .filter(Q(topic_id=topic_id) | Q(topic__isnull=True))
+        .values_list("date", flat=True)
+    )
 
 
 def schedules(topic_ids: Iterable[int], *, around: datetime) -> dict[int, Schedule]:

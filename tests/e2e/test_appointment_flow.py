@@ -87,14 +87,18 @@ def test_citizen_books_by_keyboard_gets_the_ics_and_cancels(pages, topic, make_c
     assert_accessible(citizen)
     citizen.get_by_role("radio", name="09:45").check()
     citizen.get_by_role("button", name="Termin verschieben").click()
-    expect(citizen.get_by_role("heading", level=1)).to_have_text("Ihr Termin ist gebucht")
+    expect(citizen.get_by_role("heading", level=1)).to_have_text("Ihr Termin wurde verschoben")
+    expect(citizen.get_by_role("status")).to_contain_text("09:45")
     moved = mails_to(mail_folder, "erika.e2e@example.org")[-1]
     assert moved["Subject"].strip().startswith("Termin verschoben")
     event = calendar_of(moved).walk("VEVENT")[0]
     assert (event.decoded("dtstart"), event["sequence"]) == (local(day, "09:45"), 1)
 
     citizen.goto(link)
-    citizen.get_by_role("button", name="Termin absagen").click()
+    citizen.get_by_role("link", name="Termin absagen").click()  # asks once
+    expect(citizen.get_by_role("heading", level=1)).to_have_text("Termin absagen?")
+    assert_accessible(citizen)
+    citizen.get_by_role("button", name="Ja, Termin absagen").click()
     expect(citizen.get_by_role("status")).to_contain_text("Dieser Termin ist abgesagt.")
     assert_accessible(citizen)
     cancellation = mails_to(mail_folder, "erika.e2e@example.org")[-1]

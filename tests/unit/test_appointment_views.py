@@ -42,6 +42,10 @@ def test_invalid_details_are_reported_and_book_nothing(client, topic, day):
     page = response.content.decode()
     assert 'role="alert"' in page and 'aria-invalid="true"' in page
     assert "Bitte prüfen Sie Ihre Angaben" in page
+    # The summary names each field and links to it (it said "Dieses Feld ist zwingend
+    # erforderlich." without saying which).
+    assert '<a href="#id_name">Ihr Name</a>: Dieses Feld ist zwingend erforderlich.' in page
+    assert '<a href="#id_email">E-Mail-Adresse</a>:' in page
     assert not Appointment.objects.exists()
 
 
@@ -77,6 +81,9 @@ def test_manage_cancel_and_unknown_link(client, topic, day):
     token = Appointment.objects.get().token
     manage = client.get(reverse("appointments:manage", args=[token])).content.decode()
     assert "Termin absagen" in manage and "Jetzt teilnehmen" not in manage
+    ask = client.get(reverse("appointments:cancel", args=[token])).content.decode()
+    assert "Termin absagen?" in ask and "Ja, Termin absagen" in ask  # asks once …
+    assert Appointment.objects.get().state == "booked"  # … and the question changes nothing
     client.post(reverse("appointments:cancel", args=[token]))
     assert Appointment.objects.get().state == "cancelled"
     assert (

@@ -9,6 +9,7 @@ from icalendar import Calendar
 
 from consult.appointments import booking, slots
 from consult.appointments.models import Appointment
+from consult.catalogue.models import Closure
 from consult.consultations.models import Consultation
 from consult.errors import DomainError
 from consult.queue import lifecycle, routing, selectors
@@ -50,6 +51,22 @@ def test_a_window_is_cut_into_slots_of_the_topics_length(topic, anna, day):
     topic.save()
     assert starts(slots.slots_on(topic=topic, day=day)) == ["09:00", "09:20", "09:40"]
     assert slots.slots_on(topic=topic, day=day + timedelta(days=1)) == []
+
+
+def test_no_slot_on_a_public_holiday_or_a_closure_of_the_topic(topic, other_topic, anna, day):
+    """/termin/hundesteuer/?day=2026-12-25 offered 12 slots although the closure existed."""
+    week = day + timedelta(days=7)
+    Closure.objects.create(date=day, reason="Pfingstmontag")  # every topic
+    Closure.objects.create(date=week, reason="Betriebsausflug", topic=topic)
+    Closure.objects.create(date=week + timedelta(days=7), reason="Umzug", topic=other_topic)
+    assert slots.slots_on(topic=topic, day=day) == []
+    assert slots.slots_on(topic=topic, day=week) == []
+    assert len(slots.slots_on(topic=topic, day=week + timedelta(days=7))) == 4  # not ours
+    assert day not in slots.bookable_days(topic=topic) and week not in slots.bookable_days(
+        topic=topic
+    )
+    with pytest.raises(DomainError):
+        book(topic, local(day, "09:00"))
 
 
 def test_a_booked_slot_is_gone_while_another_clerk_keeps_it_free(topic, anna, make_clerk, day):
