@@ -288,6 +288,10 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# --- Public holidays (consult/catalogue/holidays.py): the Bundesland whose holidays close every
+# topic and remove appointment slots (BY, BE, NW, …; empty: the nationwide ones only).
+PUBLIC_HOLIDAYS_STATE = os.environ.get("PUBLIC_HOLIDAYS_STATE", "BY")
+
 # --- Queueing (see docs/queueing.md).
 # A clerk whose console has not been seen for this long gives back their consultations.
 QUEUE_GRACE_SECONDS = int(os.environ.get("QUEUE_GRACE_SECONDS", "15"))

@@ -1,7 +1,8 @@
 """Demo data for the embedded default: German topics, three clerks, one manager, the service
-catalogue (data/catalogue_de.json, loaded by the import code), opening hours and holidays."""
+catalogue (data/catalogue_de.json, loaded by the import code), opening hours and the
+administration's own closing days (public holidays come from consult/catalogue/holidays.py)."""
 
-from datetime import date, time, timedelta
+from datetime import date, time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -144,42 +145,12 @@ def load_demo() -> None:
         )
     this_year = timezone.localdate().year
     for year in (this_year, this_year + 1):
-        for day, reason in public_holidays(year):
+        for day, reason in custom_closures(year):
             Closure.objects.update_or_create(date=day, topic=None, defaults={"reason": reason})
     import_catalogue_file(path=CATALOGUE_FILE)
 
 
-def easter_sunday(year: int) -> date:
-    """Gregorian Easter Sunday (the anonymous Gregorian algorithm, Meeus/Jones/Butcher)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m) // 451
-    month, day = divmod(h + m - 7 * n + 114, 31)
-    return date(year, month, day + 1)
-
-
-def public_holidays(year: int) -> list[tuple[date, str]]:
-    """The nationwide German public holidays plus those of Bavaria (the demo city's state),
-    and the days the administration closes by custom (24 and 31 December)."""
-    easter = easter_sunday(year)
-    return [
-        (date(year, 1, 1), "Neujahr"),
-        (date(year, 1, 6), "Heilige Drei Könige"),
-        (easter - timedelta(days=2), "Karfreitag"),
-        (easter + timedelta(days=1), "Ostermontag"),
-        (date(year, 5, 1), "Tag der Arbeit"),
-        (easter + timedelta(days=39), "Christi Himmelfahrt"),
-        (easter + timedelta(days=50), "Pfingstmontag"),
-        (easter + timedelta(days=60), "Fronleichnam"),
-        (date(year, 8, 15), "Mariä Himmelfahrt"),
-        (date(year, 10, 3), "Tag der Deutschen Einheit"),
-        (date(year, 11, 1), "Allerheiligen"),
-        (date(year, 12, 24), "Heiligabend"),
-        (date(year, 12, 25), "1. Weihnachtstag"),
-        (date(year, 12, 26), "2. Weihnachtstag"),
-        (date(year, 12, 31), "Silvester"),
-    ]
+def custom_closures(year: int) -> list[tuple[date, str]]:
+    """The days the administration closes by custom, beside the public holidays (which come
+    from consult/catalogue/holidays.py)."""
+    return [(date(year, 12, 24), "Heiligabend"), (date(year, 12, 31), "Silvester")]

@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q
 
+from consult.catalogue.holidays import public_holidays
 from consult.catalogue.models import Closure, OpeningHours, Topic
 from consult.clock import LOCAL, at_wall_clock
 from consult.errors import DomainError
@@ -80,13 +81,14 @@ class Schedule:
 
 
 def closed_days(topic_id: int, *, first: date, last: date) -> set[date]:
-    """The days in ``first``..``last`` on which the topic is closed: its own closures and
-    those for every topic (public holidays). One query."""
-    return set(
+    """The days in ``first``..``last`` on which the topic is closed: the public holidays,
+    its own closures and those for every topic. One query."""
+    closures = set(
         Closure.objects.filter(date__gte=first, date__lte=last)
         .filter(Q(topic_id=topic_id) | Q(topic__isnull=True))
         .values_list("date", flat=True)
     )
+    return closures | set(public_holidays(first, last))
 
 
 def schedules(topic_ids: Iterable[int], *, around: datetime) -> dict[int, Schedule]:
@@ -106,6 +108,7 @@ def schedules(topic_ids: Iterable[int], *, around: datetime) -> dict[int, Schedu
         topic__isnull=True,
     )
     closed: dict[int | None, dict[date, str]] = defaultdict(dict)
+    closed[None].update(public_holidays(first_day, first_day + timedelta(days=LOOKAHEAD_DAYS)))
     for topic_id, day, reason in closures.values_list("topic_id", "date", "reason"):
         closed[topic_id][day] = reason
     return {

@@ -101,6 +101,7 @@ def running_platform(name: str, *, media: bool = True, **settings: str) -> Itera
         "QUEUE_HEARTBEAT_SECONDS": "0.5",
         # A citizen whose page closed leaves the queue after 5 s (the default is 60 s).
         "CITIZEN_GRACE_SECONDS": "5",
+        "PUBLIC_HOLIDAYS_STATE": "none",  # the tests run on any day of the year
         "MEDIA_WORKER_EMBEDDED": "false",
         "SITE_URL": f"http://127.0.0.1:{port}",
         **settings,

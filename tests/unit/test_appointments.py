@@ -9,6 +9,7 @@ from icalendar import Calendar
 
 from consult.appointments import booking, slots
 from consult.appointments.models import Appointment
+from consult.catalogue.holidays import public_holidays
 from consult.catalogue.models import Closure
 from consult.consultations.models import Consultation
 from consult.errors import DomainError
@@ -67,6 +68,31 @@ def test_no_slot_on_a_public_holiday_or_a_closure_of_the_topic(topic, other_topi
     )
     with pytest.raises(DomainError):
         book(topic, local(day, "09:00"))
+
+
+@pytest.mark.parametrize(
+    ("state", "own", "not_ours"),
+    [
+        ("BY", date(2027, 5, 27), date(2027, 3, 8)),  # Fronleichnam; Berlin's Frauentag
+        ("BE", date(2027, 3, 8), date(2027, 5, 27)),
+    ],
+)
+def test_no_slot_on_any_public_holiday_of_the_state_across_a_year(
+    topic, make_clerk, settings, state, own, not_ours
+):
+    settings.PUBLIC_HOLIDAYS_STATE = state
+    settings.APPOINTMENT_BOOKING_DAYS = 500
+    clerk = make_clerk("anna", [topic])
+    for weekday in range(7):
+        available(clerk, weekday, "09:00", "10:00")
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    year = slots.free_slots(topic=topic, first=date(2027, 1, 1), last=date(2027, 12, 31), now=now)
+    days_with_slots = {s.local_start.date() for s in year}
+    holidays = set(public_holidays(date(2027, 1, 1), date(2027, 12, 31)))
+    assert len(holidays) >= 10 and own in holidays and not_ours not in holidays
+    assert not holidays & days_with_slots
+    assert len(days_with_slots) == 365 - len(holidays)  # every other day has its slots
+    assert not_ours in days_with_slots
 
 
 def test_a_booked_slot_is_gone_while_another_clerk_keeps_it_free(topic, anna, make_clerk, day):

@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from consult import demo
 from consult.catalogue import hours
 from consult.catalogue.models import Closure, OpeningHours
 from consult.consultations.models import Consultation
@@ -108,9 +107,14 @@ def test_starting_is_refused_while_closed_or_unstaffed(office_hours, make_clerk)
     assert lifecycle.start_consultation(topic_slug=office_hours.slug, now=monday).pk
 
 
-def test_demo_holidays_include_the_moving_feasts():
-    holidays = dict(demo.public_holidays(2026))
-    assert holidays[date(2026, 4, 3)] == "Karfreitag"  # Easter Sunday 2026: 5 April
-    assert holidays[date(2026, 5, 25)] == "Pfingstmontag"
-    assert holidays[date(2026, 6, 4)] == "Fronleichnam"
-    assert demo.easter_sunday(2027) == date(2027, 3, 28)
+def test_public_holidays_of_the_configured_state_close_every_topic(topic, settings):
+    """From the kept ``holidays`` package (the hand-written Easter computation is gone)."""
+    settings.PUBLIC_HOLIDAYS_STATE = "BY"
+    corpus_christi = local(2027, 5, 27, 10, 0)  # Fronleichnam: Bavaria, not Berlin
+    state = hours.availability([topic], now=corpus_christi)[topic.pk]
+    assert not state.open and state.closure_reason == "Fronleichnam"
+    assert state.next_opening == local(2027, 5, 28, 0, 0)  # a topic without hours
+    settings.PUBLIC_HOLIDAYS_STATE = "BE"
+    assert hours.availability([topic], now=corpus_christi)[topic.pk].open
+    womens_day = local(2027, 3, 8, 10, 0)  # Frauentag: Berlin only
+    assert not hours.availability([topic], now=womens_day)[topic.pk].open

@@ -260,5 +260,6 @@ def platform_env(
         LOG_LEVEL="INFO",
         WS_RATE_BURST=str(rate_limit),
         WS_RATE_PER_SECOND=str(rate_limit),
+        PUBLIC_HOLIDAYS_STATE="none",  # the topic is open on every day the harness runs
     )
     return env
