@@ -26,7 +26,7 @@ def test_the_start_page_is_a_front_door(client, topic, other_topic):
     assert 'href="/services/"' in html
     bauantrag, hundesteuer = html.split('id="topic-hundesteuer"')  # sorted by name
     assert "Jetzt geöffnet" in hundesteuer and "Chat starten" in hundesteuer
-    assert "Jetzt geschlossen." in bauantrag and "Wieder geöffnet ab" in bauantrag
+    assert "Jetzt geschlossen." in bauantrag and "Morgen ab 0:00 Uhr wieder geöffnet." in bauantrag
     assert "Anliegen hinterlassen" in bauantrag and "Chat starten" not in bauantrag
 
 
@@ -64,9 +64,23 @@ def test_the_widget_offers_no_chat_for_a_closed_topic(client, topic, monkeypatch
     OpeningHours.objects.create(topic=topic, weekday=0, opens=time(8), closes=time(18))
     html = client.get("/widget/hundesteuer/").content.decode()
     assert "Chat starten" not in html
-    assert "Jetzt geschlossen." in html and "Montag, 9. März, 08:00" in html
+    assert "Jetzt geschlossen." in html and "Morgen ab 8:00 Uhr wieder geöffnet." in html
     assert 'href="/requests/new/?topic=hundesteuer"' in html  # a request, an appointment
     assert 'href="/termin/hundesteuer/"' in html
+
+
+def test_when_a_closed_topic_opens_again_is_said_as_people_say_it(monkeypatch):
+    """It said "Wieder geöffnet ab Dienstag, 1. Dezember, 08:00 Uhr" on that same Tuesday."""
+    from frontend.templatetags.opening import opens_again
+
+    berlin = ZoneInfo("Europe/Berlin")
+    tuesday = datetime(2026, 12, 1, 6, 30, tzinfo=berlin)
+    monkeypatch.setattr(timezone, "now", lambda: tuesday)
+    assert opens_again(tuesday.replace(hour=8, minute=0)) == "Heute ab 8:00 Uhr wieder geöffnet."
+    wednesday = datetime(2026, 12, 2, 8, 30, tzinfo=berlin)
+    assert opens_again(wednesday) == "Morgen ab 8:30 Uhr wieder geöffnet."
+    friday = datetime(2026, 12, 4, 13, 0, tzinfo=berlin)
+    assert opens_again(friday) == "Wieder geöffnet am Freitag, 4. Dezember ab 13:00 Uhr."
 
 
 def test_catalogue_groups_by_topic_and_a_to_z(client, catalogue):
