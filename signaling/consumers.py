@@ -149,8 +149,10 @@ class CitizenChatConsumer(ChatConsumer):
         self.limit_credential(f"consultation.{consultation.pk}")
         await self.join(consultation)
         if consultation.is_open:
-            await off_thread(presence.citizen_connected)(
-                consultation_id=consultation.pk, announce=self.state == Consultation.State.ACTIVE
+            await off_thread(presence.citizen_connection_changed)(
+                consultation_id=consultation.pk,
+                connected=True,
+                announce=self.state == Consultation.State.ACTIVE,
             )
         # The process's hub tells about queue changes (signaling/waiting_rooms.py); a requeued
         # or transferred citizen waits again, so the citizen stays in it for the whole
@@ -165,8 +167,9 @@ class CitizenChatConsumer(ChatConsumer):
             await waiting_rooms.hub().leave(self.topic_id, self.channel_name)
         await super().disconnect(code)
         if await leases().give_back(self.channel_name):  # the citizen's last socket
-            await off_thread(presence.citizen_disconnected)(
+            await off_thread(presence.citizen_connection_changed)(
                 consultation_id=self.consultation_id,
+                connected=False,
                 announce=self.state == Consultation.State.ACTIVE,
             )
 

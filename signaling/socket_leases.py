@@ -45,9 +45,11 @@ def _take(consultation_id: int, channel: str) -> str | None:
     return None
 
 
-def _give_back(key: str, channel: str) -> None:
+def _give_back(key: str, channel: str, consultation_id: int) -> bool:
+    """Free the slot; True when the citizen holds no other."""
     if cache.get(key) == channel:  # not a slot that lapsed and was taken by another socket
         cache.delete(key)
+    return not holders(consultation_id)
 
 
 def holders(consultation_id: int) -> list[str]:
@@ -82,8 +84,7 @@ class Leases:
         if held is None:
             return False
         key, consultation_id = held
-        await asyncio.to_thread(_give_back, key, channel)
-        return not await asyncio.to_thread(holders, consultation_id)
+        return await asyncio.to_thread(_give_back, key, channel, consultation_id)
 
     async def _renew(self) -> None:
         note_seen = off_thread(presence.note_citizens_seen)

@@ -13,7 +13,7 @@ from consult.catalogue.selectors import active_topic, service_by_slug
 from consult.consultations.models import MAX_CONCERN, Consultation, Message
 from consult.errors import DomainError
 from consult.queue import routing
-from consult.queue.transitions import lock, open_consultation, transition
+from consult.queue.transitions import citizen_left, lock, open_consultation, transition
 
 
 def start_consultation(
@@ -68,15 +68,7 @@ def leave_consultation(*, public_token: str, now: datetime | None = None) -> Con
             raise DomainError("not_found", "No such consultation.")
         if not consultation.is_open:
             return consultation
-        waiting = consultation.state == Consultation.State.WAITING
-        transition(
-            consultation,
-            kind=Message.Kind.ABANDONED if waiting else Message.Kind.ENDED,
-            now=now,
-            body=Consultation.EndedBy.CITIZEN,
-            ended_at=now,
-            ended_by=Consultation.EndedBy.CITIZEN,
-        )
+        citizen_left(consultation, now=now)
     routing.dispatch(now=now)
     return consultation
 

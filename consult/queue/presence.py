@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from consult import events
-from consult.consultations.models import Consultation, Message
-from consult.queue.transitions import lock, transition
+from consult.consultations.models import Consultation
+from consult.queue.transitions import citizen_left, lock
 
 OPEN_STATES = (Consultation.State.WAITING, Consultation.State.ACTIVE)
 
@@ -39,24 +39,17 @@ def note_citizens_seen(*, consultation_ids: Iterable[int], now: datetime | None 
         return rows.update(citizen_seen_at=now or timezone.now())
 
 
-def citizen_connected(*, consultation_id: int, announce: bool, now: datetime | None = None) -> None:
-    """A socket of the citizen opened: noted, and (``announce``: during a conversation) the
-    clerk's chat is told. Nobody else may learn it: while waiting nobody is told."""
-    note_citizens_seen(consultation_ids=[consultation_id], now=now)
-    if announce:
-        events.publish(
-            events.consultation_group(consultation_id), events.CitizenPresence(connected=True)
-        )
-
-
-def citizen_disconnected(
-    *, consultation_id: int, announce: bool, now: datetime | None = None
+def citizen_connection_changed(
+    *, consultation_id: int, connected: bool, announce: bool, now: datetime | None = None
 ) -> None:
-    """The citizen's last socket closed: the grace starts now; ``announce`` as above."""
+    """A socket of the citizen opened, or their last one closed (the grace starts now): noted,
+    and (``announce``: during a conversation) the clerk's chat is told. Nobody else may learn
+    it: while the citizen waits nobody is told."""
     note_citizens_seen(consultation_ids=[consultation_id], now=now)
     if announce:
         events.publish(
-            events.consultation_group(consultation_id), events.CitizenPresence(connected=False)
+            events.consultation_group(consultation_id),
+            events.CitizenPresence(connected=connected),
         )
 
 
@@ -78,13 +71,6 @@ def abandon_gone_citizens(*, now: datetime) -> int:
                 or consultation.citizen_seen_at >= since  # came back meanwhile
             ):
                 continue
-            transition(
-                consultation,
-                kind=Message.Kind.ABANDONED,
-                now=now,
-                body=Consultation.EndedBy.CITIZEN,
-                ended_at=now,
-                ended_by=Consultation.EndedBy.CITIZEN,
-            )
+            citizen_left(consultation, now=now)
             abandoned += 1
     return abandoned

@@ -196,3 +196,17 @@ def _close_offers(consultation_id: int, now: datetime, *, accepted_by: int | Non
     if accepted_by in ringing:
         pending.filter(clerk_id=accepted_by).update(outcome=Offer.Outcome.ACCEPTED, decided_at=now)
     pending.update(outcome=Offer.Outcome.WITHDRAWN, decided_at=now)
+
+
+def citizen_left(consultation: Consultation, *, now: datetime) -> Message:
+    """The citizen left a locked open consultation (pressed "leave", or stayed away longer than
+    the grace): a waiting one is abandoned, an active one ends; by the citizen either way."""
+    waiting = consultation.state == WAITING
+    return transition(
+        consultation,
+        kind=Kind.ABANDONED if waiting else Kind.ENDED,
+        now=now,
+        body=Consultation.EndedBy.CITIZEN,
+        ended_at=now,
+        ended_by=Consultation.EndedBy.CITIZEN,
+    )
