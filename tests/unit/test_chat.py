@@ -76,6 +76,33 @@ def test_no_messages_while_waiting_or_after_the_end(topic):
         post(waiting, client_id="later")
 
 
+def test_a_refused_message_changes_nothing_and_says_why(active, make_clerk, topic):
+    """Another clerk, an unknown consultation, a resend after the end: the sequence number
+    stays, nothing is stored, and the error names the reason."""
+    post(active, "Erste", "first")
+    active.refresh_from_db()
+    seq_before = active.last_seq
+    other = make_clerk("bert", [topic])
+    with pytest.raises(DomainError) as not_yours:
+        messages.post_message(
+            consultation_id=active.pk, sender="clerk", body="Hallo", client_id="b", author=other
+        )
+    with pytest.raises(DomainError) as no_author:
+        messages.post_message(consultation_id=active.pk, sender="clerk", body="x", client_id="c")
+    with pytest.raises(DomainError) as gone:
+        messages.post_message(consultation_id=0, sender="citizen", body="Hallo", client_id="d")
+    assert (not_yours.value.code, no_author.value.code, gone.value.code) == ("not_found",) * 3
+    active.refresh_from_db()
+    assert active.last_seq == seq_before
+    assert Message.objects.filter(kind="text").count() == 1
+    lifecycle.end_consultation(consultation_id=active.pk, clerk=active.clerk, outcome="resolved")
+    again, created = post(active, "Erste", "first")  # the resend of a stored message ...
+    assert not created and again.body == "Erste"  # ... still confirms it after the end
+    with pytest.raises(DomainError) as ended:
+        post(active, "Noch eine", "new")
+    assert ended.value.code == "not_active"
+
+
 def test_log_since_returns_exactly_the_gap_in_order(active):
     for n in range(5):
         post(active, f"m{n}", f"id{n}")

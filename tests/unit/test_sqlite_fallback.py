@@ -50,3 +50,9 @@ def test_navigator_hours_and_import_pass_on_sqlite(tmp_path):
         "tests/unit/test_hours.py",
         "tests/unit/test_catalogue_import.py",
     )
+
+
+@pytest.mark.skipif(SQLITE_RUN, reason="this is the inner run")
+def test_chat_passes_on_sqlite(tmp_path):
+    """The chat write's two-statement form (SQLite has no UPDATE inside WITH)."""
+    run_on_sqlite(tmp_path, "tests/unit/test_chat.py")
