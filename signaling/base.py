@@ -5,7 +5,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar, cast
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
+from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -82,6 +83,21 @@ class FrameConsumer(AsyncWebsocketConsumer):
         self.bucket = TokenBucket(burst=settings.WS_RATE_BURST, rate=settings.WS_RATE_PER_SECOND)
         self.shared: SharedLimit | None = None
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' ``dispatch``, with its ``aclose_old_connections()`` only when a socket
+        opens or closes instead of before every message: it is a hop to the shared database
+        thread, for each frame and each group event (a chat message, every waiting room's
+        view). Every database call of these consumers runs through ``database_sync_to_async``
+        or ``off_thread``, which look after their connections themselves. (Without it at
+        connect and disconnect too, a test's database teardown hung on the shared thread's
+        connection.)"""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        if message["type"] in ("websocket.connect", "websocket.disconnect"):
+            await aclose_old_connections()
+        await handler(message)
+
     def limit_credential(self, key: str) -> None:
         """Count this socket's frames also against its credential (all its sockets, every
         process): as many frames per window as one connection may send in it."""
@@ -114,7 +130,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
         try:
             if not self.bucket.allow() or (
                 self.shared is not None
-                and not await database_sync_to_async(self.shared.allow, thread_sensitive=False)()
+                and not self.shared.take()
+                and not await database_sync_to_async(self.shared.reserve, thread_sensitive=False)()
             ):
                 raise protocol.ClientError("rate_limited", "Too many frames; slow down.")
             frame = protocol.decode(text_data, accepted=self.accepted_frames)

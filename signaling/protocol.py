@@ -32,19 +32,29 @@ class ClientError(Exception):
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _check_types(frame: Any) -> None:
-    hints = typing.get_type_hints(type(frame))
-    for field in dataclasses.fields(frame):
-        expected = hints[field.name]
-        value = getattr(frame, field.name)
+_FIELD_TYPES: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _field_types(cls: type) -> tuple[tuple[str, Any], ...]:
+    """Each field's name and type, resolved once per frame class (``get_type_hints`` is
+    slow, and every frame in either direction is checked)."""
+    if cls not in _FIELD_TYPES:
+        hints = typing.get_type_hints(cls)
+        _FIELD_TYPES[cls] = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+    return _FIELD_TYPES[cls]
+
+
+def _check_types(frame: "Frame") -> None:
+    for name, expected in _field_types(type(frame)):
+        value = getattr(frame, name)
         # bool is an int in Python, but not in our protocol.
         ok = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
         if not ok:
-            name = getattr(expected, "__name__", str(expected))
-            raise ClientError("invalid_field", f"'{field.name}' must be {name}.")
+            type_name = getattr(expected, "__name__", str(expected))
+            raise ClientError("invalid_field", f"'{name}' must be {type_name}.")
         # Valid JSON may still carry a NUL or a lone surrogate, which no database stores.
         if isinstance(value, str) and not validators.storable(value):
-            raise ClientError("invalid_field", f"'{field.name}' contains invalid characters.")
+            raise ClientError("invalid_field", f"'{name}' contains invalid characters.")
 
 
 @dataclasses.dataclass(frozen=True)

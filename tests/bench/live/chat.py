@@ -21,6 +21,7 @@ doubles for each system until it saturates (delivered below 80 % of offered, med
 
 import asyncio
 import math
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -214,6 +215,8 @@ async def run_step(
     cpu_before = [s.cpu_seconds() for s in processes]
     cluster.lag.reset()
     sends: set[asyncio.Task[None]] = set()
+    # Progress on stderr, e.g. to attach a profiler (py-spy) to the daphne processes.
+    print(f"[{system}: {rate:.0f}/s for {seconds:.0f} s, {tag}]", file=sys.stderr, flush=True)
     started = time.perf_counter()
     for k in range(total):
         delay = started + k / rate - time.perf_counter()
