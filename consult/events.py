@@ -9,8 +9,12 @@ miss also exists in the database (log entries carry sequence numbers and are rep
 reconnect). The media worker's own traffic (``media.*``) lives in ``signaling/media/``.
 """
 
+import contextlib
+import contextvars
 import dataclasses
+import logging
 import time
+from collections.abc import Iterator
 from typing import Any, ClassVar, TypeVar
 
 from asgiref.sync import async_to_sync
@@ -19,6 +23,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 E = TypeVar("E", bound="Event")
+logger = logging.getLogger(__name__)
 
 
 def consultation_group(consultation_id: int) -> str:
@@ -149,7 +154,41 @@ def decode(message: dict[str, Any], expected: type[E]) -> E:
     return expected(**fields)
 
 
+# Where committed events go instead of straight to the channel layer while ``collecting``.
+_outbox: contextvars.ContextVar[list[tuple[str, dict[str, Any]]] | None] = contextvars.ContextVar(
+    "events_outbox", default=None
+)
+
+
+@contextlib.contextmanager
+def collecting(outbox: list[tuple[str, dict[str, Any]]]) -> Iterator[None]:
+    """Events committed inside go to ``outbox`` for the caller to send with ``send_all``
+    (from the event loop, once the domain call on a worker thread has returned) instead of
+    each holding that thread while the event loop sends it."""
+    token = _outbox.set(outbox)
+    try:
+        yield
+    finally:
+        _outbox.reset(token)
+
+
+async def send_all(outbox: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send what ``collecting`` kept, in order; a failed send is logged, as on commit."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group, message in outbox:
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            logger.exception("could not publish %s", message.get("type"))
+
+
 def _send(group: str, event: Event) -> None:
+    outbox = _outbox.get()
+    if outbox is not None:
+        outbox.append((group, event.as_dict()))
+        return
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(group, event.as_dict())

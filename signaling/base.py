@@ -28,15 +28,27 @@ def off_thread(function: Callable[..., R]) -> Callable[..., Awaitable[R]]:
     """A domain call on the executor's threads instead of Channels' one shared database
     thread, where every socket's work of the process queues up: the hot path (accept,
     decline, status, heartbeat, chat message) and the sweep never wait behind the waiting
-    rooms' updates. The thread's connection is closed afterwards."""
+    rooms' updates. The thread's connection is closed afterwards, and the events the call
+    committed are sent from the event loop once it returns (or raised), so the thread is not
+    held while they are sent."""
 
-    def call(*args: Any, **kwargs: Any) -> R:
+    def call(outbox: list[tuple[str, dict[str, Any]]], *args: Any, **kwargs: Any) -> R:
         try:
-            return function(*args, **kwargs)
+            with events.collecting(outbox):
+                return function(*args, **kwargs)
         finally:
             connections.close_all()
 
-    return database_sync_to_async(call, thread_sensitive=False)
+    on_thread = database_sync_to_async(call, thread_sensitive=False)
+
+    async def run(*args: Any, **kwargs: Any) -> R:
+        outbox: list[tuple[str, dict[str, Any]]] = []
+        try:
+            return await on_thread(outbox, *args, **kwargs)
+        finally:
+            await events.send_all(outbox)
+
+    return run
 
 
 class Coalesced:
