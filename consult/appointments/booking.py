@@ -159,7 +159,7 @@ def join_appointment(*, token: str, now: datetime | None = None) -> Consultation
     with transaction.atomic():
         appointment = (
             Appointment.objects.select_for_update(of=("self",))
-            .select_related("consultation")
+            .select_related("consultation", "clerk")
             .filter(token=token)
             .first()
         )
@@ -180,6 +180,7 @@ def join_appointment(*, token: str, now: datetime | None = None) -> Consultation
             now=now,
             priority=Consultation.Priority.APPOINTMENT,
             booked=True,
+            preferred_clerk_id=appointment.clerk.user_id,
         )
         appointment.state = Appointment.State.JOINED
         appointment.consultation = consultation

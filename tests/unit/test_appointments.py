@@ -352,6 +352,77 @@ def test_joining_queues_ahead_of_walk_ins(topic, anna, day, settings):
     assert joined.offered_to_id == anna.pk
 
 
+def _join_with_colleague(topic, anna, day, settings, make_clerk, *, anna_status="available"):
+    """Anna's appointment is joined while Ben, idle far longer, serves the topic too."""
+    appointment = book(topic, local(day, "09:00"))
+    early = appointment.starts_at - timedelta(minutes=settings.APPOINTMENT_JOIN_EARLY_MINUTES)
+    ben = make_clerk("ben", [topic])
+    StaffProfile.objects.update(last_seen_at=early)
+    StaffProfile.objects.filter(user=ben).update(idle_since=early - timedelta(hours=2))
+    StaffProfile.objects.filter(user=anna).update(idle_since=early, status=anna_status)
+    joined = booking.join_appointment(token=appointment.token, now=early)
+    return joined, ben, early
+
+
+def test_the_booked_clerk_is_offered_the_appointment_before_a_clerk_idle_longer(
+    topic, anna, day, settings, make_clerk
+):
+    joined, _ben, _early = _join_with_colleague(topic, anna, day, settings, make_clerk)
+    assert joined.preferred_clerk_id == anna.pk
+    assert joined.offered_to_id == anna.pk
+
+
+def test_after_the_booked_clerks_offer_times_out_a_colleague_gets_it(
+    topic, anna, day, settings, make_clerk
+):
+    from consult.queue import sweep
+
+    joined, ben, early = _join_with_colleague(topic, anna, day, settings, make_clerk)
+    later = early + timedelta(seconds=topic.offer_timeout_seconds)
+    StaffProfile.objects.update(last_seen_at=later)
+    sweep.sweep(now=later)
+    joined.refresh_from_db()
+    assert joined.offered_to_id == ben.pk
+    # Walk-ins are not held for anybody: Anna, free again, gets the next one.
+    walk_in = lifecycle.start_consultation(topic_slug=topic.slug, now=later)
+    walk_in.refresh_from_db()
+    assert walk_in.offered_to_id == anna.pk
+
+
+def test_when_the_booked_clerk_is_not_signed_in_a_colleague_gets_it_at_once(
+    topic, anna, day, settings, make_clerk
+):
+    joined, ben, _early = _join_with_colleague(
+        topic, anna, day, settings, make_clerk, anna_status="offline"
+    )
+    assert joined.offered_to_id == ben.pk
+
+
+def test_a_booked_clerk_gets_their_own_appointment_before_an_earlier_one_of_a_colleague(
+    topic, anna, day, settings, make_clerk
+):
+    """Two appointments waiting, Ben's joined first; Ben is away. When Anna and Clara become
+    free, Anna (idle longer) is offered her own appointment, not Ben's: Clara gets that."""
+    ben = make_clerk("ben", [topic])
+    available(ben, MONDAY, "09:00", "10:00")
+    first = book(topic, local(day, "09:00"))
+    second = book(topic, local(day, "09:00"))
+    bens, annas = sorted([first, second], key=lambda a: a.clerk.user_id != ben.pk)
+    assert (bens.clerk.user, annas.clerk.user) == (ben, anna)
+    early = first.starts_at - timedelta(minutes=settings.APPOINTMENT_JOIN_EARLY_MINUTES)
+    clara = make_clerk("clara", [topic])
+    StaffProfile.objects.update(last_seen_at=early, idle_since=early, status="away")
+    joined_bens = booking.join_appointment(token=bens.token, now=early)
+    joined_annas = booking.join_appointment(token=annas.token, now=early + timedelta(seconds=1))
+    StaffProfile.objects.filter(user__in=[anna, clara]).update(status="available")
+    StaffProfile.objects.filter(user=anna).update(idle_since=early - timedelta(hours=1))
+    routing.dispatch(now=early + timedelta(seconds=2))
+    joined_bens.refresh_from_db()
+    joined_annas.refresh_from_db()
+    assert joined_annas.offered_to_id == anna.pk
+    assert joined_bens.offered_to_id == clara.pk
+
+
 def test_the_reminder_command_sends_and_releases(topic, anna, day, settings):
     from io import StringIO
 
