@@ -15,7 +15,7 @@ from consult.consultations.models import Consultation
 from consult.errors import DomainError
 from consult.queue import lifecycle, routing, selectors
 from consult.staff.models import StaffProfile
-from tests.appointment_helpers import available, local, next_weekday
+from tests.appointment_helpers import available, book, local, next_weekday
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,6 @@ def day():
 
 def starts(slot_list):
     return [s.local_start.strftime("%H:%M") for s in slot_list]
-
-
-def book(topic, when, **kwargs):
-    contact = {"name": "Erika Mustermann", "email": "erika@example.org", **kwargs}
-    return booking.book_appointment(topic_slug=topic.slug, starts_at=when, **contact)
 
 
 # --- Slots ---------------------------------------------------------------------------------
