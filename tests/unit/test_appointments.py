@@ -450,3 +450,17 @@ def test_a_due_no_show_is_released_when_its_time_is_booked_again(topic, anna, da
     )
     missed.refresh_from_db()
     assert missed.state == Appointment.State.NO_SHOW
+
+
+def test_a_transfer_hands_the_appointment_off_for_good(topic, anna, day, settings, make_clerk):
+    """The booked clerk who transferred it to a topic they also serve is not rung first."""
+    from consult.queue import transfers
+
+    joined, ben, early = _join_with_colleague(topic, anna, day, settings, make_clerk)
+    routing.accept(consultation_id=joined.pk, clerk=anna, now=early)
+    transfers.transfer_to_topic(
+        consultation_id=joined.pk, clerk=anna, topic_slug=topic.slug, now=early
+    )
+    joined.refresh_from_db()
+    assert joined.preferred_clerk_id is None
+    assert joined.offered_to_id == ben.pk  # normal routing: Ben has been idle longer
