@@ -77,7 +77,7 @@ def clerk_calendar(
                 starts=local_time(appointment.starts_at),
                 ends=local_time(appointment.ends_at),
                 stage=_stage(appointment, profile.user_id, now),
-                concern=consultation.concern if consultation is not None else "",
+                concern=appointment.concern or (consultation.concern if consultation else ""),
             )
         )
     days = []

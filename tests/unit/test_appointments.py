@@ -464,3 +464,20 @@ def test_a_transfer_hands_the_appointment_off_for_good(topic, anna, day, setting
     joined.refresh_from_db()
     assert joined.preferred_clerk_id is None
     assert joined.offered_to_id == ben.pk  # normal routing: Ben has been idle longer
+
+
+def test_the_concern_of_a_booking_is_checked_kept_and_goes_into_the_consultation(
+    topic, anna, day, settings, django_capture_on_commit_callbacks
+):
+    with pytest.raises(DomainError) as error:
+        book(topic, local(day, "09:00"), concern="x" * 201)
+    assert error.value.code == "concern_too_long"
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(topic, local(day, "09:00"), concern="Hund\r\nverstorben")
+    assert appointment.concern == "Hund verstorben"
+    (message,) = mail.outbox
+    assert "verstorben" not in message.body + message.subject
+    assert "verstorben" not in str(message.attachments[0][1])
+    early = appointment.starts_at - timedelta(minutes=settings.APPOINTMENT_JOIN_EARLY_MINUTES)
+    joined = booking.join_appointment(token=appointment.token, now=early)
+    assert joined.concern == "Hund verstorben"

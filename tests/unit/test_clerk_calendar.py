@@ -48,7 +48,7 @@ def events(response):
 def test_the_console_links_the_calendar_which_lists_the_clerks_week(
     client, topic, anna, day, make_clerk
 ):
-    mine = book(topic, local(day, "09:15"))
+    mine = book(topic, local(day, "09:15"), concern="Hund  verstorben,\r\nwas nun?")
     ben = make_clerk("ben", [topic])
     available(ben, MONDAY, "09:00", "10:00")
     theirs = book(topic, local(day, "09:15"), name="Max Meier")
@@ -61,6 +61,7 @@ def test_the_console_links_the_calendar_which_lists_the_clerks_week(
     assert "Meine Termine" in page and "<h2" in page and "<h3" in page
     assert '<th scope="row">09:15–09:30</th>' in page
     assert "Erika Mustermann" in page and "Hundesteuer" in page
+    assert "„Hund verstorben, was nun?“" in page
     assert "Max Meier" not in page and "Gerda Storniert" not in page
     assert f"?week={(day - timedelta(days=7)).isoformat()}" in page
     assert mine.state == Appointment.State.BOOKED
@@ -92,7 +93,7 @@ def test_only_clerks_see_a_calendar(client, django_user_model):
 
 
 def test_the_feed_lists_appointments_neutrally_with_stable_uids(client, topic, anna, day):
-    kept = book(topic, local(day, "09:15"))
+    kept = book(topic, local(day, "09:15"), concern="Hund verstorben")
     cancelled = book(topic, local(day, "09:30"))
     booking.cancel_appointment(token=cancelled.token)
     client.force_login(anna)
@@ -108,7 +109,7 @@ def test_the_feed_lists_appointments_neutrally_with_stable_uids(client, topic, a
     assert str(event["status"]) == "CONFIRMED"
     assert str(by_uid[ics.uid(cancelled)]["status"]) == "CANCELLED"
     body = response.content.decode()
-    assert "Erika" not in body and "erika@example.org" not in body
+    assert "Erika" not in body and "erika@example.org" not in body and "verstorben" not in body
     # A reschedule keeps the UID and raises SEQUENCE.
     booking.reschedule_appointment(token=kept.token, starts_at=local(day, "09:45"))
     moved = {str(e["uid"]): e for e in events(anonymous.get(url))}[ics.uid(kept)]
