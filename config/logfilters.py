@@ -1,7 +1,8 @@
 """A logging filter that masks the citizens' credentials in every log line.
 
 A consultation's token (``/c/<token>/``, ``/ws/citizen/<token>/``) and an appointment's
-(``/termin/t/<token>/``) are the citizen's only credentials; Django's request logger writes the
+(``/termin/t/<token>/``) are the citizen's only credentials, the secret of a clerk's calendar
+feed (``/console/calendar/<secret>.ics``) that feed's; Django's request logger writes the
 path of every 4xx ("Forbidden (CSRF token …): /c/<token>/leave/"), and any other line may quote
 a URL. Installed on the root handler (config/settings.py ``LOGGING``), so it covers every logger.
 """
@@ -9,7 +10,7 @@ a URL. Installed on the root handler (config/settings.py ``LOGGING``), so it cov
 import logging
 import re
 
-TOKEN_PATH = re.compile(r"(/c/|/ws/citizen/|/termin/t/)[A-Za-z0-9_-]{8,}")
+TOKEN_PATH = re.compile(r"(/c/|/ws/citizen/|/termin/t/|/console/calendar/)[A-Za-z0-9_-]{8,}")
 MASK = r"\1…"
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from consult.appointments.slots import Slot
 from consult.errors import message_for
 
-from .forms import EmailAddressField, PhoneField
+from .forms import ConcernField, EmailAddressField, PhoneField
 
 SLOT_FORMAT = "%Y%m%dT%H%MZ"
 
@@ -46,3 +46,8 @@ class BookingForm(SlotForm):
         help_text=_("We send the confirmation and your personal link there."),
     )
     phone = PhoneField(label=_("Phone (optional)"), required=False)
+    concern = ConcernField(
+        label=_("Your concern in a few words (optional)"),
+        required=False,
+        help_text=_("So that your clerk can prepare. At most 200 characters."),
+    )

@@ -84,6 +84,7 @@ def book(request: HttpRequest, topic: str) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 email=form.cleaned_data["email"],
                 phone=form.cleaned_data["phone"],
+                concern=form.cleaned_data["concern"],
                 language=getattr(request, "LANGUAGE_CODE", "de"),
             )
             return redirect("appointments:confirmed", token=appointment.token)

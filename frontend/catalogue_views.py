@@ -82,6 +82,7 @@ def leave_request(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 email=form.cleaned_data["email"],
                 phone=form.cleaned_data["phone"],
+                language=request.LANGUAGE_CODE,
             )
         except DomainError as error:
             form.add_error(None, message_for(error.code))

@@ -1,7 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import catalogue_views, recording_views, statistics_views, transcript_views, views
+from . import (
+    calendar_views,
+    catalogue_views,
+    recording_views,
+    statistics_views,
+    transcript_views,
+    views,
+)
 
 app_name = "frontend"
 
@@ -22,6 +29,14 @@ urlpatterns = [
         transcript_views.clerk_transcript,
         name="clerk_transcript",
     ),
+    path("console/calendar/", calendar_views.calendar, name="calendar"),
+    path("console/calendar/feed/new/", calendar_views.new_calendar_feed, name="new_calendar_feed"),
+    path(
+        "console/calendar/feed/revoke/",
+        calendar_views.revoke_calendar_feed,
+        name="revoke_calendar_feed",
+    ),
+    path("console/calendar/<str:secret>.ics", calendar_views.calendar_feed, name="calendar_feed"),
     path("c/<str:token>/feedback/", views.rate, name="rate"),
     path("console/", views.console, name="console"),
     path("console/login/", views.StaffLoginView.as_view(), name="login"),

@@ -400,6 +400,7 @@ class QueueSnapshot(Frame):
     mine: list
     offer: dict | None
     colleagues: list
+    callbacks_open: int
 
 
 @dataclasses.dataclass(frozen=True)

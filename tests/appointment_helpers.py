@@ -4,7 +4,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from consult.appointments.models import Availability
+from consult.appointments import booking
+from consult.appointments.models import Appointment, Availability
 
 
 def local(day: date, hh_mm: str) -> datetime:
@@ -27,3 +28,9 @@ def available(user, weekday: int, starts: str, ends: str) -> Availability:
         starts=time.fromisoformat(starts),
         ends=time.fromisoformat(ends),
     )
+
+
+def book(topic, when, **kwargs) -> Appointment:
+    """Book ``when`` for Erika Mustermann (any field can be given instead)."""
+    contact = {"name": "Erika Mustermann", "email": "erika@example.org", **kwargs}
+    return booking.book_appointment(topic_slug=topic.slug, starts_at=when, **contact)

@@ -19,7 +19,7 @@ from consult.appointments.models import Appointment
 from consult.catalogue.models import Topic
 from consult.consultations.models import Consultation
 from consult.errors import DomainError
-from consult.queue import routing, transitions
+from consult.queue import lifecycle, routing, transitions
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +71,15 @@ def book_appointment(
     name: str,
     email: str,
     phone: str = "",
+    concern: str = "",
     language: str = "de",
     now: datetime | None = None,
 ) -> Appointment:
-    """Book a free slot of an active topic for a citizen; sends the confirmation e-mail."""
+    """Book a free slot of an active topic for a citizen; sends the confirmation e-mail.
+    ``concern`` (optional, as for a consultation's start) is shown to the clerk."""
     now = _now(now)
     name, email, phone = _clean_contact(name=name, email=email, phone=phone)
+    concern = lifecycle.clean_concern(concern)
     topic = slots.bookable_topic(topic_slug)
     if topic is None:
         raise DomainError("unknown_topic", "This topic does not exist or is closed.")
@@ -90,6 +93,7 @@ def book_appointment(
             name=name,
             email=email,
             phone=phone,
+            concern=concern,
             language=language,
             created_at=now,
             booked_at=now,
@@ -159,7 +163,7 @@ def join_appointment(*, token: str, now: datetime | None = None) -> Consultation
     with transaction.atomic():
         appointment = (
             Appointment.objects.select_for_update(of=("self",))
-            .select_related("consultation")
+            .select_related("consultation", "clerk")
             .filter(token=token)
             .first()
         )
@@ -180,6 +184,8 @@ def join_appointment(*, token: str, now: datetime | None = None) -> Consultation
             now=now,
             priority=Consultation.Priority.APPOINTMENT,
             booked=True,
+            preferred_clerk_id=appointment.clerk.user_id,
+            concern=appointment.concern,
         )
         appointment.state = Appointment.State.JOINED
         appointment.consultation = consultation

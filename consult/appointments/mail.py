@@ -6,7 +6,6 @@ the language the citizen booked in.
 """
 
 import logging
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -14,8 +13,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from icalendar import Calendar, Event
 
+from consult.appointments import ics
 from consult.appointments.models import Appointment
 
 logger = logging.getLogger(__name__)
@@ -35,24 +34,14 @@ def calendar_file(appointment: Appointment) -> bytes:
     """An iCalendar (RFC 5545) event; a cancelled appointment gives METHOD:CANCEL, so a
     calendar that imported the booking removes it."""
     cancelled = appointment.state == Appointment.State.CANCELLED
-    calendar = Calendar()
-    calendar.add("prodid", "-//Sprechstunde//Termine//DE")
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
-    event = Event()
-    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    event.add("uid", f"appointment-{appointment.pk}-{appointment.created_at:%Y%m%d%H%M%S}@{host}")
-    event.add("dtstamp", datetime.now(UTC))
-    event.add("dtstart", appointment.starts_at.astimezone(UTC))
-    event.add("dtend", appointment.ends_at.astimezone(UTC))
-    event.add("sequence", appointment.sequence)
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("summary", _("Consultation: %(topic)s") % {"topic": appointment.topic.name})
-    event.add("url", personal_link(appointment))
-    event.add(
-        "description",
-        _("Join, reschedule or cancel through your personal link: %(link)s")
-        % {"link": personal_link(appointment)},
+    calendar = ics.new_calendar(method="CANCEL" if cancelled else "PUBLISH")
+    link = personal_link(appointment)
+    event = ics.appointment_event(
+        appointment,
+        summary=_("Consultation: %(topic)s") % {"topic": appointment.topic.name},
+        description=_("Join, reschedule or cancel through your personal link: %(link)s")
+        % {"link": link},
+        url=link,
     )
     calendar.add_component(event)
     return bytes(calendar.to_ical())

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consult.catalogue.models import Weekday
-from consult.consultations.models import new_public_token
+from consult.consultations.models import MAX_CONCERN, new_public_token
 from consult.validators import MAX_EMAIL, MAX_PHONE
 
 
@@ -78,6 +78,9 @@ class Appointment(models.Model):
     name = models.CharField(_("name"), max_length=120)
     email = models.EmailField(_("e-mail"), max_length=MAX_EMAIL)
     phone = models.CharField(_("phone"), max_length=MAX_PHONE, blank=True)
+    # What the citizen wants, optional (the clerk's calendar shows it; it goes along into the
+    # consultation at "Jetzt teilnehmen"; never into e-mails, logs or the calendar feed).
+    concern = models.CharField(_("concern"), max_length=MAX_CONCERN, blank=True)
     language = models.CharField(_("language"), max_length=8, default="de")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     booked_at = models.DateTimeField(

@@ -7,8 +7,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from consult import validators
-from consult.catalogue import selectors
+from consult import events, validators
+from consult.catalogue import mail, selectors
 from consult.catalogue.models import CallbackRequest
 from consult.errors import DomainError
 from consult.staff.models import StaffProfile
@@ -25,9 +25,13 @@ def leave_callback_request(
     name: str = "",
     email: str = "",
     phone: str = "",
+    language: str = "de",
     now: datetime | None = None,
 ) -> CallbackRequest:
-    """Store a request for a callback; needs a question and an e-mail address or a phone."""
+    """Store a request for a callback; needs a question and an e-mail address or a phone.
+    After the commit the topic's consoles update their count of open requests, and a
+    citizen who gave an e-mail address gets a confirmation (in ``language``, without the
+    question)."""
     question, name, email, phone = question.strip(), name.strip(), email.strip(), phone.strip()
     if not question:
         raise DomainError("empty_question", "Please describe your question.")
@@ -42,14 +46,28 @@ def leave_callback_request(
     topic = selectors.active_topic(topic_slug)
     if topic is None:
         raise DomainError("unknown_topic", "This topic does not exist.")
-    return CallbackRequest.objects.create(
-        topic=topic,
-        question=question,
-        name=name,
-        email=email,
-        phone=phone,
-        created_at=now or timezone.now(),
-    )
+    with transaction.atomic():
+        request = CallbackRequest.objects.create(
+            topic=topic,
+            question=question,
+            name=name,
+            email=email,
+            phone=phone,
+            created_at=now or timezone.now(),
+        )
+        _publish_to_clerks(topic.pk)
+        if email:
+            transaction.on_commit(
+                lambda: mail.send_request_confirmation(request.pk, language=language),
+                robust=True,
+            )
+    return request
+
+
+def _publish_to_clerks(topic_id: int) -> None:
+    """The consoles of the topic's clerks refresh (their count of open requests) on commit."""
+    for user_id in StaffProfile.objects.filter(topics=topic_id).values_list("user_id", flat=True):
+        events.publish_clerk_changed(user_id)
 
 
 def complete_callback_request(
@@ -74,6 +92,8 @@ def complete_callback_request(
             note=note,
         )
         request = CallbackRequest.objects.filter(pk=request_id, topic_id__in=topic_ids).first()
+        if done and request is not None:
+            _publish_to_clerks(request.topic_id)
     if request is None:
         raise DomainError("not_found", "No such request of your topics.")
     if not done:

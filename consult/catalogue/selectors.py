@@ -69,6 +69,13 @@ def open_callback_requests(
     )
 
 
+def open_callback_count(topic_ids: list[int]) -> int:
+    """How many requests of these topics are open (the console's badge)."""
+    return CallbackRequest.objects.filter(
+        topic_id__in=topic_ids, state=CallbackRequest.State.OPEN
+    ).count()
+
+
 def callback_request(pk: object) -> CallbackRequest | None:
     if not isinstance(pk, int):
         return None

@@ -95,6 +95,16 @@ class Consultation(models.Model):
         verbose_name=_("offered to"),
     )
     offer_expires_at = models.DateTimeField(_("offer expires"), null=True, blank=True)
+    # The clerk routing offers this consultation to first (the clerk a booked appointment
+    # is with; consult/queue/routing.py); others get it when that clerk cannot take it now.
+    preferred_clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("preferred clerk"),
+    )
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     first_accepted_at = models.DateTimeField(
         _("first accepted"),

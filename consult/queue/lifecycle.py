@@ -16,6 +16,16 @@ from consult.queue import routing
 from consult.queue.transitions import citizen_left, lock, open_consultation, transition
 
 
+def clean_concern(concern: str) -> str:
+    """The citizen's short concern as stored: on one line, at most ``MAX_CONCERN``
+    characters, only characters a database stores (also for a booked appointment's)."""
+    concern = validators.single_line(concern)
+    if len(concern) > MAX_CONCERN:
+        raise DomainError("concern_too_long", f"At most {MAX_CONCERN} characters.")
+    validators.ensure_storable(concern)
+    return concern
+
+
 def start_consultation(
     *,
     topic_slug: str,
@@ -34,10 +44,7 @@ def start_consultation(
     """
     if channel not in Consultation.Channel.values:
         raise DomainError("invalid_channel", "Unknown channel.")
-    concern = validators.single_line(concern)
-    if len(concern) > MAX_CONCERN:
-        raise DomainError("concern_too_long", f"At most {MAX_CONCERN} characters.")
-    validators.ensure_storable(concern)
+    concern = clean_concern(concern)
     now = now or timezone.now()
     with transaction.atomic():
         topic = active_topic(topic_slug)

@@ -6,8 +6,11 @@ Policy (docs/queueing.md):
   (seen within the grace period), they serve its topic, have room (chats below capacity; a
   video call only when idle, and nothing else beside one), have no offer ringing, and have not
   declined or let this consultation's offer time out within the cooldown.
-- Auto-offer topics: the head of the queue is offered to the eligible clerk with the lowest
-  load, then idle longest. Manual topics wait until a clerk picks.
+- Auto-offer topics: the head of the queue is offered to the clerk it was booked with
+  (``Consultation.preferred_clerk``) when that clerk is eligible, else to the eligible clerk
+  with the lowest load, then idle longest; once the booked clerk declined or let the offer
+  time out, they are cooled down for it and the others get it. Manual topics wait until a
+  clerk picks.
 - Assignment is a compare-and-set on the consultation's state; clerks' capacity is checked
   under a row lock on their profile. Deadlines are columns, enforced by ``sweep()`` in any
   process, so no timer dies with a process.
@@ -111,23 +114,41 @@ def queue_order_key(consultation: Consultation) -> tuple[int, datetime, int]:
     return (-consultation.priority, consultation.queued_at, consultation.pk)
 
 
+def offer_order_key(
+    consultation: Consultation, profile: StaffProfile
+) -> tuple[int, int, datetime, int]:
+    """Queue order, except that among consultations of one priority the ones waiting for
+    this clerk in particular (``preferred_clerk``: the clerk a booked appointment is with) go
+    first."""
+    preferred = consultation.preferred_clerk_id == profile.user_id
+    return (-consultation.priority, 0 if preferred else 1, consultation.queued_at, consultation.pk)
+
+
 def _head_for(profile: StaffProfile, now: datetime) -> Consultation | None:
-    """The first consultation in queue order this clerk may be offered (one indexed query per
-    topic, independent of the queue's length)."""
+    """The first consultation in offer order (``offer_order_key``) this clerk may be offered
+    (one indexed query per topic, independent of the queue's length, and one for the
+    consultations waiting for this clerk in particular)."""
     cooled = _cooled(profile.user_id, now)
-    best: Consultation | None = None
-    for topic in profile.topics.all():
-        if not topic.active or topic.routing_mode != Topic.RoutingMode.AUTO_OFFER:
-            continue
-        queue = Consultation.objects.filter(
-            topic_id=topic.pk, state=WAITING, offered_to__isnull=True
-        ).exclude(pk__in=cooled)
-        if _n_active(profile):
-            queue = queue.exclude(channel=VIDEO)
-        head = queue.order_by("-priority", "queued_at", "pk").first()
-        if head is not None and (best is None or queue_order_key(head) < queue_order_key(best)):
-            best = head
-    return best
+    topics = [
+        topic.pk
+        for topic in profile.topics.all()
+        if topic.active and topic.routing_mode == Topic.RoutingMode.AUTO_OFFER
+    ]
+    offerable = Consultation.objects.filter(state=WAITING, offered_to__isnull=True).exclude(
+        pk__in=cooled
+    )
+    if _n_active(profile):
+        offerable = offerable.exclude(channel=VIDEO)
+    in_order = ("-priority", "queued_at", "pk")
+    heads = [offerable.filter(topic_id=topic_id).order_by(*in_order).first() for topic_id in topics]
+    if topics:  # the preferred-clerk index: usually no row
+        heads.append(
+            offerable.filter(preferred_clerk_id=profile.user_id, topic_id__in=topics)
+            .order_by(*in_order)
+            .first()
+        )
+    found = [head for head in heads if head is not None]
+    return min(found, key=lambda head: offer_order_key(head, profile)) if found else None
 
 
 def _offer(consultation: Consultation, profile: StaffProfile, now: datetime) -> bool:
@@ -194,12 +215,13 @@ def dispatch(*, now: datetime | None = None, max_offers: int = 1000) -> int:
         heads = [(head, p) for p in _candidates(now) if (head := _head_for(p, now)) is not None]
         if not heads:
             break
-        # The consultation first in queue order; among the clerks whose head it is, the
+        # The consultation first in queue order, offered to the clerk it waits for (its
+        # booked clerk) if they can take it now; else, among the clerks whose head it is, the
         # least loaded, then the one idle longest.
         consultation, profile = min(
             heads,
             key=lambda hp: (
-                queue_order_key(hp[0]),
+                offer_order_key(*hp),
                 _n_active(hp[1]),
                 hp[1].idle_since,
                 hp[1].user_id,

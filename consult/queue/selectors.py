@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from consult.catalogue.selectors import active_topics
+from consult.catalogue.selectors import active_topics, open_callback_count
 from consult.consultations.models import Consultation
 from consult.queue import rooms
 from consult.staff.models import StaffProfile
@@ -83,7 +83,8 @@ def waiting_room(
 def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
     """What the console shows: status, the offers the clerk missed in a row, the waiting
     consultations of the clerk's topics in queue order, the clerk's own chats, the offer
-    ringing for them, available colleagues."""
+    ringing for them, available colleagues, and how many callback requests of the clerk's
+    topics are open."""
     profile = clerk_profile(clerk)
     if profile is None:
         return {
@@ -93,6 +94,7 @@ def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
             "mine": [],
             "offer": None,
             "colleagues": [],
+            "callbacks_open": 0,
         }
     topic_ids = [t.pk for t in profile.topics.all()]
     waiting = (
@@ -127,6 +129,7 @@ def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
             {"id": p.user_id, "name": p.display_name, "topics": [t.slug for t in p.topics.all()]}
             for p in colleagues
         ],
+        "callbacks_open": open_callback_count(topic_ids),
     }
 
 

@@ -19,7 +19,10 @@ def requeue(
     consultation: Consultation, *, kind: str, now: datetime, body: str = "", topic_id: int = 0
 ) -> None:
     """Back to the head of its topic's queue, or of ``topic_id``'s (priority "requeued",
-    original queue time). The caller holds the locks (``transitions.lock``)."""
+    original queue time). The caller holds the locks (``transitions.lock``). A transfer is a
+    hand-off: the consultation no longer waits for its booked clerk (``preferred_clerk``);
+    after a clerk dropped it still does."""
+    handed_off = {} if kind == Message.Kind.REQUEUED else {"preferred_clerk": None}
     transition(
         consultation,
         kind=kind,
@@ -28,6 +31,7 @@ def requeue(
         clerk_id=None,
         priority=max(consultation.priority, Consultation.Priority.REQUEUED),
         topic_id=topic_id or consultation.topic_id,
+        **handed_off,
     )
 
 

@@ -118,8 +118,10 @@ def open_consultation(
     booked: bool = False,
     service_id: int | None = None,
     concern: str = "",
+    preferred_clerk_id: int | None = None,
 ) -> Consultation:
-    """A new consultation joins its topic's queue (the caller dispatches after commit)."""
+    """A new consultation joins its topic's queue (the caller dispatches after commit).
+    ``preferred_clerk_id`` (a user id) is offered it first (``routing.dispatch``)."""
     consultation = Consultation.objects.create(
         topic_id=topic_id,
         channel=channel,
@@ -129,6 +131,7 @@ def open_consultation(
         booked=booked,
         service_id=service_id,
         concern=concern,
+        preferred_clerk_id=preferred_clerk_id,
     )
     events.publish_queue_changed(topic_id)
     return consultation

@@ -41,6 +41,16 @@ class StaffProfile(models.Model):
         _("console last seen"), null=True, blank=True, help_text=_("Heartbeat of the console.")
     )
     missed_offers = models.PositiveSmallIntegerField(_("offers missed in a row"), default=0)
+    # SHA-256 (hex) of the secret in the clerk's calendar feed address
+    # (consult/appointments/feed.py); empty while the clerk has no feed.
+    calendar_feed_hash = models.CharField(
+        _("calendar feed"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("staff profile")

@@ -37,6 +37,27 @@ async def test_queue_lists_only_own_topics_and_updates_live(topic, other_topic, 
 
 
 @pytest.mark.asyncio
+async def test_the_count_of_open_callback_requests_reaches_the_console(
+    topic, other_topic, make_clerk
+):
+    from consult.catalogue import callbacks
+
+    anna = await database_sync_to_async(make_clerk)("anna", [topic])
+    leave = database_sync_to_async(callbacks.leave_callback_request)
+    await leave(topic_slug="hundesteuer", question="Frage", phone="+49 30 1234-567")
+    ws, snapshot = await open_queue(anna)
+    assert snapshot["callbacks_open"] == 1
+    await leave(topic_slug="bauantrag", question="Nicht Annas", phone="+49 30 1234-567")
+    left = await leave(topic_slug="hundesteuer", question="Noch eine", email="e@example.org")
+    assert (await receive_until(ws, "queue"))["callbacks_open"] == 2
+    await database_sync_to_async(callbacks.complete_callback_request)(
+        request_id=left.pk, clerk=anna
+    )
+    assert (await receive_until(ws, "queue"))["callbacks_open"] == 1
+    await ws.disconnect()
+
+
+@pytest.mark.asyncio
 async def test_status_switch_and_accept_through_the_socket(topic, make_clerk):
     anna = await database_sync_to_async(make_clerk)("anna", [topic], status="offline")
     waiting = await database_sync_to_async(lifecycle.start_consultation)(topic_slug="hundesteuer")

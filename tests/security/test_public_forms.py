@@ -103,6 +103,7 @@ FORMS = {
             "name": "Erika Mustermann",
             "email": "erika@example.org",
             "phone": "",
+            "concern": "Ich möchte meinen Hund anmelden.",
         },
         appointment_forms.BookingForm,
     ),

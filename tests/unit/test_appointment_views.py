@@ -30,6 +30,22 @@ def test_booking_page_lists_days_and_times(client, topic, day):
     page = client.get(url, {"day": day.isoformat()}).content.decode()
     assert f'value="{slot_value(local(day, "09:15"))}"' in page
     assert "Termin buchen" in page
+    assert 'name="concern"' in page and 'maxlength="200"' in page
+
+
+def test_the_concern_is_booked_along_and_checked(client, topic, day):
+    url = reverse("appointments:book", args=[topic.slug])
+    data = {
+        "day": day.isoformat(),
+        "slot": slot_value(local(day, "09:15")),
+        "name": "Erika",
+        "email": "erika@example.org",
+        "concern": "x" * 201,
+    }
+    refused = client.post(url, data).content.decode()
+    assert 'href="#id_concern"' in refused and not Appointment.objects.exists()
+    client.post(url, {**data, "concern": "Hund verstorben"})
+    assert Appointment.objects.get().concern == "Hund verstorben"
 
 
 def test_invalid_details_are_reported_and_book_nothing(client, topic, day):

@@ -15,7 +15,7 @@ from consult.consultations.models import Consultation
 from consult.errors import DomainError
 from consult.queue import lifecycle, routing, selectors
 from consult.staff.models import StaffProfile
-from tests.appointment_helpers import available, local, next_weekday
+from tests.appointment_helpers import available, book, local, next_weekday
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,6 @@ def day():
 
 def starts(slot_list):
     return [s.local_start.strftime("%H:%M") for s in slot_list]
-
-
-def book(topic, when, **kwargs):
-    contact = {"name": "Erika Mustermann", "email": "erika@example.org", **kwargs}
-    return booking.book_appointment(topic_slug=topic.slug, starts_at=when, **contact)
 
 
 # --- Slots ---------------------------------------------------------------------------------
@@ -352,6 +347,77 @@ def test_joining_queues_ahead_of_walk_ins(topic, anna, day, settings):
     assert joined.offered_to_id == anna.pk
 
 
+def _join_with_colleague(topic, anna, day, settings, make_clerk, *, anna_status="available"):
+    """Anna's appointment is joined while Ben, idle far longer, serves the topic too."""
+    appointment = book(topic, local(day, "09:00"))
+    early = appointment.starts_at - timedelta(minutes=settings.APPOINTMENT_JOIN_EARLY_MINUTES)
+    ben = make_clerk("ben", [topic])
+    StaffProfile.objects.update(last_seen_at=early)
+    StaffProfile.objects.filter(user=ben).update(idle_since=early - timedelta(hours=2))
+    StaffProfile.objects.filter(user=anna).update(idle_since=early, status=anna_status)
+    joined = booking.join_appointment(token=appointment.token, now=early)
+    return joined, ben, early
+
+
+def test_the_booked_clerk_is_offered_the_appointment_before_a_clerk_idle_longer(
+    topic, anna, day, settings, make_clerk
+):
+    joined, _ben, _early = _join_with_colleague(topic, anna, day, settings, make_clerk)
+    assert joined.preferred_clerk_id == anna.pk
+    assert joined.offered_to_id == anna.pk
+
+
+def test_after_the_booked_clerks_offer_times_out_a_colleague_gets_it(
+    topic, anna, day, settings, make_clerk
+):
+    from consult.queue import sweep
+
+    joined, ben, early = _join_with_colleague(topic, anna, day, settings, make_clerk)
+    later = early + timedelta(seconds=topic.offer_timeout_seconds)
+    StaffProfile.objects.update(last_seen_at=later)
+    sweep.sweep(now=later)
+    joined.refresh_from_db()
+    assert joined.offered_to_id == ben.pk
+    # Walk-ins are not held for anybody: Anna, free again, gets the next one.
+    walk_in = lifecycle.start_consultation(topic_slug=topic.slug, now=later)
+    walk_in.refresh_from_db()
+    assert walk_in.offered_to_id == anna.pk
+
+
+def test_when_the_booked_clerk_is_not_signed_in_a_colleague_gets_it_at_once(
+    topic, anna, day, settings, make_clerk
+):
+    joined, ben, _early = _join_with_colleague(
+        topic, anna, day, settings, make_clerk, anna_status="offline"
+    )
+    assert joined.offered_to_id == ben.pk
+
+
+def test_a_booked_clerk_gets_their_own_appointment_before_an_earlier_one_of_a_colleague(
+    topic, anna, day, settings, make_clerk
+):
+    """Two appointments waiting, Ben's joined first; Ben is away. When Anna and Clara become
+    free, Anna (idle longer) is offered her own appointment, not Ben's: Clara gets that."""
+    ben = make_clerk("ben", [topic])
+    available(ben, MONDAY, "09:00", "10:00")
+    first = book(topic, local(day, "09:00"))
+    second = book(topic, local(day, "09:00"))
+    bens, annas = sorted([first, second], key=lambda a: a.clerk.user_id != ben.pk)
+    assert (bens.clerk.user, annas.clerk.user) == (ben, anna)
+    early = first.starts_at - timedelta(minutes=settings.APPOINTMENT_JOIN_EARLY_MINUTES)
+    clara = make_clerk("clara", [topic])
+    StaffProfile.objects.update(last_seen_at=early, idle_since=early, status="away")
+    joined_bens = booking.join_appointment(token=bens.token, now=early)
+    joined_annas = booking.join_appointment(token=annas.token, now=early + timedelta(seconds=1))
+    StaffProfile.objects.filter(user__in=[anna, clara]).update(status="available")
+    StaffProfile.objects.filter(user=anna).update(idle_since=early - timedelta(hours=1))
+    routing.dispatch(now=early + timedelta(seconds=2))
+    joined_bens.refresh_from_db()
+    joined_annas.refresh_from_db()
+    assert joined_annas.offered_to_id == anna.pk
+    assert joined_bens.offered_to_id == clara.pk
+
+
 def test_the_reminder_command_sends_and_releases(topic, anna, day, settings):
     from io import StringIO
 
@@ -384,3 +450,34 @@ def test_a_due_no_show_is_released_when_its_time_is_booked_again(topic, anna, da
     )
     missed.refresh_from_db()
     assert missed.state == Appointment.State.NO_SHOW
+
+
+def test_a_transfer_hands_the_appointment_off_for_good(topic, anna, day, settings, make_clerk):
+    """The booked clerk who transferred it to a topic they also serve is not rung first."""
+    from consult.queue import transfers
+
+    joined, ben, early = _join_with_colleague(topic, anna, day, settings, make_clerk)
+    routing.accept(consultation_id=joined.pk, clerk=anna, now=early)
+    transfers.transfer_to_topic(
+        consultation_id=joined.pk, clerk=anna, topic_slug=topic.slug, now=early
+    )
+    joined.refresh_from_db()
+    assert joined.preferred_clerk_id is None
+    assert joined.offered_to_id == ben.pk  # normal routing: Ben has been idle longer
+
+
+def test_the_concern_of_a_booking_is_checked_kept_and_goes_into_the_consultation(
+    topic, anna, day, settings, django_capture_on_commit_callbacks
+):
+    with pytest.raises(DomainError) as error:
+        book(topic, local(day, "09:00"), concern="x" * 201)
+    assert error.value.code == "concern_too_long"
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(topic, local(day, "09:00"), concern="Hund\r\nverstorben")
+    assert appointment.concern == "Hund verstorben"
+    (message,) = mail.outbox
+    assert "verstorben" not in message.body + message.subject
+    assert "verstorben" not in str(message.attachments[0][1])
+    early = appointment.starts_at - timedelta(minutes=settings.APPOINTMENT_JOIN_EARLY_MINUTES)
+    joined = booking.join_appointment(token=appointment.token, now=early)
+    assert joined.concern == "Hund verstorben"

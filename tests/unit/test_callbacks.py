@@ -94,3 +94,47 @@ def test_the_request_form_shows_errors_and_then_a_confirmation(client, topic):
     thanks = client.get(sent["Location"]).content.decode()
     assert "Ihr Anliegen ist eingegangen" in thanks and "a@example.de" in thanks
     assert client.get("/requests/new/?topic=hundesteuer").status_code == 200
+
+
+def test_a_request_with_an_e_mail_address_is_confirmed_without_its_question(
+    topic, make_clerk, sent_events, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    anna = make_clerk("anna", [topic])
+    with django_capture_on_commit_callbacks(execute=True):
+        left = callbacks.leave_callback_request(
+            topic_slug="hundesteuer",
+            question="Mein Hund heißt Bello, was kostet das?",
+            name="Erika",
+            email="erika@example.org",
+        )
+    (message,) = mail.outbox
+    assert message.to == ["erika@example.org"]
+    assert message.subject == "Ihre Anfrage ist eingegangen: Hundesteuer"
+    assert "Guten Tag Erika," in message.body and f"Nummer {left.pk}" in message.body
+    assert "Bello" not in message.body + message.subject
+    # The topic's consoles refresh (their count of open requests).
+    assert (f"clerk.{anna.pk}", {"type": "clerk.assigned", "clerk": anna.pk}) in sent_events
+    # Done: the consoles refresh again.
+    sent_events.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        callbacks.complete_callback_request(request_id=left.pk, clerk=anna)
+    assert (f"clerk.{anna.pk}", {"type": "clerk.assigned", "clerk": anna.pk}) in sent_events
+
+
+def test_a_request_by_phone_only_sends_no_mail_and_english_requests_get_english(
+    topic, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        callbacks.leave_callback_request(
+            topic_slug="hundesteuer", question="Frage", phone="+49 30 1234-567"
+        )
+        callbacks.leave_callback_request(
+            topic_slug="hundesteuer", question="Question", email="x@example.org", language="en"
+        )
+    (message,) = mail.outbox
+    assert message.subject == "Your request has been received: Hundesteuer"
+    assert message.body.startswith("Hello,")

@@ -24,6 +24,7 @@ STORED_IN = {
     (appointment_forms.BookingForm, "name"): (Appointment, "name"),
     (appointment_forms.BookingForm, "email"): (Appointment, "email"),
     (appointment_forms.BookingForm, "phone"): (Appointment, "phone"),
+    (appointment_forms.BookingForm, "concern"): (Appointment, "concern"),
 }
 # Limited but not stored as typed: looked up or parsed, never written.
 NOT_STORED = {

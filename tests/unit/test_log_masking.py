@@ -35,8 +35,14 @@ def test_a_refused_post_to_a_room_logs_the_path_without_the_token(topic, log_out
 
 def test_every_token_path_is_masked():
     token = "Abc_-123" * 5
-    for path in (f"/c/{token}/", f"/ws/citizen/{token}/", f"/termin/t/{token}/absagen/"):
+    for path in (
+        f"/c/{token}/",
+        f"/ws/citizen/{token}/",
+        f"/termin/t/{token}/absagen/",
+        f"/console/calendar/{token}.ics",
+    ):
         assert token not in mask(f"GET {path} 404")
+    assert mask("/console/calendar/feed/new/") == "/console/calendar/feed/new/"
     assert mask("/catalogue/hundesteuer/") == "/catalogue/hundesteuer/"
 
 

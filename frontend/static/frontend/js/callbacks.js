@@ -1,5 +1,5 @@
 // The console's callback queue: mark a request done without reloading the console (its
-// chats stay connected), and refresh the list now and then. Without JavaScript the forms
+// chats stay connected), and refresh the list when the live count changes and now and then. Without JavaScript the forms
 // post normally and the console reloads.
 import { gettext, showError } from "./i18n.js";
 
@@ -42,6 +42,10 @@ list.addEventListener("submit", async (event) => {
   }
 });
 
-setInterval(() => {
+function refresh() {
   if (!busy()) load(section.dataset.url).catch(() => {});
-}, REFRESH_MS);
+}
+
+// The console's live snapshot says when the count of open requests changed (console.js).
+document.addEventListener("callbacks-changed", refresh);
+setInterval(refresh, REFRESH_MS);

@@ -204,6 +204,16 @@ const bell = new OfferBell({
   onDecline: (id) => queue.send({ type: "decline", consultation: id }),
 });
 
+// The badge with the count of open callback requests of the clerk's topics; when the count
+// changes, the list below refreshes (callbacks.js listens for "callbacks-changed").
+function showCallbacks(count) {
+  const badge = $("callbacks-badge");
+  if (badge.dataset.count === String(count)) return;
+  badge.dataset.count = String(count);
+  badge.textContent = interpolate(ngettext("%(count)s open", "%(count)s open", count), { count });
+  document.dispatchEvent(new CustomEvent("callbacks-changed"));
+}
+
 const CONNECTION_TEXT = {
   open: () => gettext("Connected."),
   reconnecting: () => gettext("Connection lost. Reconnecting …"),
@@ -225,6 +235,7 @@ const queue = new LiveSocket(config.queueWs, {
       announceArrivals(frame.waiting, frame.offer);
       tellMissed(frame.status, frame.missed_offers);
       syncPanels(frame.mine, frame.colleagues);
+      showCallbacks(frame.callbacks_open);
       bell.show(frame.offer);
     } else if (frame.type === "accepted") {
       errors.replaceChildren();
