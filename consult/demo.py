@@ -13,6 +13,7 @@ from django.utils import timezone
 from consult.appointments.models import Availability
 from consult.catalogue.importer import import_catalogue_file
 from consult.catalogue.models import Closure, OpeningHours, Topic
+from consult.catalogue.selectors import GENERAL_TOPIC
 from consult.staff.models import StaffProfile
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue" / "data" / "catalogue_de.json"
@@ -23,8 +24,6 @@ DEMO_PASSWORD = "sprechstunde-demo"  # noqa: S105 - printed for the local demo o
 MANUAL_TOPICS = {"bauantrag"}
 # Video through the media worker (server relay); the others peer-to-peer.
 RELAY_TOPICS = {"kfz-zulassung"}
-
-GENERAL_TOPIC = "allgemein"
 
 TOPICS = [
     ("hundesteuer", "Hundesteuer", "An- und Abmeldung von Hunden, Steuerbescheid, Ermäßigungen."),
