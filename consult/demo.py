@@ -1,4 +1,4 @@
-"""Demo data for the embedded default: German topics, three clerks, one manager, the service
+"""Demo data for the embedded default: German topics, six clerks, one manager, the service
 catalogue (data/catalogue_de.json, loaded by the import code), opening hours and the
 administration's own closing days (public holidays come from consult/catalogue/holidays.py)."""
 
@@ -13,6 +13,7 @@ from django.utils import timezone
 from consult.appointments.models import Availability
 from consult.catalogue.importer import import_catalogue_file
 from consult.catalogue.models import Closure, OpeningHours, Topic
+from consult.catalogue.selectors import GENERAL_TOPIC
 from consult.staff.models import StaffProfile
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue" / "data" / "catalogue_de.json"
@@ -31,7 +32,11 @@ TOPICS = [
         "Bauantrag",
         "Bauvorhaben, Bauantrag stellen, Unterlagen und Stand des Verfahrens.",
     ),
-    ("kfz-zulassung", "Kfz-Zulassung", "Fahrzeug zulassen, umschreiben oder außer Betrieb setzen."),
+    (
+        "kfz-zulassung",
+        "Kfz-Zulassung",
+        "Fahrzeug zulassen, umschreiben oder außer Betrieb setzen; Führerschein.",
+    ),
     ("wohnsitz-ummelden", "Wohnsitz ummelden", "Umzug melden, Meldebescheinigung, Nebenwohnung."),
     ("gewerbeanmeldung", "Gewerbeanmeldung", "Gewerbe an-, um- oder abmelden."),
     (
@@ -40,10 +45,55 @@ TOPICS = [
         "Personalausweis, Reisepass, Führungszeugnis, Beglaubigung.",
     ),
     ("standesamt", "Standesamt", "Eheschließung, Geburts- und Sterbeurkunden, Kirchenaustritt."),
-    ("soziales", "Wohngeld und Familie", "Wohngeld, Elterngeld, Kita-Platz."),
-    ("parken", "Parken und Verkehr", "Bewohnerparkausweis, Halteverbot für den Umzug."),
+    (
+        "soziales",
+        "Soziales und Familie",
+        "Wohngeld, Sozialhilfe, Elterngeld, Kita-Platz, Unterhaltsvorschuss, Pflegeberatung.",
+    ),
+    (
+        "parken",
+        "Parken und Verkehr",
+        "Bewohnerparkausweis, Halteverbot für den Umzug, Parkausweis bei Behinderung.",
+    ),
     ("abfall", "Abfall und Sperrmüll", "Sperrmüll anmelden, Mülltonnen bestellen oder ändern."),
     ("fundbuero", "Fundbüro", "Etwas verloren oder gefunden?"),
+    (
+        "auslaenderbehoerde",
+        "Ausländerbehörde",
+        "Aufenthaltstitel, Einbürgerung, Verpflichtungserklärung, Arbeiten mit Duldung.",
+    ),
+    (
+        "ordnungsamt",
+        "Ordnungsamt",
+        "Feste und Veranstaltungen, Lärm, Waffen-, Jagd- und Fischereischein, Strafzettel.",
+    ),
+    (
+        "steuern",
+        "Steuern und Abgaben",
+        "Grundsteuer, Gewerbesteuer, Zweitwohnungsteuer, Stundung und Ratenzahlung.",
+    ),
+    ("wahlen", "Wahlen", "Briefwahl, Wählerverzeichnis, Wahlhelfer, Bürgerbegehren."),
+    (
+        "strassen",
+        "Straßen und Baustellen",
+        "Schlaglöcher, Straßenlaternen, Gerüste und Container auf der Straße, Winterdienst.",
+    ),
+    (
+        "umwelt",
+        "Umwelt und Tiere",
+        "Gewässer, Heizöltank, städtische Bäume, Tierschutz, Hühner und Bienen.",
+    ),
+    (
+        "kultur",
+        "Bibliothek, Kultur und Schule",
+        "Bibliotheksausweis, Musikschule, Volkshochschule, Stadtarchiv, Schulanmeldung.",
+    ),
+    # The general enquiry: where the navigator finds no fitting service (docs/catalogue.md).
+    (
+        GENERAL_TOPIC,
+        "Allgemeine Anfrage",
+        "Sie wissen nicht, wer zuständig ist? Wir nehmen Ihr Anliegen auf und helfen weiter.",
+    ),
 ]
 
 # Wall-clock opening hours (Europe/Berlin): weekdays 0-4 = Monday-Friday.
@@ -75,6 +125,15 @@ CLERKS = [
         "Clara S.",
         ["kfz-zulassung", "wohnsitz-ummelden", "hundesteuer", "standesamt", "soziales", "parken"],
     ),
+    ("david", "David", "Nowak", "David N.", ["auslaenderbehoerde", "ausweise", GENERAL_TOPIC]),
+    ("emma", "Emma", "Fischer", "Emma F.", ["ordnungsamt", "strassen", "umwelt", "parken"]),
+    (
+        "felix",
+        "Felix",
+        "Becker",
+        "Felix B.",
+        ["steuern", "wahlen", "kultur", "hundesteuer", GENERAL_TOPIC],
+    ),
 ]
 
 # Weekly appointment windows (weekday 0 = Monday, local time) per demo clerk.
@@ -82,6 +141,9 @@ AVAILABILITY = {
     "anna": [(0, "09:00", "12:00"), (2, "09:00", "12:00"), (3, "14:00", "17:00")],
     "ben": [(1, "09:00", "12:00"), (3, "09:00", "12:00"), (4, "09:00", "11:00")],
     "clara": [(0, "13:00", "16:00"), (1, "09:00", "12:00"), (4, "09:00", "12:00")],
+    "david": [(0, "09:00", "12:00"), (2, "13:00", "16:00"), (3, "09:00", "12:00")],
+    "emma": [(1, "13:00", "16:00"), (2, "09:00", "12:00"), (4, "09:00", "12:00")],
+    "felix": [(0, "14:00", "17:00"), (1, "09:00", "12:00"), (3, "14:00", "17:00")],
 }
 # Appointment length per topic in minutes (default 15).
 APPOINTMENT_MINUTES = {"bauantrag": 30, "gewerbeanmeldung": 20}

@@ -45,24 +45,32 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def navigate(request: HttpRequest) -> HttpResponse:
-    """The navigator's answer: the services matching the question and the topic to consult."""
+    """The navigator's answer: the services matching the question and, when it is confident,
+    the topic to consult; when not, it says so and offers the general enquiry topic, the
+    catalogue and a written request (docs/catalogue.md, "Confidence")."""
     searched = "q" in request.GET
     form = NavigatorForm(request.GET if searched else None)
-    hits: list[navigator.Hit] = []
+    found = navigator.Answer(hits=[], confidence=0.0)
     if searched and form.is_valid():
-        hits = navigator.search(form.cleaned_data["q"], limit=5)
-    overview = {}
-    if hits:
-        topics = list({h.service.topic_id: h.service.topic for h in hits}.values())
-        overview = {o.topic.pk: o for o in topic_overview(now=timezone.now(), topics=topics)}
+        found = navigator.answer(form.cleaned_data["q"], limit=5)
+    best = general = None
+    if found.confident:
+        topic = found.hits[0].service.topic
+        best = topic_overview(now=timezone.now(), topics=[topic])[0]
+    elif searched and form.is_valid():
+        fallback = catalogue_selectors.general_topic()
+        if fallback is not None:
+            general = topic_overview(now=timezone.now(), topics=[fallback])[0]
     return render(
         request,
         "frontend/navigator.html",
         {
             "form": form,
             "searched": searched,
-            "hits": hits,
-            "best": overview.get(hits[0].service.topic_id) if hits else None,
+            "hits": found.hits,
+            "confident": found.confident,
+            "best": best,
+            "general": general,
         },
         status=400 if searched and not form.is_valid() else 200,
     )
@@ -71,7 +79,12 @@ def navigate(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def leave_request(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        form = CallbackRequestForm(initial={"topic": request.GET.get("topic", "")})
+        initial = {
+            "topic": request.GET.get("topic", ""),
+            # The navigator's question goes along when it found no fitting service.
+            "question": request.GET.get("question", "")[: callbacks.MAX_QUESTION],
+        }
+        form = CallbackRequestForm(initial=initial)
         return render(request, "frontend/request_form.html", {"form": form})
     form = CallbackRequestForm(request.POST)
     if form.is_valid():

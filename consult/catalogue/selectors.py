@@ -11,6 +11,15 @@ from consult.catalogue import hours, navigator
 from consult.catalogue.models import CallbackRequest, Service, Topic
 from consult.staff.models import StaffProfile
 
+# The topic for questions no service of the catalogue fits (the navigator offers it when it is
+# not confident; docs/catalogue.md). The demo creates it; without it the page offers the
+# catalogue and a written request only.
+GENERAL_TOPIC = "allgemein"
+
+
+def general_topic() -> Topic | None:
+    return active_topic(GENERAL_TOPIC)
+
 
 def active_topics() -> QuerySet[Topic]:
     return Topic.objects.filter(active=True)

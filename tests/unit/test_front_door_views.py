@@ -130,6 +130,65 @@ def test_the_navigator_answers_with_services_and_the_topic(client, catalogue):
     assert first_visit.status_code == 200 and 'role="alert"' not in first_visit.content.decode()
 
 
+def topic_box(html):
+    """The navigator's "Ihr Thema für eine Beratung" box: the topic it routes a chat to."""
+    if "Ihr Thema für eine Beratung" not in html:
+        return None
+    return html.split("Ihr Thema für eine Beratung: <strong>")[1].split("</strong>")[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "service"),
+    [
+        # Issue 17: these went to Meldebescheinigung, Kfz-Zulassung, Personalausweis and
+        # Baugenehmigung before the catalogue had their services.
+        ("Lärm vom Nachbarn", "Ordnungsamt", "laermbelaestigung"),
+        ("Schlagloch", "Straßen und Baustellen", "strassenschaden"),
+        ("Angelschein", "Ordnungsamt", "fischereischein"),
+        ("Aufenthaltstitel verlängern", "Ausländerbehörde", "aufenthaltserlaubnis"),
+        ("Behindertenparkplatz vor meiner Wohnung", "Parken und Verkehr", "behindertenparkplatz"),
+    ],
+)
+def test_the_navigator_routes_former_wrong_answers_to_their_own_topic(
+    client, catalogue, question, topic, service
+):
+    html = client.get("/navigator/", {"q": question}).content.decode()
+    assert topic_box(html) == topic  # the chat goes to the queue that answers it
+    assert f'href="/services/{service}/"' in html
+    assert "keine passende Leistung" not in html
+
+
+@pytest.mark.parametrize("question", ["Handyvertrag kündigen", "Patent anmelden", "Xylophon"])
+def test_without_a_fitting_service_the_navigator_says_so_and_offers_the_alternatives(
+    client, catalogue, question
+):
+    html = client.get("/navigator/", {"q": question}).content.decode()
+    assert topic_box(html) is None  # no chat routed to a guessed queue
+    assert '<p role="status">Dazu haben wir keine passende Leistung gefunden.</p>' in html
+    # The general enquiry (a chat form for it, as the demo's topic has no hours here) ...
+    form = html.split('<form method="post" action="/consultations/">')[1].split("</form>")[0]
+    assert 'name="topic" value="allgemein"' in form and 'name="service"' not in form
+    assert "Chat zum Thema „Allgemeine Anfrage“ starten" in form
+    # ... a written request that takes the question along, and the catalogue.
+    question_param = question.replace(" ", "%20").replace("ü", "%C3%BC")
+    assert f'href="/requests/new/?topic=allgemein&amp;question={question_param}"' in html
+    assert 'href="/services/"' in html
+    request_form = client.get("/requests/new/", {"topic": "allgemein", "question": question})
+    assert question in request_form.content.decode()
+
+
+def test_without_the_general_topic_the_navigator_still_offers_request_and_catalogue(
+    client, catalogue
+):
+    from consult.catalogue.models import Topic
+
+    Topic.objects.filter(slug="allgemein").update(active=False)
+    html = client.get("/navigator/", {"q": "Handyvertrag kündigen"}).content.decode()
+    assert "Dazu haben wir keine passende Leistung gefunden." in html
+    assert 'action="/consultations/"' not in html
+    assert 'href="/requests/new/?question=Handyvertrag%20k%C3%BCndigen"' in html
+
+
 def test_the_waiting_room_lists_the_documents_of_the_chosen_service(client, topic):
     from consult.catalogue.models import Service
 

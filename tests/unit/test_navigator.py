@@ -47,8 +47,10 @@ def test_plain_questions_find_their_service(catalogue, backend, question, expect
 @pytest.mark.parametrize("backend", [None, "fallback"])
 def test_synonyms_link_everyday_words_to_official_ones(catalogue, backend):
     backend = "fallback" if SQLITE_RUN else backend
-    # "Auto" appears nowhere in the Kfz services' names; the synonym group links it.
-    assert top("Auto", backend=backend)[0].startswith("kfz-")
+    # "Auto" appears nowhere in the Kfz services' names; the synonym group links it. (With
+    # the city-sized catalogue "Auto abgeschleppt" and "Autowrack melden" compete for the
+    # bare word, so the registration is among the first three, not necessarily first.)
+    assert "kfz-neuzulassung" in top("Auto", backend=backend)
     assert "ummeldung" in top("Wir sind umgezogen", backend=backend)
 
 
@@ -72,3 +74,51 @@ def test_inactive_services_are_not_found(catalogue):
     Service.objects.filter(slug="hund-anmelden").update(active=False)
     assert "hund-anmelden" not in top("Hund")
     assert "hund-anmelden" not in top("Hund", backend="fallback")
+
+
+@pytest.mark.parametrize("backend", [None, "fallback"])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Angelschein", "fischereischein"),  # the citizens' word for the official one
+        ("Ich habe ein Knöllchen bekommen", "verwarnungsgeld"),
+        ("neuen Perso beantragen", "personalausweis"),
+        ("Dackel gestorben", "hund-abmelden"),
+    ],
+)
+def test_citizens_words_find_the_official_service(catalogue, backend, question, expected):
+    backend = "fallback" if SQLITE_RUN else backend
+    found = navigator.answer(question, backend=backend)
+    assert [h.service.slug for h in found.hits][:1] == [expected]
+    assert found.confident
+
+
+def test_compounds_the_catalogue_does_not_know_are_split_into_words_it_knows():
+    vocabulary = frozenset({"hund", "anmeldung", "angel", "schein", "gewerbe"})
+    assert navigator.split_compound("hundeanmeldung", vocabulary) == ["hunde", "anmeldung"]
+    assert navigator.split_compound("angelschein", vocabulary) == ["angel", "schein"]
+    assert navigator.split_compound("gewerbeschein", vocabulary) == ["gewerbe", "schein"]
+    assert navigator.split_compound("schein", vocabulary) == []  # too short to be a compound
+    assert navigator.split_compound("xylophonquartett", vocabulary) == []
+
+
+@pytest.mark.parametrize("backend", [None, "fallback"])
+@pytest.mark.parametrize(
+    "question", ["Handyvertrag kündigen", "Patent anmelden", "Krankenkasse wechseln"]
+)
+def test_a_question_without_a_fitting_service_gets_no_confident_answer(
+    catalogue, backend, question
+):
+    """Both backends may still list loosely matching services, but are not confident."""
+    backend = "fallback" if SQLITE_RUN else backend
+    assert not navigator.answer(question, backend=backend).confident
+
+
+def test_the_two_backends_agree_on_confidence(catalogue):
+    if SQLITE_RUN:
+        pytest.skip("PostgreSQL full-text search")
+    for question in ("Ich habe einen Hund gekauft", "Schlagloch", "Patent anmelden", "Grundsteuer"):
+        postgresql = navigator.answer(question, backend="postgresql")
+        fallback = navigator.answer(question, backend="fallback")
+        assert postgresql.confident == fallback.confident, question
+        assert postgresql.hits[0].service == fallback.hits[0].service, question
