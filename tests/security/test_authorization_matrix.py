@@ -29,6 +29,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
+from consult.appointments import feed
 from consult.consultations.models import Consultation
 from signaling.routing import websocket_urlpatterns
 from tests.integration.conftest import connect, receive
@@ -84,6 +85,11 @@ HTTP_RULES: dict[str, Rule] = {
     ),
     "frontend:console": Rule(CLERKS),
     "frontend:console_requests": Rule(CLERKS),
+    "frontend:calendar": Rule(CLERKS),
+    "frontend:new_calendar_feed": Rule(CLERKS, method="post"),
+    "frontend:revoke_calendar_feed": Rule(CLERKS, method="post"),
+    # The secret in the address is the credential: the clerk asks with theirs, others guess.
+    "frontend:calendar_feed": Rule("404 404 404 ok 404 404"),
     "frontend:complete_request": Rule(
         "login login login ok 404 403", method="post", kwargs=lambda w: {"pk": w.callback.pk}
     ),
@@ -245,6 +251,9 @@ def kwargs_for(route: Route, rule: Rule, world: World, role: str) -> dict[str, A
         if name == "token":
             real = owners_token(world, rule.token)
             values[name] = real if role == "citizen" else guessed_token(real, role)
+        elif name == "secret":  # the clerk's calendar feed (a new secret each time)
+            real = feed.regenerate_calendar_feed(clerk=world.clerk)
+            values[name] = real if role == "clerk" else secrets.token_urlsafe(32)
         elif name == "topic":
             values[name] = world.topic.slug
         elif name == "slug":
