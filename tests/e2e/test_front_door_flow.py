@@ -26,7 +26,7 @@ def dog_services(topic, tmp_path):
             "name": "Hund anmelden (Hundesteuer)",
             "topic": "hundesteuer",
             "description": "Wer einen Hund hält, meldet ihn innerhalb von zwei Wochen an.",
-            "keywords": "Hund, Welpe, Hundemarke",
+            "keywords": "Hund, Welpe, Hund gekauft, Hundemarke",  # as in the demo catalogue
             "required_documents": ["Personalausweis", "Chipnummer des Hundes"],
             "fees": "100 € im Jahr",
         },
