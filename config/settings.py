@@ -233,6 +233,8 @@ WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 
 # --- Security headers.
 SESSION_COOKIE_HTTPONLY = True
+# A refused form (CSRF) gets the German 403 page in the site's layout.
+CSRF_FAILURE_VIEW = "frontend.error_views.csrf_failure"
 SESSION_COOKIE_SAMESITE = "Lax"
 # With an https SITE_URL, on by default (each can be switched by the environment): cookies only
 # over HTTPS, redirect http to https (not /healthz, for monitoring inside the network), HSTS

@@ -35,6 +35,15 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     return HttpResponseForbidden(_page(request, "frontend/403.html", 403))
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """settings.CSRF_FAILURE_VIEW: a form sent without a valid token (expired, or from
+    another site). The reason stays in the log, not on the page."""
+    body = loader.render_to_string(
+        "frontend/403.html", {"status": 403, "form_expired": True}, request=request
+    )
+    return HttpResponseForbidden(body)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return HttpResponseNotFound(_page(request, "frontend/errors/404.html", 404))
 

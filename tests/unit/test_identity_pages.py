@@ -68,6 +68,16 @@ def test_a_citizen_opening_the_statistics_gets_the_403_page_with_the_login():
 
 
 @pytest.mark.django_db
+def test_a_form_without_its_csrf_token_gets_the_german_403_page():
+    response = Client(enforce_csrf_checks=True).post("/requests/new/", {"topic": "x"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert_in_layout(html)
+    assert "Das Formular konnte nicht gesendet werden" in html
+    assert_ways_back(html)
+
+
+@pytest.mark.django_db
 def test_a_failing_page_gets_the_german_500_page(monkeypatch):
     def boom() -> None:
         raise RuntimeError("forced")
