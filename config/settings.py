@@ -7,7 +7,7 @@ in-memory channel layer (one process only). See README.md, "Production".
 import json
 import os
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -440,6 +440,10 @@ CITY_EMAIL = os.environ.get("CITY_EMAIL", "buergerbuero@beispielstadt.de")
 PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", "datenschutz@beispielstadt.de")
 ACCESSIBILITY_CONTACT_EMAIL = os.environ.get(
     "ACCESSIBILITY_CONTACT_EMAIL", "barrierefreiheit@beispielstadt.de"
+)
+# The day the accessibility statement was prepared or last reviewed (YYYY-MM-DD).
+ACCESSIBILITY_STATEMENT_DATE = date.fromisoformat(
+    os.environ.get("ACCESSIBILITY_STATEMENT_DATE", "2026-12-02")
 )
 # The default purpose a clerk states when asking to record a video call (the privacy page
 # names it); empty: "Dokumentation der Beratung" in the page's language.

@@ -44,4 +44,8 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def accessibility(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/legal/accessibility.html", _contacts())
+    return render(
+        request,
+        "frontend/legal/accessibility.html",
+        {**_contacts(), "statement_date": settings.ACCESSIBILITY_STATEMENT_DATE},
+    )

@@ -1,6 +1,7 @@
 """Issue 15: German error pages in the site's layout, the city's name and the legal pages."""
 
 import re
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -171,6 +172,7 @@ def test_the_privacy_page_names_a_topics_own_periods(topic):
 @pytest.mark.django_db
 def test_the_accessibility_statement_follows_the_eu_model(settings):
     settings.ACCESSIBILITY_CONTACT_EMAIL = "barrierefrei@neustadt.example"
+    settings.ACCESSIBILITY_STATEMENT_DATE = date(2027, 3, 1)
     html = Client().get("/barrierefreiheit/").content.decode()
     for heading in (
         "Stand der Vereinbarkeit mit den Anforderungen",
@@ -183,6 +185,7 @@ def test_the_accessibility_statement_follows_the_eu_model(settings):
     assert "WCAG) 2.2" in html and "axe-core" in html
     assert "§ 16" in html
     assert "mailto:barrierefrei@neustadt.example" in html
+    assert "am 01.03.2027 erstellt" in html
 
 
 @pytest.mark.django_db
