@@ -223,3 +223,13 @@ def test_a_city_replaces_a_legal_text_with_its_own_template(settings, tmp_path):
     html = Client().get("/impressum/").content.decode()
     assert "Impressum der Stadt" in html
     assert_in_layout(html)
+
+
+@pytest.mark.django_db
+def test_the_request_form_says_how_long_a_done_request_is_kept(settings):
+    settings.RETENTION_DAYS = {**settings.RETENTION_DAYS, "callback_requests": 30}
+    html = Client().get("/requests/new/").content.decode()
+    assert "löschen sie 30 Tage, nachdem es erledigt ist" in html
+    assert 'href="/datenschutz/"' in html
+    settings.RETENTION_DAYS = {**settings.RETENTION_DAYS, "callback_requests": 1}
+    assert "löschen sie 1 Tag, nachdem" in Client().get("/requests/new/").content.decode()
