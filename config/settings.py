@@ -7,7 +7,7 @@ in-memory channel layer (one process only). See README.md, "Production".
 import json
 import os
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -104,10 +104,14 @@ AXES_VERBOSE = False
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 
+# A folder of the city's own templates, looked up before the shipped ones: its
+# frontend/legal/imprint.html, privacy.html, accessibility.html replace the legal texts
+# (README, "The city's identity").
+LEGAL_TEMPLATES_DIR = os.environ.get("LEGAL_TEMPLATES_DIR", "")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [Path(LEGAL_TEMPLATES_DIR)] if LEGAL_TEMPLATES_DIR else [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -115,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.identity.identity_context",
             ],
         },
     },
@@ -228,6 +233,8 @@ WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 
 # --- Security headers.
 SESSION_COOKIE_HTTPONLY = True
+# A refused form (CSRF) gets the German 403 page in the site's layout.
+CSRF_FAILURE_VIEW = "frontend.error_views.csrf_failure"
 SESSION_COOKIE_SAMESITE = "Lax"
 # With an https SITE_URL, on by default (each can be switched by the environment): cookies only
 # over HTTPS, redirect http to https (not /healthz, for monitoring inside the network), HSTS
@@ -386,6 +393,10 @@ EMBEDDABLE_VIEWS = [
     "frontend:navigator",
     "frontend:leave_request",
     "frontend:request_thanks",
+    # The legal pages, linked from every page's footer (also inside the widget's frame).
+    "frontend:imprint",
+    "frontend:privacy",
+    "frontend:accessibility",
     "appointments",
     "widget",
 ]
@@ -408,3 +419,32 @@ RETENTION_DAYS: dict[str, int | None] = {
 }
 # Where recordings are written (one directory per recording).
 RECORDINGS_DIR = Path(os.environ.get("RECORDINGS_DIR", str(BASE_DIR / "var" / "recordings")))
+
+# --- The city's identity (README, "The city's identity"): its name in every page's header,
+# its logo (a path under the static files, or an absolute path on this origin such as
+# /media-city/logo.svg: never another host), the contact data of the legal pages.
+# The texts of Impressum, Datenschutzerklärung and Erklärung zur Barrierefreiheit are the
+# templates frontend/legal/*.html, replaceable through LEGAL_TEMPLATES_DIR (TEMPLATES above).
+CITY_NAME = os.environ.get("CITY_NAME", "Beispielstadt")
+CITY_LOGO = os.environ.get("CITY_LOGO", "frontend/city-logo.svg")
+if "://" in CITY_LOGO or CITY_LOGO.startswith("//"):
+    raise ImproperlyConfigured(
+        "CITY_LOGO: a file under the static files or a path on this origin (/…), "
+        "never another host's address."
+    )
+CITY_ADDRESS = os.environ.get("CITY_ADDRESS", f"Rathausplatz 1\n12345 {CITY_NAME}")
+CITY_PHONE = os.environ.get("CITY_PHONE", "+49 1234 5678-0")
+CITY_EMAIL = os.environ.get("CITY_EMAIL", "buergerbuero@beispielstadt.de")
+# The data protection officer (Art. 37 GDPR) and the feedback contact of the accessibility
+# statement (Art. 7(1)(b) Directive 2016/2102).
+PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", "datenschutz@beispielstadt.de")
+ACCESSIBILITY_CONTACT_EMAIL = os.environ.get(
+    "ACCESSIBILITY_CONTACT_EMAIL", "barrierefreiheit@beispielstadt.de"
+)
+# The day the accessibility statement was prepared or last reviewed (YYYY-MM-DD).
+ACCESSIBILITY_STATEMENT_DATE = date.fromisoformat(
+    os.environ.get("ACCESSIBILITY_STATEMENT_DATE", "2026-12-02")
+)
+# The default purpose a clerk states when asking to record a video call (the privacy page
+# names it); empty: "Dokumentation der Beratung" in the page's language.
+RECORDING_PURPOSE = os.environ.get("RECORDING_PURPOSE", "")

@@ -10,3 +10,8 @@ urlpatterns = [
     path("", include("frontend.widget_urls")),
     path("", include("frontend.urls")),
 ]
+
+handler400 = "frontend.error_views.bad_request"
+handler403 = "frontend.error_views.permission_denied"
+handler404 = "frontend.error_views.page_not_found"
+handler500 = "frontend.error_views.server_error"

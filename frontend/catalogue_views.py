@@ -1,6 +1,7 @@
 """The front door's pages: catalogue, service pages, navigator, out-of-hours requests, and the
 console's callback queue. Each view validates input and calls one domain function or selector."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -84,8 +85,7 @@ def leave_request(request: HttpRequest) -> HttpResponse:
             # The navigator's question goes along when it found no fitting service.
             "question": request.GET.get("question", "")[: callbacks.MAX_QUESTION],
         }
-        form = CallbackRequestForm(initial=initial)
-        return render(request, "frontend/request_form.html", {"form": form})
+        return _request_form(request, CallbackRequestForm(initial=initial))
     form = CallbackRequestForm(request.POST)
     if form.is_valid():
         try:
@@ -102,7 +102,18 @@ def leave_request(request: HttpRequest) -> HttpResponse:
         else:
             request.session[REQUEST_KEY] = left.pk
             return redirect("frontend:request_thanks")
-    return render(request, "frontend/request_form.html", {"form": form}, status=400)
+    return _request_form(request, form, status=400)
+
+
+def _request_form(
+    request: HttpRequest, form: CallbackRequestForm, status: int = 200
+) -> HttpResponse:
+    """The form, with how long a done request is kept (the deployment's period; a topic's own
+    is on the privacy page)."""
+    days = settings.RETENTION_DAYS.get("callback_requests")
+    return render(
+        request, "frontend/request_form.html", {"form": form, "keep_days": days}, status=status
+    )
 
 
 @require_safe

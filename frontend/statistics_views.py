@@ -33,7 +33,9 @@ def manager_required(view: Callable[..., HttpResponseBase]) -> Callable[..., Htt
     @wraps(view)
     def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not selectors.can_view_statistics(request.user):
-            return render(request, "frontend/403.html", status=403)
+            return render(
+                request, "frontend/403.html", {"manager_page": True, "status": 403}, status=403
+            )
         return view(request, *args, **kwargs)
 
     return checked

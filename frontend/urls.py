@@ -4,6 +4,7 @@ from django.urls import path
 from . import (
     calendar_views,
     catalogue_views,
+    legal_views,
     recording_views,
     statistics_views,
     transcript_views,
@@ -51,6 +52,9 @@ urlpatterns = [
     ),
     path("statistics/wallboard/", statistics_views.wallboard, name="wallboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("impressum/", legal_views.imprint, name="imprint"),
+    path("datenschutz/", legal_views.privacy, name="privacy"),
+    path("barrierefreiheit/", legal_views.accessibility, name="accessibility"),
     path("recordings/", recording_views.recording_list, name="recordings"),
     path("recordings/files/<int:pk>/", recording_views.recording_file, name="recording_file"),
     path("services/", catalogue_views.catalogue, name="catalogue"),

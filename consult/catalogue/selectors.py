@@ -89,3 +89,13 @@ def callback_request(pk: object) -> CallbackRequest | None:
     if not isinstance(pk, int):
         return None
     return CallbackRequest.objects.select_related("topic").filter(pk=pk).first()
+
+
+def topics_with_own_retention() -> list[tuple[str, dict[str, int]]]:
+    """(topic name, {kind: days}) of the active topics whose periods differ from the default
+    (Topic.retention_overrides), for the privacy page."""
+    return [
+        (topic.name, {k: v for k, v in topic.retention_overrides.items() if isinstance(v, int)})
+        for topic in active_topics().exclude(retention_overrides={})
+        if isinstance(topic.retention_overrides, dict)
+    ]

@@ -110,6 +110,10 @@ HTTP_RULES: dict[str, Rule] = {
     "frontend:navigator": Rule(EVERYONE),
     "frontend:leave_request": Rule(EVERYONE),
     "frontend:request_thanks": Rule(EVERYONE),
+    # The city's legal pages (issue 15), linked from every page's footer.
+    "frontend:imprint": Rule(EVERYONE),
+    "frontend:privacy": Rule(EVERYONE),
+    "frontend:accessibility": Rule(EVERYONE),
     "appointments:book": Rule(EVERYONE),
     "appointments:manage": Rule(TOKEN_HOLDER, token="appointment"),
     "appointments:confirmed": Rule(TOKEN_HOLDER, token="appointment"),

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Group, Permission
 
 
 @pytest.fixture
@@ -12,3 +13,13 @@ def catalogue(db):
     for order, (slug, name, description) in enumerate(demo.TOPICS):
         Topic.objects.create(slug=slug, name=name, description=description, sort_order=order)
     import_catalogue_file(path=demo.CATALOGUE_FILE)
+
+
+@pytest.fixture
+def manager(django_user_model):
+    """A manager: may see the statistics, has no clerk profile."""
+    user = django_user_model.objects.create_user(username="maria", password="pw-maria")
+    group = Group.objects.create(name="Leitung")
+    group.permissions.add(Permission.objects.get(codename="view_statistics"))
+    user.groups.add(group)
+    return user

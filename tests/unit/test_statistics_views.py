@@ -5,7 +5,6 @@ import io
 from datetime import date
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
 from consult.consultations.models import Consultation
@@ -20,15 +19,6 @@ PAGES = [
     "/statistics/consultations.csv",
     "/statistics/wallboard/",
 ]
-
-
-@pytest.fixture
-def manager(django_user_model):
-    user = django_user_model.objects.create_user(username="maria", password="pw-maria")
-    group = Group.objects.create(name="Leitung")
-    group.permissions.add(Permission.objects.get(codename="view_statistics"))
-    user.groups.add(group)
-    return user
 
 
 @pytest.fixture
