@@ -1,35 +1,14 @@
 """Many sockets write one consultation's chat at once on PostgreSQL: numbers without gaps or
 repeats, and a resend racing its original is stored once."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from consult.chat import messages
 from consult.consultations.models import Message
 from consult.queue import lifecycle, routing
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(jobs):
-    barrier = threading.Barrier(len(jobs))
-    results: list = []
-
-    def work(job):
-        try:
-            barrier.wait()
-            results.append(job())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.fixture

@@ -1,15 +1,14 @@
 """The clerk's queue socket: live list, status, accept; races between clerks."""
 
 import asyncio
-import threading
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connection
 
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
 from consult.queue import lifecycle, routing
+from tests.concurrency import run_at_once
 
 from .conftest import connect, receive, receive_until, send, session_cookie
 
@@ -110,24 +109,18 @@ def test_twenty_threads_accepting_at_once_give_exactly_one_winner(topic, make_cl
     """Real concurrency on PostgreSQL: 20 connections race for one consultation."""
     clerks = [make_clerk(f"clerk{n}", [topic]) for n in range(20)]
     waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
-    barrier = threading.Barrier(len(clerks))
-    results: list[str] = []
 
-    def race(clerk):
-        try:
-            barrier.wait()
-            routing.accept(consultation_id=waiting.pk, clerk=clerk)
-            results.append("won")
-        except DomainError as error:
-            results.append(error.code)
-        finally:
-            connection.close()
+    def accept_as(clerk):
+        def race():
+            try:
+                routing.accept(consultation_id=waiting.pk, clerk=clerk)
+                return "won"
+            except DomainError as error:
+                return error.code
 
-    threads = [threading.Thread(target=race, args=(c,)) for c in clerks]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        return race
+
+    results = run_at_once([accept_as(clerk) for clerk in clerks])
     assert sorted(results) == ["already_taken"] * 19 + ["won"]
     waiting.refresh_from_db()
     assert waiting.state == Consultation.State.ACTIVE

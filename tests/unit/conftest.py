@@ -1,6 +1,8 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
+from tests.appointment_helpers import available, next_weekday
+
 
 @pytest.fixture
 def catalogue(db):
@@ -23,3 +25,17 @@ def manager(django_user_model):
     group.permissions.add(Permission.objects.get(codename="view_statistics"))
     user.groups.add(group)
     return user
+
+
+@pytest.fixture
+def anna(topic, make_clerk):
+    """A clerk of the topic with appointment slots on Mondays, 9 to 10."""
+    user = make_clerk("anna", [topic])
+    available(user, 0, "09:00", "10:00")
+    return user
+
+
+@pytest.fixture
+def day():
+    """The next Monday (``anna``'s day)."""
+    return next_weekday(0)

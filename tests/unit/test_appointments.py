@@ -15,23 +15,11 @@ from consult.consultations.models import Consultation
 from consult.errors import DomainError
 from consult.queue import lifecycle, routing, selectors
 from consult.staff.models import StaffProfile
-from tests.appointment_helpers import available, book, local, next_weekday
+from tests.appointment_helpers import available, book, local
 
 pytestmark = pytest.mark.django_db
 
 MONDAY = 0
-
-
-@pytest.fixture
-def anna(topic, make_clerk):
-    user = make_clerk("anna", [topic])
-    available(user, MONDAY, "09:00", "10:00")
-    return user
-
-
-@pytest.fixture
-def day():
-    return next_weekday(MONDAY)
 
 
 def starts(slot_list):

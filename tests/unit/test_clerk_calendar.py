@@ -11,23 +11,11 @@ from icalendar import Calendar
 from consult.appointments import booking, ics
 from consult.appointments.models import Appointment
 from consult.staff.models import StaffProfile
-from tests.appointment_helpers import available, book, local, next_weekday
+from tests.appointment_helpers import available, book, local
 
 pytestmark = pytest.mark.django_db
 
 MONDAY = 0
-
-
-@pytest.fixture
-def anna(topic, make_clerk):
-    user = make_clerk("anna", [topic])
-    available(user, MONDAY, "09:00", "10:00")
-    return user
-
-
-@pytest.fixture
-def day():
-    return next_weekday(MONDAY)
 
 
 def feed_url(client):
