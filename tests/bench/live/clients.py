@@ -120,6 +120,7 @@ class ChatSocket(ChatClient):
         super().__init__(url, origin=origin, cookie=cookie)
         self.role = role
         self.last_seq = 0
+        self.ahead = 0  # the highest live entry passed over while a replay was under way
         self.ready = False
         self.state = ""
         self.kinds: Counter[str] = Counter()  # log entries by kind (e.g. "requeued")
@@ -147,6 +148,11 @@ class ChatSocket(ChatClient):
         if kind == "message":
             self._entry(frame, received)
         elif kind == "ready":
+            if self.ahead > self.last_seq:  # as chat.js: the replay ended before that entry
+                self.ahead = 0
+                spawn(self.resume())
+                return
+            self.ahead = 0
             self.ready = True
             self.state = frame["state"]
         elif kind == "position":
@@ -157,9 +163,12 @@ class ChatSocket(ChatClient):
         if seq <= self.last_seq:
             self.repeats += 1
             return
-        if self.ready and seq > self.last_seq + 1:
-            self.gaps += 1
-            spawn(self.resume())  # as chat.js: fetch the gap from the database
+        if seq > self.last_seq + 1:
+            if self.ready:
+                self.gaps += 1
+                spawn(self.resume())  # as chat.js: fetch the gap from the database
+            else:
+                self.ahead = max(self.ahead, seq)
             return
         self.last_seq = seq
         self.kinds[frame["kind"]] += 1

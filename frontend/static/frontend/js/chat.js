@@ -21,6 +21,7 @@ export class ChatSession {
     this.onState = onState || (() => {});
     this.onFrame = onFrame || (() => {});
     this.lastSeq = 0;
+    this.ahead = 0; // the highest live entry passed over while a replay was under way
     this.ready = false;
     this.pending = new Map(); // client_id -> { body, element }
     this.typingTimer = null;
@@ -55,9 +56,10 @@ export class ChatSession {
       if (frame.seq <= this.lastSeq) return; // already shown (replay overlap)
       if (frame.seq > this.lastSeq + 1) {
         // Entries between are missing: after `ready` a live event was lost, so fetch the gap;
-        // before it, the replay under way brings them in order (and this one, or the next
-        // gap check does).
+        // before it, the replay under way brings them in order, and `ready` checks that it
+        // reached this one (else a last entry passed over here would stay missing).
         if (this.ready) this.resume();
+        else this.ahead = Math.max(this.ahead, frame.seq);
         return;
       }
       this.lastSeq = frame.seq;
@@ -65,6 +67,13 @@ export class ChatSession {
       this.onEntry(frame);
       if (frame.state !== this.state) this.setState(frame.state);
     } else if (frame.type === "ready") {
+      if (this.ahead > this.lastSeq) {
+        // The replay was read before that live entry was written: fetch the rest.
+        this.ahead = 0;
+        this.resume();
+        return;
+      }
+      this.ahead = 0;
       this.ready = true;
       for (const [clientId, item] of this.pending) {
         this.socket.send({ type: "message", client_id: clientId, body: item.body });
