@@ -9,6 +9,7 @@ import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -165,27 +166,38 @@ SILENCED_SYSTEM_CHECKS = ["models.W040", "security.W021"]
 # --- Channel layer: Redis when REDIS_URL is set, else in-memory (one process only).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # CHANNEL_LAYER picks channels-redis's layer: "pubsub" (Redis PUBLISH/SUBSCRIBE, one
+    # subscription per process and group, no per-process capacity, no group keys left in
+    # Redis by a dead process) or "core" (lists and sorted sets; buffers a message for a
+    # channel whose reader is away for up to `expiry`, drops beyond `capacity`).
+    CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
+    if CHANNEL_LAYER not in ("pubsub", "core"):
+        raise ImproperlyConfigured('CHANNEL_LAYER must be "pubsub" or "core".')
+    # redis-py 8 times out socket reads after 5 s by default, exactly as long as channels-redis
+    # blocks in BZPOPMIN: under load every idle receive then fails (django/channels_redis#422).
+    # Reads may take longer than the 5 s block. redis-py 8 refuses a command beyond 100
+    # connections per process (MaxConnectionsError): a burst of sockets opening or closing at
+    # once (a network blip, a crowd arriving) makes more concurrent group operations.
+    _layer_config: dict[str, Any] = {
+        "hosts": [
+            {
+                "address": REDIS_URL,
+                "socket_timeout": 30,
+                "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000")),
+            }
+        ],
+        "prefix": os.environ.get("CHANNEL_PREFIX", "sprechstunde"),
+    }
+    if CHANNEL_LAYER == "core":
+        _layer_config.update(capacity=1000, expiry=60)
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py 8 times out socket reads after 5 s by default, exactly as long as
-                # channels-redis blocks in BZPOPMIN: under load every idle receive then fails
-                # (django/channels_redis#422). Reads may take longer than the 5 s block.
-                # redis-py 8 refuses a command beyond 100 connections per process
-                # (MaxConnectionsError): a burst of sockets opening or closing at once (a
-                # network blip, a crowd arriving) makes more concurrent group operations.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": 30,
-                        "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000")),
-                    }
-                ],
-                "prefix": os.environ.get("CHANNEL_PREFIX", "sprechstunde"),
-                "capacity": 1000,
-                "expiry": 60,
-            },
+            "BACKEND": (
+                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                if CHANNEL_LAYER == "pubsub"
+                else "channels_redis.core.RedisChannelLayer"
+            ),
+            "CONFIG": _layer_config,
         }
     }
 else:

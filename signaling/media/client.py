@@ -16,13 +16,15 @@ from . import messages, worker
 from .registry import Registry
 
 logger = logging.getLogger(__name__)
-_embedded: dict[asyncio.AbstractEventLoop, tuple[asyncio.Task[None], Registry]] = {}
+_embedded: dict[asyncio.AbstractEventLoop, tuple[asyncio.Task[None], Registry, asyncio.Event]] = {}
+LISTENING_TIMEOUT_SECONDS = 10
 
 
 async def send_to_worker(*, consultation_id: int, message: dict[str, Any]) -> None:
     """Send a ``media.*`` command to the worker the consultation is pinned to."""
     if settings.MEDIA_WORKER_EMBEDDED:
         ensure_embedded_workers()
+        await embedded_workers_listening()
     channel = messages.worker_channel(
         consultation_id=consultation_id, workers=settings.MEDIA_WORKERS
     )
@@ -40,9 +42,20 @@ def ensure_embedded_workers() -> Registry:
     layer = worker.channel_layer()
     registry = worker.make_registry(layer)
     indexes = list(range(settings.MEDIA_WORKERS))
-    task = loop.create_task(worker.serve(indexes=indexes, layer=layer, registry=registry))
-    _embedded[loop] = (task, registry)
+    listening = asyncio.Event()
+    task = loop.create_task(
+        worker.serve(indexes=indexes, layer=layer, registry=registry, listening=listening)
+    )
+    _embedded[loop] = (task, registry, listening)
     return registry
+
+
+async def embedded_workers_listening() -> None:
+    """Wait until this loop's embedded workers receive their channels: on Redis pub/sub a
+    command sent before would be lost."""
+    listening = _embedded[asyncio.get_running_loop()][2]
+    if not listening.is_set():
+        await asyncio.wait_for(listening.wait(), LISTENING_TIMEOUT_SECONDS)
 
 
 async def stop_embedded_workers() -> None:
@@ -56,7 +69,7 @@ async def stop_embedded_workers() -> None:
 def _release_at_exit() -> None:
     # aiortc's decoder threads are not daemons: without this, a process whose loop stopped
     # with connections still open would wait for them forever after SIGTERM.
-    for _task, registry in list(_embedded.values()):
+    for _task, registry, _listening in list(_embedded.values()):
         registry.release_threads()
 
 

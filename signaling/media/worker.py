@@ -20,6 +20,10 @@ from .session import SessionError
 
 logger = logging.getLogger(__name__)
 
+# What a worker sends itself until its channel is delivered to it (``MediaWorker.listening``).
+PROBE = "media.probe"
+PROBE_INTERVAL_SECONDS = 0.05
+
 
 def ice_servers() -> list[RTCIceServer]:
     """The worker's own ICE servers from ``settings.MEDIA_ICE_SERVERS`` (default none)."""
@@ -52,14 +56,39 @@ class MediaWorker:
         self.index = index
         self.channel = f"mediaworker.{index}"
         self.layer = layer
+        self._first: Any = None  # a message ``listening`` received and ``run`` still owes
         self.registry = registry
         self._tasks: set[asyncio.Task[None]] = set()
+
+    async def listening(self) -> None:
+        """Return once the layer delivers this worker's channel to it.
+
+        Redis pub/sub (``CHANNEL_LAYER=pubsub``) keeps nothing for a channel nobody has
+        subscribed to yet, and a subscription starts with the first ``receive``: so the
+        worker sends itself a probe until one comes back. Probes that arrive later are
+        dropped by ``run``."""
+        if self._first is not None:
+            return
+        receiving = asyncio.ensure_future(self.layer.receive(self.channel))
+        try:
+            while not receiving.done():
+                await self.layer.send(self.channel, {"type": PROBE})
+                await asyncio.wait({receiving}, timeout=PROBE_INTERVAL_SECONDS)
+        except BaseException:
+            receiving.cancel()
+            raise
+        self._first = receiving.result()
 
     async def run(self) -> None:
         """Serve until cancelled; then let running commands finish being cancelled."""
         try:
+            await self.listening()
             while True:
-                message = await self.layer.receive(self.channel)
+                message, self._first = self._first, None
+                if message is None:
+                    message = await self.layer.receive(self.channel)
+                if isinstance(message, dict) and message.get("type") == PROBE:
+                    continue
                 task = asyncio.ensure_future(self.handle(message))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -133,10 +162,20 @@ class MediaWorker:
             logger.exception("media worker %s: could not report a failure", self.index)
 
 
-async def serve(*, indexes: list[int], layer: BaseChannelLayer, registry: Registry) -> None:
-    """Run the workers for ``indexes`` until cancelled, then close every session."""
+async def serve(
+    *,
+    indexes: list[int],
+    layer: BaseChannelLayer,
+    registry: Registry,
+    listening: asyncio.Event | None = None,
+) -> None:
+    """Run the workers for ``indexes`` until cancelled, then close every session; set
+    ``listening`` once every worker's channel is delivered to it."""
     workers = [MediaWorker(index=i, layer=layer, registry=registry) for i in indexes]
     try:
+        await asyncio.gather(*(worker.listening() for worker in workers))
+        if listening is not None:
+            listening.set()
         await asyncio.gather(*(worker.run() for worker in workers))
     finally:
         await asyncio.shield(registry.close_all())

@@ -67,20 +67,33 @@ async def send(communicator: WebsocketCommunicator, **frame: Any) -> None:
 
 async def connect_both(consultation: Any, clerk: Any) -> tuple[Any, Any, list[list[dict]]]:
     """Citizen and clerk sockets of one consultation, both resumed from the start; also the
-    frames each got before ``ready`` (e.g. ``rtc_config``)."""
-    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    frames each got before ``ready`` (e.g. ``rtc_config``).
+
+    The clerk connects first: a citizen connecting to an active consultation announces
+    itself (``presence``), and only a clerk already in the group certainly gets that (the
+    clerk's socket first says the citizen is away); this waits for it, so it cannot come
+    between later frames a test expects."""
     clerk_ws, ok = await connect(
         f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
     )
     assert ok
-    before_ready: list[list[dict]] = []
-    for ws in (citizen, clerk_ws):
+    citizen, _ = await connect(f"/ws/citizen/{consultation.public_token}/")
+    before_ready: list[list[dict]] = [[], []]
+    if await state_of(consultation) == "active":
+        announced = {"type": "presence", "connected": True}
+        while (frame := await receive(clerk_ws)) != announced:
+            before_ready[1].append(frame)
+        before_ready[1].append(frame)
+    for frames, ws in zip(before_ready, (citizen, clerk_ws), strict=True):
         await send(ws, type="resume", last_seq=0)
-        frames = []
         while (frame := await receive(ws))["type"] != "ready":
             frames.append(frame)
-        before_ready.append(frames)
     return citizen, clerk_ws, before_ready
+
+
+@database_sync_to_async
+def state_of(consultation: Any) -> str:
+    return type(consultation).objects.values_list("state", flat=True).get(pk=consultation.pk)
 
 
 @database_sync_to_async

@@ -42,6 +42,7 @@ async def worker(settings: Any) -> AsyncIterator[Registry]:
     settings.MEDIA_WORKER_EMBEDDED = True
     settings.MEDIA_WORKERS = 2
     registry = client.ensure_embedded_workers()
+    await client.embedded_workers_listening()
     yield registry
     await client.stop_embedded_workers()
     assert len(registry) == 0  # stopping closed every session
@@ -132,6 +133,24 @@ async def test_bad_commands_fail_cleanly_and_the_worker_keeps_serving(
         assert len(worker) == 0  # the registry let go of the session before reporting
     finally:
         await citizen.close()
+
+
+async def test_a_command_sent_as_the_workers_start_is_served(
+    settings: Any, replies: Replies
+) -> None:
+    """On Redis pub/sub a channel nobody has subscribed to yet keeps nothing: the first
+    command of a process must wait until its embedded workers listen, not be lost."""
+    settings.MEDIA_WORKER_EMBEDDED = True
+    settings.MEDIA_WORKERS = 2
+    try:
+        await client.send_to_worker(  # starts the workers, then sends at once
+            consultation_id=7,
+            message={**offer_message(7, "v=0\r\n"), "party": "nobody"},
+        )
+        failed = await replies.next(timeout=10)
+        assert (failed["type"], failed["consultation"]) == ("media.failed", 7)
+    finally:
+        await client.stop_embedded_workers()
 
 
 async def test_close_ends_both_legs(worker: Registry, replies: Replies) -> None:

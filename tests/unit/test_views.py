@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from consult.consultations.models import Consultation
@@ -110,7 +111,8 @@ def test_healthz_reports_database_and_channel_layer(client):
     body = response.json()
     assert body["database"] == "ok" and body["channel_layer"] == "ok"
     assert body["database_vendor"] == "postgresql"
-    assert body["channel_layer_backend"] == "RedisChannelLayer"
+    expected = {"pubsub": "RedisPubSubChannelLayer", "core": "RedisChannelLayer"}
+    assert body["channel_layer_backend"] == expected[settings.CHANNEL_LAYER]
 
 
 def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
