@@ -126,10 +126,20 @@ def test_the_citizen_flow_fits_a_phone(pages, topic, dog_service, make_clerk):
 
 
 def in_viewport(page, selector: str) -> bool:
+    """The element is on the screen in full: inside the viewport and inside every frame
+    around it that scrolls or clips."""
     return page.evaluate(
         """(selector) => {
-          const box = document.querySelector(selector).getBoundingClientRect();
-          return box.top >= 0 && box.bottom <= window.innerHeight && box.height > 0;
+          const element = document.querySelector(selector);
+          const box = element.getBoundingClientRect();
+          let top = 0, bottom = window.innerHeight;
+          for (let frame = element.parentElement; frame; frame = frame.parentElement) {
+            if (getComputedStyle(frame).overflowY === "visible") continue;
+            const clip = frame.getBoundingClientRect();
+            top = Math.max(top, clip.top);
+            bottom = Math.min(bottom, clip.bottom);
+          }
+          return box.height > 0 && box.top >= top - 1 && box.bottom <= bottom + 1;
         }""",
         selector,
     )
