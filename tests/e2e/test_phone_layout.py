@@ -101,6 +101,9 @@ def test_the_citizen_flow_fits_a_phone(pages, topic, dog_service, make_clerk):
     expect(citizen.get_by_text("Kennzeichnung durch Chip")).to_be_visible()
     check_every_width(citizen, "service")
 
+    citizen.goto("/services/")
+    check_every_width(citizen, "catalogue")
+
     citizen.goto(f"/video/{topic.slug}/")
     expect(citizen.locator("#check-state")).to_contain_text("funktionieren")
     check_every_width(citizen, "device-check")
@@ -202,6 +205,7 @@ def test_on_a_phone_the_chat_fills_the_screen_and_ending_asks_once(pages, phone,
     expect(clerk.locator(".chat-state")).to_have_text(
         "Das Gespräch ist beendet. Bitte halten Sie das Ergebnis fest."
     )
+    check_every_width(phone, "ended-with-feedback")
 
 
 def test_on_a_phone_a_chosen_day_shows_its_times_at_once(phone, topic, make_clerk):
