@@ -178,6 +178,8 @@ def test_on_a_phone_the_chat_fills_the_screen_and_ending_asks_once(pages, phone,
     assert in_viewport(phone, "#log") and in_viewport(phone, "#compose")
     log_height = phone.evaluate("document.getElementById('log').offsetHeight / innerHeight")
     assert log_height > 0.4, log_height
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=SCREENS / "chat-phone-screen-375.png")  # what the phone shows
     expect(phone.get_by_text("Höchstens 4.000 Zeichen.")).to_be_visible()
     expect(phone.get_by_text("Eingabetaste sendet")).to_be_hidden()  # no keyboard on a phone
 
