@@ -20,7 +20,7 @@ from consult.staff import selectors
 from consult.statistics import exports, figures
 from consult.statistics import filters as statistics_filters
 
-from . import charts
+from . import charts, spreadsheets
 
 MAX_DAYS = 3 * 366
 BOOKINGS = [("walk_in", _("Without appointment")), ("booked", _("With appointment"))]
@@ -156,40 +156,56 @@ class _Echo:
         return value
 
 
-def _csv_response(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
+def _csv_response(rows: Iterator[list[Any]], filename: str) -> HttpResponseBase:
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
     )
+    return _attachment(response, filename)
+
+
+def _attachment(response: HttpResponseBase, filename: str) -> HttpResponseBase:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
-def _export_filters(request: HttpRequest) -> statistics_filters.Filters | HttpResponse:
-    """The exports take the dashboard's filters; bad ones get a plain-text 400."""
-    form = _form(request)
-    if not form.is_valid():
-        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-    return form.filters()
+def _export(
+    view: Callable[[statistics_filters.Filters], HttpResponseBase],
+) -> Callable[[HttpRequest], HttpResponseBase]:
+    """An export for managers: it takes the dashboard's filters; bad ones get a plain-text
+    400."""
+
+    @require_safe
+    @manager_required
+    @wraps(view)
+    def exported(request: HttpRequest) -> HttpResponseBase:
+        form = _form(request)
+        if not form.is_valid():
+            return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+        return view(form.filters())
+
+    return exported
 
 
-@require_safe
-@manager_required
-def export_figures(request: HttpRequest) -> HttpResponseBase:
+@_export
+def export_figures(filters: statistics_filters.Filters) -> HttpResponseBase:
     """The figures shown: the total and one row per topic, per channel and per kind."""
-    filters = _export_filters(request)
-    if isinstance(filters, HttpResponse):
-        return filters
     return _csv_response(exports.figure_rows(filters), f"figures_{filters.start}_{filters.end}.csv")
 
 
-@require_safe
-@manager_required
-def export_consultations(request: HttpRequest) -> HttpResponseBase:
+@_export
+def export_figures_xlsx(filters: statistics_filters.Filters) -> HttpResponseBase:
+    """The same figures as an Excel workbook with German headers and number formats."""
+    workbook = spreadsheets.figures_workbook(filters, kind_label=_kind)
+    return _attachment(
+        HttpResponse(workbook, content_type=spreadsheets.CONTENT_TYPE),
+        f"figures_{filters.start}_{filters.end}.xlsx",
+    )
+
+
+@_export
+def export_consultations(filters: statistics_filters.Filters) -> HttpResponseBase:
     """The underlying consultations, without personal data: no names, no messages."""
-    filters = _export_filters(request)
-    if isinstance(filters, HttpResponse):
-        return filters
     return _csv_response(
         exports.consultation_rows(filters), f"consultations_{filters.start}_{filters.end}.csv"
     )

@@ -46,6 +46,11 @@ urlpatterns = [
     path("statistics/", statistics_views.dashboard, name="statistics"),
     path("statistics/figures.csv", statistics_views.export_figures, name="export_figures"),
     path(
+        "statistics/figures.xlsx",
+        statistics_views.export_figures_xlsx,
+        name="export_figures_xlsx",
+    ),
+    path(
         "statistics/consultations.csv",
         statistics_views.export_consultations,
         name="export_consultations",

@@ -39,9 +39,8 @@ def test_legal_and_error_pages_are_accessible_at_every_width(pages):
             legal = page.get_by_role("navigation", name="Rechtliche Hinweise")
             for name in ("Impressum", "Datenschutzerklärung", "Erklärung zur Barrierefreiheit"):
                 expect(legal.get_by_role("link", name=name)).to_be_visible()
-            if path != "/":  # the start page's phone layout is another part of issue 15
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                assert overflow <= 0, (path, width, overflow)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path, width, overflow)
             assert_accessible(page)
     forget_the_expected_error_statuses(pages)
 

@@ -11,6 +11,7 @@ from consult.statistics.history import generate_history
 
 from .conftest import assert_accessible
 from .test_chat_flow import log_in
+from .test_phone_layout import SCREENS
 
 pytestmark = pytest.mark.e2e
 
@@ -70,3 +71,36 @@ def test_the_wallboard_moves_when_a_citizen_joins(pages, manager):
     clerk = pages.new()
     log_in(clerk, "anna")
     expect(board.locator("#clerks-available")).to_have_text("1")
+
+
+# Where a cell is inside its scrolling table frame (1 px: the frame's border).
+OFFSET_IN_FRAME = """(() => {
+  const cell = th.getBoundingClientRect();
+  const frame = th.closest(".table-wrap").getBoundingClientRect();
+  return { left: cell.left - frame.left, top: cell.top - frame.top };
+})()"""
+
+
+def test_the_dashboard_fits_1280_with_durations_in_minutes_and_a_chart_axis(pages, manager):
+    """Issue 15: tables scroll in their own frame with the header in view, durations read
+    "6:44 min", the chart's y-axis has round ticks."""
+    page = pages.new()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in_manager(page)
+    overview = page.locator(".kpis")
+    expect(overview.locator("div").filter(has_text="Mittlere Bearbeitungszeit")).to_contain_text(
+        re.compile(r"\d+:\d\d min")
+    )
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    # Twelve columns scroll sideways inside their frame; the topic column stays in view.
+    topics = page.get_by_role("region", name="Nach Thema")
+    topics.evaluate("(frame) => frame.scrollBy(200, 0)")
+    row_header = topics.get_by_role("rowheader", name="Hundesteuer")
+    assert row_header.evaluate(f"(th) => {OFFSET_IN_FRAME}.left") == pytest.approx(1, abs=1.5)
+    assert page.locator("svg.chart text.tick[text-anchor='end']").count() >= 3
+    heat = page.get_by_role("region", name=re.compile("Wochentag und Stunde"))
+    heat.evaluate("(frame) => frame.scrollBy(0, 80)")
+    header = heat.locator("thead th").nth(1)
+    assert header.evaluate(f"(th) => {OFFSET_IN_FRAME}.top") == pytest.approx(1, abs=1.5)
+    (SCREENS / "statistics-1280.png").parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENS / "statistics-1280.png", full_page=True)

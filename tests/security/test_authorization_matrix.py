@@ -98,6 +98,7 @@ HTTP_RULES: dict[str, Rule] = {
     "frontend:staff_home": Rule("login login login ok ok ok"),
     "frontend:statistics": Rule(MANAGERS),
     "frontend:export_figures": Rule(MANAGERS),
+    "frontend:export_figures_xlsx": Rule(MANAGERS),
     "frontend:export_consultations": Rule(MANAGERS),
     "frontend:wallboard": Rule(MANAGERS),
     "frontend:recordings": Rule("403 403 403 ok ok ok"),

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 PAGES = [
     "/statistics/",
     "/statistics/figures.csv",
+    "/statistics/figures.xlsx",
     "/statistics/consultations.csv",
     "/statistics/wallboard/",
 ]
@@ -153,3 +154,37 @@ def test_dashboard_splits_walk_ins_from_appointments(as_manager, topic, make_cle
     only_booked = as_manager.get("/statistics/", {**query, "booking": "booked"}).content.decode()
     assert '<th scope="row">Ohne Termin</th>' not in only_booked
     assert '<option value="booked" selected>Mit Termin</option>' in only_booked
+
+
+def test_figures_as_a_workbook_for_german_excel(as_manager, topic, make_clerk):
+    """Issue 15: the .xlsx opens with openpyxl, its headers are German, shares carry a
+    percent format and durations a minutes:seconds format, names rather than codes."""
+    from openpyxl import load_workbook
+
+    anna = make_clerk("anna", [topic])
+    make(topic, "09:00:00", waited=20, handled=300, clerk=anna)
+    make(topic, "09:30:00", waited=40, handled=300, clerk=anna, channel="video", booked=True)
+    query = {"start": DAY, "end": DAY, "service": 30}
+    response = as_manager.get("/statistics/figures.xlsx", query)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="figures_{DAY}_{DAY}.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content))["Kennzahlen"]
+    rows = list(sheet.iter_rows())
+    header = [cell.value for cell in rows[0]]
+    assert header[:4] == ["Gruppe", "Name", "Angefragt", "Angenommen"]
+    assert "Servicelevel (30 s)" in header
+    assert "Mittlere Wartezeit bis Annahme (Min.:Sek.)" in header
+    total = {name: cell for name, cell in zip(header, rows[1], strict=True)}
+    assert (total["Gruppe"].value, total["Angefragt"].value) == ("Gesamt", 2)
+    level = total["Servicelevel (30 s)"]
+    assert (level.value, level.number_format) == (0.5, "0%")
+    wait = total["Mittlere Wartezeit bis Annahme (Min.:Sek.)"]
+    assert wait.number_format == "[m]:ss"
+    assert wait.value.total_seconds() == pytest.approx(30)  # a time value: Excel shows 0:30
+    assert {(row[0].value, row[1].value) for row in rows[2:]} == {
+        ("Thema", "Hundesteuer"),
+        ("Kanal", "Chat"),
+        ("Kanal", "Video"),
+        ("Art", "Ohne Termin"),
+        ("Art", "Mit Termin"),
+    }

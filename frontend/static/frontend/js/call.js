@@ -45,6 +45,7 @@ export class VideoCall {
     this.offeredAt = 0;
     const $ = (selector) => root.querySelector(selector);
     this.stateLine = $(".call-state");
+    this.videos = $(".call-videos");
     this.remoteVideo = $(".call-remote");
     this.localVideo = $(".call-local");
     this.buttons = {
@@ -65,9 +66,19 @@ export class VideoCall {
     this.buttons.share.addEventListener("click", () => this.toggleShare());
     this.buttons.hangup.addEventListener("click", () => this.hangUp());
     this.buttons.rejoin.addEventListener("click", () => this.join());
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getDisplayMedia) {
-      this.buttons.share.hidden = true;
-    }
+    // Phones cannot share their screen: no button where the browser lacks the function.
+    this.canShare = Boolean(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+    this.showInCall(false);
+  }
+
+  // The videos and the buttons that act on them only while this party is in the call.
+  showInCall(inCall) {
+    this.videos.hidden = !inCall;
+    this.buttons.mute.hidden = !inCall;
+    this.buttons.camera.hidden = !inCall;
+    this.buttons.share.hidden = !inCall || !this.canShare;
+    this.buttons.hangup.hidden = !inCall;
+    if (!inCall) this.buttons.sound.hidden = true;
   }
 
   say(text) {
@@ -87,7 +98,7 @@ export class VideoCall {
     this.mediaDone = false;
     this.root.hidden = false;
     this.buttons.rejoin.hidden = true;
-    this.buttons.hangup.hidden = false;
+    this.showInCall(true);
     this.say(gettext("Starting camera and microphone …"));
     const { stream, problem } = await openLocalMedia();
     if (!this.joined) {
@@ -329,7 +340,10 @@ export class VideoCall {
     }
   }
 
+  // notify: this party leaves the call and may rejoin; without: the conversation is over
+  // (or back in the queue), and the whole video area goes away.
   hangUp({ notify = true } = {}) {
+    if (!notify) this.root.hidden = true;
     if (!this.joined) return;
     this.joined = false;
     if (notify) this.send({ type: "rtc_hangup" });
@@ -340,7 +354,7 @@ export class VideoCall {
     this.mode = this.config ? this.config.mode : null;
     this.localVideo.srcObject = null;
     this.remoteVideo.srcObject = null;
-    this.buttons.hangup.hidden = true;
+    this.showInCall(false);
     this.buttons.rejoin.hidden = !notify;
     this.say(notify ? gettext("You have left the video call. The chat goes on.") : "");
   }

@@ -1,6 +1,7 @@
 // The citizen's room: waiting room with live position, then the chat, then the end.
 import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
+import { confirmBeforeSubmit } from "./confirm.js";
 import { errorText, gettext, interpolate, showError } from "./i18n.js";
 import { RecordingControls, consentDialog } from "./recording.js";
 
@@ -31,6 +32,12 @@ let state = config.state;
 let talked = config.state !== "waiting";
 let call = null;
 let recording = null;
+// A phone (as in app.css): the chat fills the screen, so it is scrolled into view once it runs.
+const phone = window.matchMedia("(max-width: 40rem)");
+
+function fitChat() {
+  if (phone.matches && !call) sections.chat.scrollIntoView({ block: "start" });
+}
 
 function show(next) {
   const previous = state;
@@ -43,9 +50,13 @@ function show(next) {
   const feedback = $("feedback"); // the rating form, after a conversation that took place
   if (feedback) feedback.hidden = !(state === "ended" && talked);
   endForm.hidden = state !== "active";
+  if (state !== "active" && $("end-confirm").open) $("end-confirm").close();
   if (call && state === "active") call.join();
   if (call && state !== "active") call.hangUp({ notify: false });
-  if (previous === "waiting" && state === "active") textarea.focus();
+  if (previous === "waiting" && state === "active") {
+    textarea.focus({ preventScroll: phone.matches && !call });
+    fitChat();
+  }
   if (previous === "active" && (state === "ended" || state === "abandoned")) {
     const heading = $("ended-heading");
     heading.tabIndex = -1;
@@ -142,4 +153,6 @@ function askForVideo() {
 
 if (config.channel === "video") startVideo();
 wireCompose(compose, textarea, session);
+confirmBeforeSubmit(endForm, $("end-confirm"));
 show(state);
+if (state === "active") fitChat();
