@@ -419,6 +419,12 @@ RETENTION_DAYS: dict[str, int | None] = {
 }
 # Where recordings are written (one directory per recording).
 RECORDINGS_DIR = Path(os.environ.get("RECORDINGS_DIR", str(BASE_DIR / "var" / "recordings")))
+# The font of PDF transcripts: DejaVu Sans (Latin, Greek, Cyrillic, Arabic), Debian's
+# fonts-dejavu-core (installed by `make run` and `make test` when missing). Without it the
+# transcripts fall back to Latin-1.
+TRANSCRIPT_FONT_DIR = Path(
+    os.environ.get("TRANSCRIPT_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+)
 
 # --- The city's identity (README, "The city's identity"): its name in every page's header,
 # its logo (a path under the static files, or an absolute path on this origin such as
