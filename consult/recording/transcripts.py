@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -45,7 +46,7 @@ def _event_text(kind: str) -> str:
 
 def transcript_lines(consultation: Consultation) -> list[TranscriptLine]:
     """The log in order; clerks appear by their display name only."""
-    messages = list(consultation.messages.order_by("seq"))
+    messages = list(consultation.messages.select_related("document").order_by("seq"))
     names = dict(
         StaffProfile.objects.filter(
             user_id__in={m.author_id for m in messages if m.author_id is not None}
@@ -53,12 +54,18 @@ def transcript_lines(consultation: Consultation) -> list[TranscriptLine]:
     )
     lines = []
     for message in messages:
-        if message.kind == Message.Kind.TEXT:
+        if message.kind in (Message.Kind.TEXT, Message.Kind.DOCUMENT):
             if message.sender == Message.Sender.CITIZEN:
                 who = _("Citizen")
             else:
                 who = names.get(message.author_id or 0, "") or _("Clerk")
             text = message.body
+            document = getattr(message, "document", None)
+            if message.kind == Message.Kind.DOCUMENT and document is not None:
+                text = _("Shared a file: %(name)s (%(size)s)") % {
+                    "name": document.name,
+                    "size": filesizeformat(document.size),
+                }
         else:
             who, text = "–", _event_text(message.kind)
         lines.append(TranscriptLine(time=message.created_at, who=who, text=text))
