@@ -108,8 +108,13 @@ def _pdf(data: bytes) -> Checked | None:
     return None
 
 
+# EXIF orientation -> how to turn the pixels upright (as ``ImageOps.exif_transpose``).
+ORIENTATION = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE"}
+ORIENTATION |= {6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
+
+
 def _image(data: bytes) -> Checked | None:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as opened:
@@ -119,22 +124,27 @@ def _image(data: bytes) -> Checked | None:
             if width * height > settings.DOCUMENTS_MAX_PIXELS:
                 raise DomainError("document_too_large", "Too many pixels.")
             opened.load()
-            image = ImageOps.exif_transpose(opened) or opened
             kind = opened.format
+            turn = ORIENTATION.get(opened.getexif().get(0x0112, 1))
+            # A new image from the pixels alone: nothing of the file's metadata comes along.
+            # (Palette images as RGBA: a new palette image would not have the palette.)
+            source = opened.convert("RGBA") if opened.mode in ("P", "PA") else opened
+            clean = Image.new(source.mode, source.size)
+            clean.paste(source)
+            del opened, source  # their pixels are not needed twice
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
-    # A new image from the pixels alone: nothing of the file's metadata comes along.
-    clean = Image.new(image.mode, image.size)
-    clean.paste(image)
+    if turn:
+        clean = clean.transpose(getattr(Image.Transpose, turn))
     out = io.BytesIO()
     if kind == "JPEG":
         if clean.mode not in ("RGB", "L"):
             clean = clean.convert("RGB")
-        clean.save(out, "JPEG", quality=90, optimize=True)
+        clean.save(out, "JPEG", quality=90)
         return Checked(content_type=Document.Type.JPEG, data=out.getvalue())
     if clean.mode not in ("1", "L", "LA", "RGB", "RGBA", "I", "I;16"):
         clean = clean.convert("RGBA")
-    clean.save(out, "PNG", optimize=False)
+    clean.save(out, "PNG")
     return Checked(content_type=Document.Type.PNG, data=out.getvalue())
 
 

@@ -252,3 +252,40 @@ def test_purge_expired_deletes_the_files_with_the_log(client, chat, documents_ro
     call_command("purge_expired", stdout=io.StringIO())
     assert stored_files(documents_root) == []
     assert not Document.objects.exists() and not Message.objects.filter(consultation=chat)
+
+
+def stored_image(root):
+    [stored] = stored_files(root)
+    return Image.open(io.BytesIO(stored.read_bytes()))
+
+
+def test_a_photo_taken_sideways_is_stored_upright(client, chat, documents_root):
+    image = Image.new("RGB", (60, 20), (0, 0, 0))
+    image.paste((255, 255, 255), (0, 0, 10, 20))  # a white band at the left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: show it rotated by 90 degrees clockwise
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    assert upload(client, citizen_url(chat), out.getvalue()).status_code == 201
+    with stored_image(documents_root) as stored:
+        assert stored.size == (20, 60)
+        assert stored.getpixel((10, 3))[0] > 200  # the white band is now at the top
+        assert not stored.getexif()
+
+
+def test_a_palette_png_keeps_its_colours_and_loses_its_text(client, chat, documents_root):
+    from PIL import PngImagePlugin
+
+    image = Image.new("P", (8, 8))
+    image.putpalette([0, 0, 0, 10, 200, 30] + [0] * 762)
+    image.paste(1, (0, 0, 8, 8))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "Wohnadresse Musterweg 1")
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info)
+    response = upload(client, citizen_url(chat), out.getvalue(), name="scan.png")
+    assert response.json()["entry"]["document"]["type"] == "image/png"
+    with stored_image(documents_root) as stored:
+        assert stored.convert("RGB").getpixel((4, 4)) == (10, 200, 30)
+        assert "Comment" not in stored.info
+    assert b"Musterweg" not in stored_files(documents_root)[0].read_bytes()
