@@ -57,6 +57,9 @@ MESSAGES: dict[str, Promise] = {
     "empty_message": _("Please enter a message."),
     "message_too_long": _("Your message is too long (at most 4,000 characters)."),
     "invalid_sender": _UNREADABLE,
+    # Hand-over notes (consult/consultations/notes.py)
+    "empty_note": _("Please enter a note."),
+    "note_too_long": _("Your note is too long (at most 2,000 characters)."),
     # Documents in the chat (consult/chat/documents.py; the limits are filled in)
     "document_type": _(
         "This file cannot be shared. Allowed are %(types)s files; the type is checked from "

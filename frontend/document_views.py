@@ -12,17 +12,16 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST, require_safe
 
 from consult.chat import documents
 from consult.chat import selectors as chat_selectors
-from consult.consultations import selectors
 from consult.consultations.log import serialize_message
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
-from consult.staff import selectors as staff_selectors
+
+from .consultation_access import citizens, clerks
 
 # The answer's status per refusal (anything else: 400).
 STATUS = {
@@ -91,40 +90,23 @@ def _download(consultation: Consultation, document_id: int) -> FileResponse:
     return response
 
 
-def _citizens(token: str) -> Consultation:
-    consultation = selectors.consultation_by_token(token)
-    if consultation is None:
-        raise Http404
-    return consultation
-
-
-def _clerks(request: HttpRequest, pk: int) -> Consultation:
-    """The consultation when the clerk is assigned to it (the page's own, also ended)."""
-    if not request.user.is_authenticated or staff_selectors.clerk_profile(request.user) is None:
-        raise PermissionDenied
-    consultation = selectors.clerk_consultation(consultation_id=pk, clerk=request.user)
-    if consultation is None:
-        raise Http404
-    return consultation
-
-
 @require_POST
 def citizen_upload(request: HttpRequest, token: str) -> JsonResponse:
-    return _upload(request, consultation=_citizens(token), sender=Message.Sender.CITIZEN)
+    return _upload(request, consultation=citizens(token), sender=Message.Sender.CITIZEN)
 
 
 @require_safe
 def citizen_download(request: HttpRequest, token: str, pk: int) -> FileResponse:
-    return _download(_citizens(token), pk)
+    return _download(citizens(token), pk)
 
 
 @login_required
 @require_POST
 def clerk_upload(request: HttpRequest, pk: int) -> JsonResponse:
-    return _upload(request, consultation=_clerks(request, pk), sender=Message.Sender.CLERK)
+    return _upload(request, consultation=clerks(request, pk), sender=Message.Sender.CLERK)
 
 
 @login_required
 @require_safe
 def clerk_download(request: HttpRequest, pk: int, document: int) -> FileResponse:
-    return _download(_clerks(request, pk), document)
+    return _download(clerks(request, pk), document)

@@ -6,6 +6,7 @@ from . import (
     catalogue_views,
     document_views,
     legal_views,
+    note_views,
     recording_views,
     statistics_views,
     transcript_views,
@@ -40,6 +41,11 @@ urlpatterns = [
         "console/consultations/<int:pk>/documents/<int:document>/",
         document_views.clerk_download,
         name="clerk_document_download",
+    ),
+    path(
+        "console/consultations/<int:pk>/notes/",
+        note_views.consultation_notes,
+        name="consultation_notes",
     ),
     path("console/history/", transcript_views.history, name="history"),
     path(

@@ -316,3 +316,32 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultation_id}:{self.pk} {self.content_type}"
+
+
+class InternalNote(models.Model):
+    """A clerk's internal note on a consultation (a hand-over note): never shown to the
+    citizen, neither a log entry nor part of any transcript. Whoever is the consultation's
+    clerk sees all its notes, so a transfer carries them to the next clerk
+    (consult/consultations/notes.py)."""
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="internal_notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["consultation", "created_at", "pk"]
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id}:{self.pk} note"

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from consult.catalogue.models import CallbackRequest, Topic
 from consult.chat.documents import consultations_with_files, delete_document_files
-from consult.consultations.models import Consultation, Message
+from consult.consultations.models import Consultation, InternalNote, Message
 from consult.recording.files import delete_recording_directory
 from consult.recording.models import Recording
 
@@ -70,9 +70,9 @@ ENDED = [Consultation.State.ENDED, Consultation.State.ABANDONED]
 
 def purge_messages(cutoff: Cutoff) -> int:
     """The chat log of consultations that ended before the cutoff with the documents shared
-    in it (rows and files), and what else the citizen wrote: the concern given with the start
-    and the free-text comment of their rating (the consultation row stays for the
-    statistics)."""
+    in it (rows and files) and the clerks' internal notes, and what else the citizen wrote:
+    the concern given with the start and the free-text comment of their rating (the
+    consultation row stays for the statistics)."""
     expired = cutoff.q("ended_at")
     if expired is None:
         return 0
@@ -86,6 +86,7 @@ def purge_messages(cutoff: Cutoff) -> int:
     delete_document_files(sorted(expired_ids | (set(on_disk) - known)))
     with transaction.atomic():
         deleted, _ = Message.objects.filter(consultation__in=consultations).delete()
+        deleted += InternalNote.objects.filter(consultation__in=consultations).delete()[0]
         consultations.exclude(rating_comment="").update(rating_comment="")
         consultations.exclude(concern="").update(concern="")
     return deleted

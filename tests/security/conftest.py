@@ -23,7 +23,7 @@ from consult.appointments.models import Appointment, Availability
 from consult.catalogue import callbacks
 from consult.catalogue.models import CallbackRequest, Closure, Office, Service, Topic
 from consult.chat import documents, messages
-from consult.consultations.models import Consultation, Document, Message
+from consult.consultations.models import Consultation, Document, InternalNote, Message
 from consult.queue import lifecycle, routing
 from consult.queue.models import Offer
 from consult.recording import recordings
@@ -56,6 +56,7 @@ WATCHED: tuple[Any, ...] = (
     Consultation,
     Message,
     Document,
+    InternalNote,
     Offer,
     StaffProfile,
     StatusPeriod,

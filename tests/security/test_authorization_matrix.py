@@ -90,6 +90,9 @@ HTTP_RULES: dict[str, Rule] = {
         "login login login ok 404 403",
         kwargs=lambda w: {"pk": w.active.pk, "document": w.document.pk},
     ),
+    "frontend:consultation_notes": Rule(
+        "login login login ok 404 403", kwargs=lambda w: {"pk": w.active.pk}
+    ),
     "frontend:history": Rule(CLERKS),
     "frontend:clerk_transcript": Rule(
         "login login login ok 404 404", kwargs=lambda w: {"pk": w.ended.pk}

@@ -15,7 +15,7 @@ from PIL import Image
 
 from consult.chat import messages
 from consult.consultations.models import Consultation, Document, Message
-from consult.queue import lifecycle, routing
+from consult.queue import lifecycle
 from consult.recording.transcripts import transcript_text
 
 pytestmark = pytest.mark.django_db
@@ -31,15 +31,6 @@ def documents_root(settings, tmp_path):
 
 def stored_files(root) -> list:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
-
-
-@pytest.fixture
-def chat(topic, make_clerk):
-    clerk = make_clerk("anna", [topic])
-    consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
-    routing.accept(consultation_id=consultation.pk, clerk=clerk)
-    consultation.refresh_from_db()
-    return consultation
 
 
 def photo_with_gps() -> bytes:

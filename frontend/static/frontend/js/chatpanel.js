@@ -2,6 +2,7 @@
 import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
 import { DocumentShare } from "./documents.js";
+import { HandoverNotes } from "./notes.js";
 import { errorText, gettext, showError } from "./i18n.js";
 import { RecordingControls } from "./recording.js";
 import { showRequestDetails } from "./request.js";
@@ -26,6 +27,7 @@ export class ChatPanel {
     }
     const compose = element.querySelector(".compose");
     const documentArea = element.querySelector(".document-area");
+    // documents.url: the console's address of its consultations (/console/consultations/)
     const documentsUrl = `${documents.url}${item.id}/documents/`;
     const hint = documentArea.querySelector(".document-hint");
     hint.id = `${id}-document-hint`;
@@ -101,6 +103,11 @@ export class ChatPanel {
       }
     });
     wireCompose(compose, this.textarea, this.session);
+    new HandoverNotes({
+      root: element.querySelector(".notes"),
+      url: `${documents.url}${item.id}/notes/`,
+      csrfToken: documents.csrf,
+    });
     new DocumentShare({
       root: documentArea,
       url: documentsUrl,
