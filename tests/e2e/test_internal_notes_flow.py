@@ -50,3 +50,11 @@ def test_a_note_goes_with_the_transfer_and_never_to_the_citizen(
     citizen.reload()
     expect(citizen.get_by_role("log")).to_contain_text("weitergeleitet")
     assert NOTE not in citizen.content()
+
+    # Carl ends it; his history lists the note beside the consultation.
+    carl_page.get_by_label("Ergebnis").select_option("resolved")
+    carl_page.get_by_role("button", name="Beenden und Ergebnis festhalten").click()
+    expect(carl_page.locator("#no-chats")).to_be_visible()
+    carl_page.goto("/console/history/")
+    expect(carl_page.get_by_role("table")).to_contain_text(NOTE)
+    assert_accessible(carl_page)
