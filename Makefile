@@ -29,6 +29,7 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	@mkdir -p var
+	@bash scripts/transcript-font
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py compilemessages --ignore='.venv/*' -v 0
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput -v 0
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py collectstatic --noinput -v 0

@@ -431,6 +431,31 @@ RETENTION_DAYS: dict[str, int | None] = {
 }
 # Where recordings are written (one directory per recording).
 RECORDINGS_DIR = Path(os.environ.get("RECORDINGS_DIR", str(BASE_DIR / "var" / "recordings")))
+# --- Documents in the chat (docs/security.md, "Documents"): the types a party may share (by
+# content, not name: pdf, jpeg, png), the size and count limits, uploads per party and minute,
+# where the files live (outside the static and media roots), the virus scanner (clamd's
+# socket: a path, or host:port; empty: no scan).
+DOCUMENTS_TYPES = [
+    kind.strip().lower()
+    for kind in os.environ.get("DOCUMENTS_TYPES", "pdf,jpeg,png").split(",")
+    if kind.strip()
+]
+DOCUMENTS_MAX_BYTES = int(os.environ.get("DOCUMENTS_MAX_MB", "10")) * 1024 * 1024
+DOCUMENTS_MAX_PER_CONSULTATION = int(os.environ.get("DOCUMENTS_MAX_PER_CONSULTATION", "20"))
+DOCUMENTS_UPLOADS_PER_MINUTE = int(os.environ.get("DOCUMENTS_UPLOADS_PER_MINUTE", "10"))
+DOCUMENTS_MAX_PIXELS = int(os.environ.get("DOCUMENTS_MAX_PIXELS", "40000000"))
+DOCUMENTS_ROOT = Path(os.environ.get("DOCUMENTS_ROOT", str(BASE_DIR / "var" / "documents")))
+if DOCUMENTS_ROOT.resolve().is_relative_to(STATIC_ROOT.resolve()):
+    raise ImproperlyConfigured("DOCUMENTS_ROOT must not lie under STATIC_ROOT (served to anyone).")
+DOCUMENTS_CLAMD = os.environ.get("DOCUMENTS_CLAMD", "")
+DOCUMENTS_CLAMD_TIMEOUT_SECONDS = float(os.environ.get("DOCUMENTS_CLAMD_TIMEOUT_SECONDS", "30"))
+
+# The font of PDF transcripts: DejaVu Sans (Latin, Greek, Cyrillic, Arabic), Debian's
+# fonts-dejavu-core (installed by `make run` and `make test` when missing). Without it the
+# transcripts fall back to Latin-1.
+TRANSCRIPT_FONT_DIR = Path(
+    os.environ.get("TRANSCRIPT_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+)
 
 # --- The city's identity (README, "The city's identity"): its name in every page's header,
 # its logo (a path under the static files, or an absolute path on this origin such as

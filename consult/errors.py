@@ -57,6 +57,25 @@ MESSAGES: dict[str, Promise] = {
     "empty_message": _("Please enter a message."),
     "message_too_long": _("Your message is too long (at most 4,000 characters)."),
     "invalid_sender": _UNREADABLE,
+    # Hand-over notes (consult/consultations/notes.py)
+    "empty_note": _("Please enter a note."),
+    "note_too_long": _("Your note is too long (at most 2,000 characters)."),
+    # Documents in the chat (consult/chat/documents.py; the limits are filled in)
+    "document_type": _(
+        "This file cannot be shared. Allowed are %(types)s files; the type is checked from "
+        "the content, not the name."
+    ),
+    "document_too_large": _("This file is too large. Files up to %(size)s can be shared."),
+    "document_empty": _("This file is empty."),
+    "too_many_documents": _(
+        "No more files can be shared in this consultation (at most %(count)s)."
+    ),
+    "document_infected": _(
+        "The virus scanner found something harmful in this file. It was not shared."
+    ),
+    "scan_failed": _(
+        "This file could not be checked for viruses right now. Please try again later."
+    ),
     # Video and recording
     "not_video": _("This is a chat consultation without video."),
     "already_video": _("This conversation is a video call already."),

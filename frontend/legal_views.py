@@ -10,6 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from consult.catalogue import selectors as catalogue_selectors
+from consult.chat import documents as chat_documents
+from consult.chat import scanner
 
 
 def _contacts() -> dict[str, str]:
@@ -38,6 +40,8 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "topic_retention": catalogue_selectors.topics_with_own_retention(),
             "recording_purpose": settings.RECORDING_PURPOSE or "Dokumentation der Beratung",
             "media_mode": settings.RTC_MEDIA_MODE,
+            "documents": chat_documents.limits(),
+            "virus_scan": scanner.scanner_configured(),
         },
     )
 

@@ -7,8 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from consult.consultations import selectors
-from consult.consultations.models import Consultation
+from consult.consultations import notes, selectors
+from consult.consultations.models import Consultation, InternalNote
 from consult.recording import transcripts
 from consult.staff import selectors as staff_selectors
 
@@ -53,5 +53,10 @@ def clerk_transcript(request: HttpRequest, pk: int, extension: str) -> HttpRespo
 def history(request: HttpRequest) -> HttpResponse:
     if staff_selectors.clerk_profile(request.user) is None:
         raise PermissionDenied
-    consultations = transcripts.clerk_history(request.user)
-    return render(request, "frontend/history.html", {"consultations": consultations})
+    consultations = list(transcripts.clerk_history(request.user))
+    # The internal notes of each (never in the transcripts, which the citizen gets too).
+    by_consultation: dict[int, list[InternalNote]] = {}
+    for note in notes.notes_of([c.pk for c in consultations]):
+        by_consultation.setdefault(note.consultation_id, []).append(note)
+    rows = [(c, by_consultation.get(c.pk, [])) for c in consultations]
+    return render(request, "frontend/history.html", {"rows": rows})

@@ -4,7 +4,9 @@ from django.urls import path
 from . import (
     calendar_views,
     catalogue_views,
+    document_views,
     legal_views,
+    note_views,
     recording_views,
     statistics_views,
     transcript_views,
@@ -23,6 +25,27 @@ urlpatterns = [
         "c/<str:token>/transcript.<str:extension>",
         transcript_views.citizen_transcript,
         name="transcript",
+    ),
+    path("c/<str:token>/documents/", document_views.citizen_upload, name="document_upload"),
+    path(
+        "c/<str:token>/documents/<int:pk>/",
+        document_views.citizen_download,
+        name="document_download",
+    ),
+    path(
+        "console/consultations/<int:pk>/documents/",
+        document_views.clerk_upload,
+        name="clerk_document_upload",
+    ),
+    path(
+        "console/consultations/<int:pk>/documents/<int:document>/",
+        document_views.clerk_download,
+        name="clerk_document_download",
+    ),
+    path(
+        "console/consultations/<int:pk>/notes/",
+        note_views.consultation_notes,
+        name="consultation_notes",
     ),
     path("console/history/", transcript_views.history, name="history"),
     path(

@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -15,6 +16,7 @@ from consult import health
 from consult.catalogue import hours
 from consult.catalogue import selectors as catalogue_selectors
 from consult.catalogue.models import Topic
+from consult.chat import documents as chat_documents
 from consult.consultations import selectors
 from consult.consultations.models import Consultation
 from consult.errors import DomainError, message_for
@@ -131,6 +133,7 @@ def _room(
         "state": consultation.state,
         "channel": consultation.channel,
         "clerk": clerk_profile.display_name if clerk_profile else "",
+        "documents": _documents_config(request, f"/c/{consultation.public_token}/documents/"),
     }
     documents = catalogue_selectors.room_documents(
         topic_id=consultation.topic_id, service_id=consultation.service_id
@@ -141,8 +144,21 @@ def _room(
         "feedback_form": form,
         "can_rate": feedback.can_rate(consultation),
         "documents": documents,
+        "document_limits": chat_documents.limits(),
     }
     return render(request, "frontend/room.html", context, status=status)
+
+
+def _documents_config(request: HttpRequest, url: str) -> dict[str, Any]:
+    """What the documents script needs (frontend/js/documents.js): where to upload (the
+    clerk's address ends in the consultation's id), the CSRF token, the size limit."""
+    limits = chat_documents.limits()
+    return {
+        "url": url,
+        "csrf": get_token(request),
+        "maxBytes": limits["max_bytes"],
+        "tooLarge": limits["too_large"],
+    }
 
 
 @require_safe
@@ -240,10 +256,12 @@ def console(request: HttpRequest) -> HttpResponse:
             "outcomes": Consultation.Outcome.choices,
             "topics": catalogue_selectors.active_topics(),
             "callback_requests": catalogue_selectors.open_callback_requests(request.user),
+            "document_limits": chat_documents.limits(),
             "console_config": {
                 "queueWs": "/ws/clerk/queue/",
                 "chatWs": "/ws/clerk/consultations/",
                 "missedOffersAway": settings.QUEUE_MISSED_OFFERS_AWAY,
+                "documents": _documents_config(request, "/console/consultations/"),
             },
         },
     )

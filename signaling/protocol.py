@@ -363,6 +363,8 @@ class ChatMessage(Frame):
     client_id: str
     created: str
     state: str  # the consultation's state once this entry is written
+    # A shared file (kind ``document``): id, name, size, type; None for every other entry.
+    document: dict | None = None
 
 
 @dataclasses.dataclass(frozen=True)

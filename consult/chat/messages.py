@@ -106,6 +106,18 @@ def _why_not_written(
     raise DomainError("try_again", "A temporary error; please retry.")  # e.g. just ended
 
 
+def clerk_id_of(*, sender: str, author: AbstractBaseUser | None) -> int | None:
+    """Who writes: None for the citizen, the clerk's id for a clerk (who must be given);
+    any other sender is refused. Shared by every write to the log (text, documents)."""
+    if sender not in (Message.Sender.CITIZEN, Message.Sender.CLERK):
+        raise DomainError("invalid_sender", "Unknown sender.")
+    if sender == Message.Sender.CITIZEN:
+        return None
+    if author is None:
+        raise DomainError("not_found", "This consultation is no longer yours.")
+    return int(author.pk)
+
+
 def post_message(
     *,
     consultation_id: int,
@@ -120,8 +132,7 @@ def post_message(
     changes nothing, so clients can retry freely after a dropped connection. The new message
     is broadcast to the consultation's group once it is committed.
     """
-    if sender not in (Message.Sender.CITIZEN, Message.Sender.CLERK):
-        raise DomainError("invalid_sender", "Unknown sender.")
+    clerk_id = clerk_id_of(sender=sender, author=author)
     text = body.strip()
     if not text:
         raise DomainError("empty_message", "A message needs some text.")
@@ -129,12 +140,6 @@ def post_message(
         raise DomainError("message_too_long", "Messages are limited to 4,000 characters.")
     if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH:
         raise DomainError("invalid_field", "client_id is required (1 to 64 characters).")
-    if sender == Message.Sender.CLERK:
-        if author is None:
-            raise DomainError("not_found", "This consultation is no longer yours.")
-        clerk_id: int | None = author.pk
-    else:
-        clerk_id = None
     now = timezone.now()
     params: dict[str, Any] = {
         "consultation": consultation_id,

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consult import events
-from consult.consultations.models import Consultation, Message
+from consult.consultations.models import Consultation, Document, Message
 
 
 def serialize_message(message: Message) -> dict[str, Any]:
@@ -21,6 +21,21 @@ def serialize_message(message: Message) -> dict[str, Any]:
         "client_id": message.client_id,
         "created": message.created_at.isoformat(),
         "state": message.state_after,
+        # Only a document entry has one (one query unless fetched with select_related).
+        "document": document_fields(message) if message.kind == Message.Kind.DOCUMENT else None,
+    }
+
+
+def document_fields(message: Message) -> dict[str, Any] | None:
+    """What the parties see of a shared file: id (for the download), name, size, type."""
+    document = getattr(message, "document", None)
+    if document is None:
+        return None
+    return {
+        "id": document.pk,
+        "name": document.name,
+        "size": document.size,
+        "type": document.content_type,
     }
 
 
@@ -33,8 +48,10 @@ def append_log_entry(
     client_id: str = "",
     author_id: int | None = None,
     now: datetime | None = None,
+    document_of: Document | None = None,
 ) -> Message:
     """Append to the log and broadcast on commit. The caller holds a transaction.
+    ``document_of``: the unsaved row of a shared file, saved for this entry.
 
     The sequence number is taken with an atomic ``UPDATE ... SET last_seq = last_seq + 1
     RETURNING last_seq`` (one statement; PostgreSQL and SQLite 3.35+), whose row lock
@@ -64,6 +81,10 @@ def append_log_entry(
         client_id=client_id,
         created_at=now or timezone.now(),
     )
+    if document_of is not None:  # a shared file: its row belongs to this entry
+        document_of.message = message
+        document_of.consultation_id = consultation.pk
+        document_of.save()
     events.publish(
         events.consultation_group(consultation.pk),
         events.LogEntry(message=serialize_message(message)),

@@ -217,6 +217,7 @@ class Message(models.Model):
         REQUEUED = "requeued", _("returned to the queue")
         TRANSFERRED = "transferred", _("transferred")
         VIDEO = "video", _("switched to video")
+        DOCUMENT = "document", _("document")
 
     class Sender(models.TextChoices):
         CITIZEN = "citizen", _("citizen")
@@ -271,8 +272,76 @@ STATE_AFTER: dict[str, str] = {
     Message.Kind.TEXT: Consultation.State.ACTIVE,
     Message.Kind.ACCEPTED: Consultation.State.ACTIVE,
     Message.Kind.VIDEO: Consultation.State.ACTIVE,
+    Message.Kind.DOCUMENT: Consultation.State.ACTIVE,
     Message.Kind.ENDED: Consultation.State.ENDED,
     Message.Kind.ABANDONED: Consultation.State.ABANDONED,
     Message.Kind.REQUEUED: Consultation.State.WAITING,
     Message.Kind.TRANSFERRED: Consultation.State.WAITING,
 }
+
+
+def new_storage_name() -> str:
+    """The file's name on disk: 192 random bits, unrelated to its name or content."""
+    return secrets.token_urlsafe(24)
+
+
+class Document(models.Model):
+    """A file shared in the chat (consult/chat/documents.py): its log entry of kind
+    ``document``, and the checked, re-encoded file under ``DOCUMENTS_ROOT`` (never under the
+    static or media roots), named by ``storage_name``."""
+
+    class Type(models.TextChoices):
+        PDF = "application/pdf", "PDF"
+        JPEG = "image/jpeg", "JPEG"
+        PNG = "image/png", "PNG"
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="documents"
+    )
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, related_name="document", verbose_name=_("log entry")
+    )
+    name = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(_("type"), max_length=32, choices=Type.choices)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    storage_name = models.CharField(
+        max_length=64, unique=True, default=new_storage_name, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["consultation", "pk"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id}:{self.pk} {self.content_type}"
+
+
+class InternalNote(models.Model):
+    """A clerk's internal note on a consultation (a hand-over note): never shown to the
+    citizen, neither a log entry nor part of any transcript. Whoever is the consultation's
+    clerk sees all its notes, so a transfer carries them to the next clerk
+    (consult/consultations/notes.py)."""
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="internal_notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["consultation", "created_at", "pk"]
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id}:{self.pk} note"

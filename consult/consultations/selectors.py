@@ -44,7 +44,7 @@ def log_since(*, consultation_id: int, after_seq: int) -> list[dict[str, Any]]:
     """The log entries a reconnecting client missed, in order."""
     return [
         serialize_message(m)
-        for m in Message.objects.filter(
-            consultation_id=consultation_id, seq__gt=after_seq
-        ).order_by("seq")
+        for m in Message.objects.filter(consultation_id=consultation_id, seq__gt=after_seq)
+        .select_related("document")
+        .order_by("seq")
     ]

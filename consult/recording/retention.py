@@ -22,7 +22,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consult.catalogue.models import CallbackRequest, Topic
-from consult.consultations.models import Consultation, Message
+from consult.chat.documents import consultations_with_files, delete_document_files
+from consult.consultations.models import Consultation, InternalNote, Message
 from consult.recording.files import delete_recording_directory
 from consult.recording.models import Recording
 
@@ -68,15 +69,24 @@ ENDED = [Consultation.State.ENDED, Consultation.State.ABANDONED]
 
 
 def purge_messages(cutoff: Cutoff) -> int:
-    """The chat log of consultations that ended before the cutoff, and what else the citizen
-    wrote: the concern given with the start and the free-text comment of their rating (the
+    """The chat log of consultations that ended before the cutoff with the documents shared
+    in it (rows and files) and the clerks' internal notes, and what else the citizen wrote:
+    the concern given with the start and the free-text comment of their rating (the
     consultation row stays for the statistics)."""
     expired = cutoff.q("ended_at")
     if expired is None:
         return 0
     consultations = Consultation.objects.filter(expired, state__in=ENDED)
+    # The shared files first (a crash in between leaves rows without files, which the next
+    # run deletes; never files past their period). Directories on disk, not rows, are
+    # looked at: a file whose row was never written goes too.
+    on_disk = consultations_with_files()
+    expired_ids = set(consultations.filter(pk__in=on_disk).values_list("pk", flat=True))
+    known = set(Consultation.objects.filter(pk__in=on_disk).values_list("pk", flat=True))
+    delete_document_files(sorted(expired_ids | (set(on_disk) - known)))
     with transaction.atomic():
         deleted, _ = Message.objects.filter(consultation__in=consultations).delete()
+        deleted += InternalNote.objects.filter(consultation__in=consultations).delete()[0]
         consultations.exclude(rating_comment="").update(rating_comment="")
         consultations.exclude(concern="").update(concern="")
     return deleted

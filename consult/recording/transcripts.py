@@ -4,11 +4,15 @@ Only the log of the one consultation passed in is read; who may ask for which co
 is decided by the caller (the citizen's token, the clerk's own consultations).
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -17,6 +21,8 @@ from consult.consultations.models import Consultation, Message
 from consult.staff.models import StaffProfile
 
 HISTORY_LENGTH = 20
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ def _event_text(kind: str) -> str:
 
 def transcript_lines(consultation: Consultation) -> list[TranscriptLine]:
     """The log in order; clerks appear by their display name only."""
-    messages = list(consultation.messages.order_by("seq"))
+    messages = list(consultation.messages.select_related("document").order_by("seq"))
     names = dict(
         StaffProfile.objects.filter(
             user_id__in={m.author_id for m in messages if m.author_id is not None}
@@ -48,12 +54,18 @@ def transcript_lines(consultation: Consultation) -> list[TranscriptLine]:
     )
     lines = []
     for message in messages:
-        if message.kind == Message.Kind.TEXT:
+        if message.kind in (Message.Kind.TEXT, Message.Kind.DOCUMENT):
             if message.sender == Message.Sender.CITIZEN:
                 who = _("Citizen")
             else:
                 who = names.get(message.author_id or 0, "") or _("Clerk")
             text = message.body
+            document = getattr(message, "document", None)
+            if message.kind == Message.Kind.DOCUMENT and document is not None:
+                text = _("Shared a file: %(name)s (%(size)s)") % {
+                    "name": document.name,
+                    "size": filesizeformat(document.size),
+                }
         else:
             who, text = "–", _event_text(message.kind)
         lines.append(TranscriptLine(time=message.created_at, who=who, text=text))
@@ -86,30 +98,58 @@ def transcript_text(consultation: Consultation) -> str:
 
 
 def _pdf_safe(text: str) -> str:
-    """The PDF core fonts cover Latin-1 (all German letters); anything else becomes '?'."""
+    """Without the Unicode font the PDF core fonts cover Latin-1 (all German letters) only."""
     text = text.replace("–", "-").replace("„", '"').replace("“", '"').replace("€", "EUR")
     return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _unicode_fonts() -> tuple[Path, Path] | None:
+    """DejaVu Sans (regular, bold) from TRANSCRIPT_FONT_DIR (Debian's fonts-dejavu-core), which
+    covers Latin, Greek, Cyrillic and Arabic; None when it is not installed."""
+    directory = Path(settings.TRANSCRIPT_FONT_DIR)
+    regular, bold = directory / "DejaVuSans.ttf", directory / "DejaVuSans-Bold.ttf"
+    if regular.is_file() and bold.is_file():
+        return regular, bold
+    logger.warning(
+        "transcript font missing in %s: PDF transcripts fall back to Latin-1 "
+        "(install Debian's fonts-dejavu-core)",
+        directory,
+    )
+    return None
 
 
 def transcript_pdf(consultation: Consultation) -> bytes:
     from fpdf import FPDF  # imported here: only this download needs it
 
     pdf = FPDF(format="A4")
-    pdf.set_title(_pdf_safe(_heading(consultation)[0]))
+    fonts = _unicode_fonts()
+    family, safe = "Helvetica", _pdf_safe
+    if fonts is not None:
+        family, safe = "DejaVu", _as_is
+        pdf.add_font(family, "", str(fonts[0]))
+        pdf.add_font(family, "B", str(fonts[1]))
+        # HarfBuzz shaping: Arabic letters joined and right to left, in logical order for
+        # copy and search.
+        pdf.set_text_shaping(True)
+    heading, started = _heading(consultation)
+    pdf.set_title(heading)
     pdf.set_creator("Sprechstunde")
     pdf.add_page()
-    pdf.set_font("Helvetica", style="B", size=14)
-    heading, started = _heading(consultation)
-    pdf.multi_cell(0, 8, _pdf_safe(heading), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=10)
-    pdf.multi_cell(0, 6, _pdf_safe(started), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, style="B", size=14)
+    pdf.multi_cell(0, 8, safe(heading), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, size=10)
+    pdf.multi_cell(0, 6, safe(started), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     for line in transcript_lines(consultation):
         stamp, text = _line(line)
-        pdf.set_font("Helvetica", style="B", size=10)
-        pdf.multi_cell(0, 6, _pdf_safe(stamp), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", size=11)
-        pdf.multi_cell(0, 6, _pdf_safe(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, style="B", size=10)
+        pdf.multi_cell(0, 6, safe(stamp), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, size=11)
+        pdf.multi_cell(0, 6, safe(text), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
     return bytes(pdf.output())
 

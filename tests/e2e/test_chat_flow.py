@@ -159,7 +159,7 @@ def test_keyboard_only_citizen_and_clerk(pages, topic, make_clerk):
         if clerk.evaluate("document.activeElement.textContent.trim()") == "Annehmen":
             break
     clerk.keyboard.press("Enter")
-    expect(clerk.locator(".chat-panel textarea")).to_be_focused()
+    expect(clerk.locator(".chat-panel .compose textarea")).to_be_focused()
     clerk.keyboard.type("Hallo, hier ist Anna.")
     clerk.keyboard.press("Enter")
 

@@ -22,8 +22,8 @@ from django.utils import timezone
 from consult.appointments.models import Appointment, Availability
 from consult.catalogue import callbacks
 from consult.catalogue.models import CallbackRequest, Closure, Office, Service, Topic
-from consult.chat import messages
-from consult.consultations.models import Consultation, Message
+from consult.chat import documents, messages
+from consult.consultations.models import Consultation, Document, InternalNote, Message
 from consult.queue import lifecycle, routing
 from consult.queue.models import Offer
 from consult.recording import recordings
@@ -49,11 +49,14 @@ OTHER_CALLBACK = "Rückruf-Geheim-8M2: Frage zum Bauantrag"
 APPOINTMENT_NAME = "Erika Geheimtermin-2W7"
 OTHER_APPOINTMENT_NAME = "Otto Geheimtermin-6R3"
 PURPOSE = "Aufzeichnungszweck-Geheim-9Z5"
+DOCUMENT_TEXT = "Dokument-Geheim-4P8: Meldeadresse"
 
 # What a change of state would touch: compared before and after a refused request or frame.
 WATCHED: tuple[Any, ...] = (
     Consultation,
     Message,
+    Document,
+    InternalNote,
     Offer,
     StaffProfile,
     StatusPeriod,
@@ -107,6 +110,7 @@ class World:
     other_callback: CallbackRequest
     recording: Recording
     recording_file: RecordingFile
+    document: Document  # a PDF the citizen shared in the video call
     service: Service
     sessions: dict[str, str]  # role -> session key ("" for anonymous)
     secrets: dict[str, frozenset[str]]  # text -> the roles that may be shown it
@@ -195,6 +199,14 @@ def build_world(make_clerk: Any, django_user_model: Any, recordings_dir: Any) ->
     recording.refresh_from_db()
     recording_file = recording.files.get()
     recordings.log_recording_access(recording_file=recording_file, user=manager, download=False)
+    shared, _ = documents.share_document(
+        consultation_id=active.pk,
+        sender="citizen",
+        data=b"%PDF-1.4\n" + DOCUMENT_TEXT.encode() + b"\n%%EOF\n",
+        name="Meldebescheinigung.pdf",
+        client_id="document-1",
+    )
+    document = Document.objects.get(message=shared)
 
     callback = callbacks.leave_callback_request(
         topic_slug=topic.slug, question=CALLBACK, email="rueckruf@example.org"
@@ -243,6 +255,7 @@ def build_world(make_clerk: Any, django_user_model: Any, recordings_dir: Any) ->
         APPOINTMENT_NAME: frozenset({"citizen", "clerk"}),
         OTHER_APPOINTMENT_NAME: frozenset({"other_citizen", "other_clerk"}),
         PURPOSE: frozenset({"clerk", "manager"}),
+        DOCUMENT_TEXT: frozenset({"citizen", "clerk"}),
     }
     return World(
         topic=topic,
@@ -259,6 +272,7 @@ def build_world(make_clerk: Any, django_user_model: Any, recordings_dir: Any) ->
         other_callback=other_callback,
         recording=recording,
         recording_file=recording_file,
+        document=document,
         service=service,
         sessions=sessions,
         secrets=secrets,
@@ -285,6 +299,12 @@ def fast_passwords(settings: Any) -> None:
 def recordings_dir(settings: Any, tmp_path: Any) -> Any:
     settings.RECORDINGS_DIR = tmp_path / "recordings"
     return settings.RECORDINGS_DIR
+
+
+@pytest.fixture(autouse=True)
+def documents_root(settings: Any, tmp_path: Any) -> Any:
+    settings.DOCUMENTS_ROOT = tmp_path / "documents"
+    return settings.DOCUMENTS_ROOT
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ from .conftest import ROLES, World, changed_tables, snapshot
 # owner's object, which the other roles must still be refused on.
 ORDER = ("anonymous", "other_citizen", "other_clerk", "manager", "clerk", "citizen")
 OK, LOGIN, ADMIN_LOGIN = "ok", "login", "admin"
-OUTCOMES = {OK, LOGIN, ADMIN_LOGIN, "403", "404"}
+# 400: let through to the view, which refuses the request's content (an empty upload)
+OUTCOMES = {OK, LOGIN, ADMIN_LOGIN, "400", "403", "404"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +80,19 @@ HTTP_RULES: dict[str, Rule] = {
     "frontend:leave": Rule(TOKEN_HOLDER, method="post"),
     "frontend:transcript": Rule(TOKEN_HOLDER, token="ended"),
     "frontend:rate": Rule(TOKEN_HOLDER, method="post", data={"rating": "5"}, token="ended"),
+    # Documents in the chat: the empty body reaches the domain only for the parties.
+    "frontend:document_upload": Rule("404 400 404 404 404 404", method="post"),
+    "frontend:document_download": Rule(TOKEN_HOLDER, kwargs=lambda w: {"pk": w.document.pk}),
+    "frontend:clerk_document_upload": Rule(
+        "login login login 400 404 403", method="post", kwargs=lambda w: {"pk": w.active.pk}
+    ),
+    "frontend:clerk_document_download": Rule(
+        "login login login ok 404 403",
+        kwargs=lambda w: {"pk": w.active.pk, "document": w.document.pk},
+    ),
+    "frontend:consultation_notes": Rule(
+        "login login login ok 404 403", kwargs=lambda w: {"pk": w.active.pk}
+    ),
     "frontend:history": Rule(CLERKS),
     "frontend:clerk_transcript": Rule(
         "login login login ok 404 404", kwargs=lambda w: {"pk": w.ended.pk}

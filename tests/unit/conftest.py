@@ -39,3 +39,15 @@ def anna(topic, make_clerk):
 def day():
     """The next Monday (``anna``'s day)."""
     return next_weekday(0)
+
+
+@pytest.fixture
+def chat(topic, make_clerk):
+    """A chat on Hundesteuer that the clerk Anna has accepted (active)."""
+    from consult.queue import lifecycle, routing
+
+    clerk = make_clerk("anna", [topic])
+    consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
+    routing.accept(consultation_id=consultation.pk, clerk=clerk)
+    consultation.refresh_from_db()
+    return consultation

@@ -233,3 +233,15 @@ def test_the_request_form_says_how_long_a_done_request_is_kept(settings):
     assert 'href="/datenschutz/"' in html
     settings.RETENTION_DAYS = {**settings.RETENTION_DAYS, "callback_requests": 1}
     assert "löschen sie 1 Tag, nachdem" in Client().get("/requests/new/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_privacy_page_says_what_happens_to_shared_documents(settings):
+    html = " ".join(Client().get("/datenschutz/").content.decode().split())
+    assert "Dokumente im Chat" in html
+    assert "PDF, JPEG, PNG, bis 10,0 MB, höchstens 20 je Beratung" in html
+    assert "ohne Standort (GPS)" in html
+    assert "Eine Prüfung auf Schadsoftware findet auf diesem Server nicht statt" in html
+    settings.DOCUMENTS_CLAMD = "/run/clamav/clamd.ctl"
+    html = " ".join(Client().get("/datenschutz/").content.decode().split())
+    assert "auf Schadsoftware geprüft (ClamAV)" in html

@@ -56,3 +56,10 @@ def test_navigator_hours_and_import_pass_on_sqlite(tmp_path):
 def test_chat_passes_on_sqlite(tmp_path):
     """The chat write's two-statement form (SQLite has no UPDATE inside WITH)."""
     run_on_sqlite(tmp_path, "tests/unit/test_chat.py")
+
+
+@pytest.mark.skipif(SQLITE_RUN, reason="this is the inner run")
+def test_documents_and_notes_pass_on_sqlite(tmp_path):
+    """Documents and hand-over notes on the embedded default of `make run` (no row locks, the
+    in-memory cache for the upload rate)."""
+    run_on_sqlite(tmp_path, "tests/unit/test_documents.py", "tests/unit/test_internal_notes.py")

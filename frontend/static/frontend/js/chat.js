@@ -2,6 +2,7 @@
 // idempotent resend of unconfirmed messages, typing notices. Shared by citizen and clerk.
 // The consultation's state is the server's: every log entry and `ready` carry it (`state`),
 // so no page works it out from the kind of an entry.
+import { documentBody } from "./documents.js";
 import { gettext, interpolate } from "./i18n.js";
 import { LiveSocket, newClientId } from "./socket.js";
 
@@ -12,8 +13,20 @@ const TYPING_IDLE_MS = 3000;
 const CATCH_UP_MS = 20000;
 
 export class ChatSession {
-  constructor({ path, log, typing, labels, state, onEntry, onState, onFrame, onStatus }) {
+  constructor({
+    path,
+    log,
+    typing,
+    labels,
+    state,
+    onEntry,
+    onState,
+    onFrame,
+    onStatus,
+    documentUrl,
+  }) {
     this.log = log;
+    this.documentUrl = documentUrl; // id -> the download address of a shared file
     this.typingEl = typing;
     this.labels = labels; // { citizen, clerk } display names
     this.state = state; // as the page was rendered; then as the frames say
@@ -133,7 +146,9 @@ export class ChatSession {
 
   entryElement(frame) {
     const item = document.createElement("div");
-    item.className = `entry entry-${frame.kind === "text" || frame.pending ? frame.sender : "system"}`;
+    const spoken = frame.kind === "text" || frame.kind === "document"; // a party's own entry
+    item.className = `entry entry-${spoken || frame.pending ? frame.sender : "system"}`;
+    if (frame.kind === "document") item.classList.add("entry-document");
     if (frame.seq) item.dataset.seq = frame.seq;
     const meta = document.createElement("p");
     meta.className = "entry-meta";
@@ -144,7 +159,7 @@ export class ChatSession {
       body.textContent = frame.body;
       item.classList.add("entry-pending");
       item.dataset.sender = this.labels.self;
-    } else if (frame.kind === "text") {
+    } else if (spoken) {
       const time = document.createElement("time");
       time.dateTime = frame.created;
       time.textContent = new Date(frame.created).toLocaleTimeString(document.documentElement.lang, {
@@ -153,7 +168,8 @@ export class ChatSession {
       });
       const who = frame.sender === this.labels.self ? this.labels.you : this.labels[frame.sender];
       meta.append(`${who} · `, time);
-      body.textContent = frame.body; // text only: markup in a message is shown, never run
+      if (frame.kind === "document") body.append(documentBody(frame, this.documentUrl));
+      else body.textContent = frame.body; // text only: markup in a message is shown, never run
       item.dataset.sender = frame.sender;
     } else {
       body.textContent = systemText(frame, this.labels);

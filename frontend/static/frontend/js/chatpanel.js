@@ -1,12 +1,14 @@
 // One conversation in the clerk console: chat, video, outcome, transfer.
 import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
+import { DocumentShare } from "./documents.js";
+import { HandoverNotes } from "./notes.js";
 import { errorText, gettext, showError } from "./i18n.js";
 import { RecordingControls } from "./recording.js";
 import { showRequestDetails } from "./request.js";
 
 export class ChatPanel {
-  constructor({ item, template, basePath, errors, onClosed }) {
+  constructor({ item, template, basePath, documents, errors, onClosed }) {
     this.item = item;
     const element = template.content.cloneNode(true).querySelector(".chat-panel");
     this.element = element;
@@ -24,6 +26,12 @@ export class ChatPanel {
       control.closest("form, p, div").querySelector("label").htmlFor = control.id;
     }
     const compose = element.querySelector(".compose");
+    const documentArea = element.querySelector(".document-area");
+    // documents.url: the console's address of its consultations (/console/consultations/)
+    const documentsUrl = `${documents.url}${item.id}/documents/`;
+    const hint = documentArea.querySelector(".document-hint");
+    hint.id = `${id}-document-hint`;
+    documentArea.querySelector("input[type=file]").setAttribute("aria-describedby", hint.id);
     this.textarea = compose.querySelector("textarea");
     const stateLine = element.querySelector(".chat-state");
     const presenceLine = element.querySelector(".citizen-presence");
@@ -39,6 +47,7 @@ export class ChatPanel {
       if (this.call && state !== "active") this.call.hangUp({ notify: false });
       invite.hidden = state !== "active" || this.call !== null;
       compose.hidden = state !== "active";
+      documentArea.hidden = state !== "active";
       element.querySelector(".transfer").hidden = state !== "active";
       // "waiting": requeued or transferred, no longer this clerk's (the server closes the socket)
       stateLine.textContent =
@@ -54,6 +63,7 @@ export class ChatPanel {
       typing: element.querySelector(".typing"),
       labels: { self: "clerk", you: gettext("You"), citizen: gettext("Citizen"), clerk: gettext("You") },
       state: item.state,
+      documentUrl: (documentId) => `${documentsUrl}${documentId}/`,
       onState: setState, // the state each log entry and `ready` carry
       onEntry: (frame) => {
         if (frame.kind === "video") {
@@ -93,6 +103,19 @@ export class ChatPanel {
       }
     });
     wireCompose(compose, this.textarea, this.session);
+    new HandoverNotes({
+      root: element.querySelector(".notes"),
+      url: `${documents.url}${item.id}/notes/`,
+      csrfToken: documents.csrf,
+    });
+    new DocumentShare({
+      root: documentArea,
+      url: documentsUrl,
+      csrfToken: documents.csrf,
+      maxBytes: documents.maxBytes,
+      tooLarge: documents.tooLarge,
+      onShared: (entry) => this.session.handle({ type: "message", ...entry }),
+    });
     this.submit(".end-form", (form) => ({ type: "end", outcome: form.querySelector("select").value }));
     this.submit(".transfer-topic", (form) => ({
       type: "transfer_topic",

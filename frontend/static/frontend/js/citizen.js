@@ -2,6 +2,7 @@
 import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
 import { confirmBeforeSubmit } from "./confirm.js";
+import { DocumentShare } from "./documents.js";
 import { errorText, gettext, interpolate, showError } from "./i18n.js";
 import { RecordingControls, consentDialog } from "./recording.js";
 
@@ -47,6 +48,7 @@ function show(next) {
   sections.chat.hidden = state === "abandoned" || (state === "waiting" && !talked);
   sections.ended.hidden = state === "waiting" || state === "active";
   compose.hidden = state !== "active";
+  $("document-area").hidden = state !== "active";
   const feedback = $("feedback"); // the rating form, after a conversation that took place
   if (feedback) feedback.hidden = !(state === "ended" && talked);
   endForm.hidden = state !== "active";
@@ -88,6 +90,7 @@ const session = new ChatSession({
     connection.textContent = CONNECTION_TEXT[status]();
   },
   state,
+  documentUrl: (id) => `${config.documents.url}${id}/`,
   // The state each log entry and `ready` carry: waiting again after a requeue or a transfer,
   // active once a clerk has joined, ended, abandoned.
   onState: (next) => {
@@ -154,5 +157,13 @@ function askForVideo() {
 if (config.channel === "video") startVideo();
 wireCompose(compose, textarea, session);
 confirmBeforeSubmit(endForm, $("end-confirm"));
+new DocumentShare({
+  root: $("document-area"),
+  url: config.documents.url,
+  csrfToken: config.documents.csrf,
+  maxBytes: config.documents.maxBytes,
+  tooLarge: config.documents.tooLarge,
+  onShared: (entry) => session.handle({ type: "message", ...entry }),
+});
 show(state);
 if (state === "active") fitChat();

@@ -166,6 +166,7 @@ function syncPanels(mine, colleagues) {
         item,
         template: $("chat-panel"),
         basePath: config.chatWs,
+        documents: config.documents,
         errors,
         onClosed: (id) => closePanel(id, true),
       });
