@@ -162,13 +162,18 @@ HOST_PAGE = """<!doctype html>
 def test_widget_on_another_origin_opens_the_start_flow_in_a_frame(
     pages, topic, widget_host, make_clerk
 ):
-    make_clerk("anna", [topic])
+    make_clerk("anna", [topic], status="offline")
+    topic_page = pages.new()
+    topic_page.goto(f"/widget/{topic.slug}/")  # nobody there: said, and no chat
+    expect(topic_page.get_by_text("Geöffnet, aber gerade ist niemand erreichbar.")).to_be_visible()
+    expect(topic_page.get_by_role("button", name="Chat starten")).to_have_count(0)
+    assert_accessible(topic_page)
     sign_in(pages.new(), "anna")  # there: the widget offers the chat
     host_url, folder = widget_host
     (folder / "hundesteuer.html").write_text(HOST_PAGE.format(origin=pages.base_url))
     pages.other_hosts.add(host_url.split("://", 1)[1])
-    topic_page = pages.new()
-    topic_page.goto(f"/widget/{topic.slug}/")
+    topic_page.reload()
+    expect(topic_page.get_by_role("button", name="Chat starten")).to_be_visible()
     assert_accessible(topic_page)  # what the frame shows
     page = pages.new()
     page.goto(f"{host_url}/hundesteuer.html")
