@@ -48,7 +48,7 @@ def transcript_lines(consultation: Consultation) -> list[TranscriptLine]:
     )
     lines = []
     for message in messages:
-        if message.kind == Message.Kind.TEXT:
+        if message.kind in (Message.Kind.TEXT, Message.Kind.QUESTION):  # a question: text
             if message.sender == Message.Sender.CITIZEN:
                 who = _("Citizen")
             else:

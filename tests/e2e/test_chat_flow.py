@@ -23,13 +23,15 @@ def log_in(page, username):
     page.get_by_label("Passwort").fill("pw-" + username)
     page.get_by_role("button", name="Anmelden").click()
     expect(page.get_by_role("heading", name=re.compile("Konsole"))).to_be_visible()
+    # Connected: the console's socket noted the clerk present (their topics are reachable
+    # while it beats, if they are available).
+    expect(page.locator("#connection")).to_have_text("Verbunden.")
 
 
 def sign_in(page, username):
     """The clerk logs in and is *Verfügbar*: while their console beats, their topics are
     reachable and a citizen may start (consult/catalogue/hours.py)."""
     log_in(page, username)
-    expect(page.locator("#connection")).to_have_text("Verbunden.")
     status = page.get_by_label("Mein Status")
     if status.input_value() != "available":
         status.select_option("available")

@@ -124,7 +124,9 @@ export class ChatSession {
 
   entryElement(frame) {
     const item = document.createElement("div");
-    item.className = `entry entry-${frame.kind === "text" || frame.pending ? frame.sender : "system"}`;
+    // A written question (kind "question") is the citizen's text like any message.
+    const written = frame.kind === "text" || frame.kind === "question";
+    item.className = `entry entry-${written || frame.pending ? frame.sender : "system"}`;
     if (frame.seq) item.dataset.seq = frame.seq;
     const meta = document.createElement("p");
     meta.className = "entry-meta";
@@ -135,7 +137,7 @@ export class ChatSession {
       body.textContent = frame.body;
       item.classList.add("entry-pending");
       item.dataset.sender = this.labels.self;
-    } else if (frame.kind === "text") {
+    } else if (written) {
       const time = document.createElement("time");
       time.dateTime = frame.created;
       time.textContent = new Date(frame.created).toLocaleTimeString(document.documentElement.lang, {
