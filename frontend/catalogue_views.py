@@ -38,9 +38,11 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
     found = catalogue_selectors.service_by_slug(slug)
     if found is None:
         raise Http404
-    availability = catalogue_selectors.topic_availability(found.topic, now=timezone.now())
+    state = topic_overview(now=timezone.now(), topics=[found.topic])[0]
     return render(
-        request, "frontend/service.html", {"service": found, "availability": availability}
+        request,
+        "frontend/service.html",
+        {"service": found, "availability": state.availability, "overview": state},
     )
 
 

@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from consult import validators
 from consult.catalogue import callbacks
 from consult.catalogue import selectors as catalogue_selectors
-from consult.consultations.models import MAX_CONCERN, Consultation
+from consult.consultations.models import LIVE_CHANNELS, MAX_CONCERN
 from consult.errors import message_for
+from consult.queue import questions
 from consult.staff import selectors
 from consult.statistics import feedback
 
@@ -62,7 +63,9 @@ class ConcernField(forms.CharField):
 class StartConsultationForm(forms.Form):
     topic = forms.ChoiceField(label=_("Topic"))
     channel = forms.ChoiceField(
-        label=_("Channel"), choices=Consultation.Channel.choices, initial="chat"
+        label=_("Channel"),
+        choices=[(c.value, c.label) for c in LIVE_CHANNELS],
+        initial="chat",
     )
     # The service page the citizen came from (its documents are shown in the waiting room;
     # the domain checks that it belongs to the topic).
@@ -155,6 +158,32 @@ class CallbackRequestForm(forms.Form):
             if not self.has_error("phone"):
                 raise ValidationError(message_for("no_contact"), code="no_contact")
         return cleaned
+
+
+class QuestionForm(forms.Form):
+    """A written question, answered later (consult/queue/questions.py checks it again)."""
+
+    topic = forms.ChoiceField(label=_("Topic"))
+    service = forms.SlugField(required=False, max_length=100, widget=forms.HiddenInput)
+    question = forms.CharField(
+        label=_("Your question"),
+        max_length=questions.MAX_QUESTION,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    email = EmailAddressField(
+        label=_("E-mail address for a notice (optional)"),
+        required=False,
+        help_text=_(
+            "We write only that the answer is there, with the link to it; never the question "
+            "or the answer."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        topic_field = self.fields["topic"]
+        assert isinstance(topic_field, forms.ChoiceField)  # noqa: S101 - narrows the type
+        topic_field.choices = [(t.slug, t.name) for t in catalogue_selectors.active_topics()]
 
 
 class CallbackDoneForm(forms.Form):

@@ -15,10 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from consult.catalogue import selectors as catalogue_selectors
-from consult.consultations.models import Consultation
+from consult.consultations.models import LIVE_CHANNELS
 from consult.staff import selectors
 from consult.statistics import exports, figures
 from consult.statistics import filters as statistics_filters
+from consult.statistics import questions as statistics_questions
 
 from . import charts, spreadsheets
 
@@ -48,7 +49,7 @@ class StatisticsFilterForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"),
         required=False,
-        choices=[("", _("all")), *Consultation.Channel.choices],
+        choices=[("", _("all")), *[(c.value, c.label) for c in LIVE_CHANNELS]],
     )
     booking = forms.ChoiceField(
         label=_("Walk-in or appointment"), required=False, choices=[("", _("all")), *BOOKINGS]
@@ -138,6 +139,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "by_channel": board["by_channel"],
             "by_booking": [{**row, "kind": _kind(row["booked"])} for row in board["by_booking"]],
             "by_clerk": board["by_clerk"],
+            "questions": statistics_questions.answer_times(filters),
             "days": days,
             "trend_chart": charts.daily_bars(days),
             "hours": hours,

@@ -7,6 +7,7 @@ from . import (
     document_views,
     legal_views,
     note_views,
+    question_views,
     recording_views,
     statistics_views,
     transcript_views,
@@ -89,6 +90,8 @@ urlpatterns = [
     path("services/<slug:slug>/", catalogue_views.service, name="service"),
     path("navigator/", catalogue_views.navigate, name="navigator"),
     path("requests/new/", catalogue_views.leave_request, name="leave_request"),
+    path("questions/new/", question_views.ask, name="ask_question"),
+    path("console/questions/<int:pk>/take/", question_views.take, name="take_question"),
     path("requests/thanks/", catalogue_views.request_thanks, name="request_thanks"),
     path("console/requests/", catalogue_views.console_requests, name="console_requests"),
     path(

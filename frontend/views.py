@@ -21,6 +21,7 @@ from consult.consultations import selectors
 from consult.consultations.models import Consultation
 from consult.errors import DomainError, message_for
 from consult.queue import lifecycle, overview
+from consult.queue import selectors as queue_selectors
 from consult.staff import selectors as staff_selectors
 from consult.staff.models import StaffProfile
 from consult.statistics import feedback
@@ -40,7 +41,9 @@ FIELD_OF_ERROR = {
 def _open_consultation_in_session(request: HttpRequest) -> Consultation | None:
     for token in reversed(request.session.get(SESSION_KEY, [])):
         consultation = selectors.consultation_by_token(token)
-        if consultation is not None and consultation.is_open:
+        if consultation is not None and (
+            consultation.is_open or consultation.state == Consultation.State.ASKED
+        ):
             return consultation
     return None
 
@@ -118,6 +121,12 @@ def start_consultation(request: HttpRequest) -> HttpResponse:
         field = FIELD_OF_ERROR.get(error.code, "topic")
         form.add_error(field, message_for(error.code))
         return _start_page(request, form=form, status=400)
+    return to_room(request, consultation)
+
+
+def to_room(request: HttpRequest, consultation: Consultation) -> HttpResponse:
+    """The room of a consultation just started or asked, remembered in the session (the start
+    page offers the way back)."""
     tokens = request.session.get(SESSION_KEY, [])
     request.session[SESSION_KEY] = [*tokens[-9:], consultation.public_token]
     return redirect("frontend:room", token=consultation.public_token)
@@ -257,6 +266,8 @@ def console(request: HttpRequest) -> HttpResponse:
             "topics": catalogue_selectors.active_topics(),
             "callback_requests": catalogue_selectors.open_callback_requests(request.user),
             "document_limits": chat_documents.limits(),
+            "open_questions": queue_selectors.open_questions(request.user),
+            "console_notice": request.session.pop("console_notice", ""),
             "console_config": {
                 "queueWs": "/ws/clerk/queue/",
                 "chatWs": "/ws/clerk/consultations/",

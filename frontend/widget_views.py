@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from consult.appointments import slots
-from consult.catalogue import hours
+from consult.queue import overview
 
 SCRIPT = Path(__file__).resolve().parent / "static" / "frontend" / "js" / "widget.js"
 
@@ -36,6 +36,6 @@ def topic(request: HttpRequest, topic: str) -> HttpResponse:
     chosen = slots.bookable_topic(topic)
     if chosen is None:
         raise Http404
-    availability = hours.availability([chosen], now=timezone.now())[chosen.pk]
-    context = {"topic": chosen, "availability": availability}
+    state = overview.topic_overview(now=timezone.now(), topics=[chosen])[0]
+    context = {"topic": chosen, "availability": state.availability, "overview": state}
     return render(request, "frontend/widget_topic.html", context)

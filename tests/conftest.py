@@ -93,13 +93,19 @@ def fresh_channel_layer() -> Iterator[None]:
 
 @pytest.fixture
 def make_clerk(django_user_model: Any) -> Callable[..., Any]:
+    from django.utils import timezone
+
     from consult.catalogue.models import Topic
     from consult.staff.models import StaffProfile
 
     def make(username: str, topics: list[Topic], status: str = "available") -> Any:
+        """A clerk signed in at their console (seen now) with this status; offline: not."""
         user = django_user_model.objects.create_user(username=username, password="pw-" + username)
         profile = StaffProfile.objects.create(
-            user=user, display_name=username.title(), status=status
+            user=user,
+            display_name=username.title(),
+            status=status,
+            last_seen_at=None if status == StaffProfile.Status.OFFLINE else timezone.now(),
         )
         profile.topics.set(topics)
         return user
@@ -112,6 +118,13 @@ def topic(db: None) -> Any:
     from consult.catalogue.models import Topic
 
     return Topic.objects.create(name="Hundesteuer", slug="hundesteuer")
+
+
+@pytest.fixture
+def on_duty(topic: Any, make_clerk: Callable[..., Any]) -> Any:
+    """A clerk of ``topic`` signed in and available: the topic is reachable, a citizen may
+    start (consult/catalogue/hours.py); routing offers them the arrivals."""
+    return make_clerk("desk", [topic])
 
 
 @pytest.fixture

@@ -6,9 +6,12 @@ times, so a range "8:00-18:00" means 8:00-18:00 on the day clocks change as on e
 day (the day is then 23 or 25 hours long, the opening hours are not shifted).
 
 A topic without any opening hours is always open (the behaviour before opening hours
-existed), except on its closure days. A topic with opening hours also needs someone signed
-in: a clerk who serves it with the status available or away; otherwise a citizen is offered
-a callback request instead of a queue nobody works through.
+existed), except on its closure days. Open is not enough to start a chat: a topic is
+*reachable* (erreichbar) when it is open and at least one clerk who serves it is there, with
+the status available (free or busy in conversations) and a console that answered within
+``QUEUE_GRACE_SECONDS`` -- the clerks routing may offer a citizen to. Otherwise a citizen is
+offered a written question answered later, or a callback, instead of a queue nobody works
+through (docs/queueing.md, "Reachability").
 """
 
 from collections import defaultdict
@@ -16,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 
 from consult.catalogue.holidays import public_holidays
@@ -120,19 +124,22 @@ def schedules(topic_ids: Iterable[int], *, around: datetime) -> dict[int, Schedu
     }
 
 
-def staffed_topic_ids(topic_ids: Iterable[int]) -> set[int]:
-    """Topics with at least one clerk signed in (available or away)."""
+def staffed_topic_ids(topic_ids: Iterable[int], *, now: datetime) -> set[int]:
+    """Topics with at least one clerk there: available (free or in conversations) with a
+    console seen within ``QUEUE_GRACE_SECONDS`` (away and offline clerks take nobody)."""
     return set(
-        StaffProfile.objects.exclude(status=StaffProfile.Status.OFFLINE)
-        .filter(topics__in=list(topic_ids))
-        .values_list("topics", flat=True)
+        StaffProfile.objects.filter(
+            status=StaffProfile.Status.AVAILABLE,
+            last_seen_at__gte=now - timedelta(seconds=settings.QUEUE_GRACE_SECONDS),
+            topics__in=list(topic_ids),
+        ).values_list("topics", flat=True)
     )
 
 
 @dataclass(frozen=True)
 class Availability:
     open: bool  # within opening hours (or no opening hours at all)
-    staffed: bool  # someone signed in (always true for topics without opening hours)
+    staffed: bool  # a clerk of the topic is there (available, console alive)
     has_hours: bool
     next_opening: datetime | None  # when closed: the next opening
     closes_at: datetime | None  # when open: the end of the current range
@@ -140,21 +147,27 @@ class Availability:
 
     @property
     def can_start(self) -> bool:
+        """Reachable (erreichbar): open and a clerk there."""
         return self.open and self.staffed
+
+    @property
+    def unstaffed(self) -> bool:
+        """Open, but nobody there right now."""
+        return self.open and not self.staffed
 
 
 def availability(topics: Iterable[Topic], *, now: datetime) -> dict[int, Availability]:
     """Per topic id: open, staffed, next opening; three queries for any number of topics."""
     ids = [t.pk for t in topics]
     plans = schedules(ids, around=now)
-    staffed = staffed_topic_ids(ids)
+    staffed = staffed_topic_ids(ids, now=now)
     result = {}
     for tid in ids:
         plan = plans[tid]
         is_open = plan.is_open(now)
         result[tid] = Availability(
             open=is_open,
-            staffed=plan.always_open or tid in staffed,
+            staffed=tid in staffed,
             has_hours=not plan.always_open,
             next_opening=None if is_open else plan.next_opening(now),
             closes_at=plan.closes_at(now),
@@ -164,7 +177,7 @@ def availability(topics: Iterable[Topic], *, now: datetime) -> dict[int, Availab
 
 
 def ensure_can_start(*, topic: Topic, now: datetime) -> None:
-    """Refuse a new consultation while the topic is closed or nobody is signed in."""
+    """Refuse a new consultation while the topic is not reachable (closed, or nobody there)."""
     state = availability([topic], now=now)[topic.pk]
     if not state.open:
         raise DomainError("topic_closed", "This topic is closed at the moment.")

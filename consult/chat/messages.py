@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from consult import events
+from consult.chat import answers
 from consult.consultations.log import serialize_message
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
@@ -178,6 +179,8 @@ def post_message(
         events.consultation_group(consultation_id),
         events.LogEntry(message=serialize_message(message)),
     )
+    if clerk_id is not None:  # the first answer to a written question tells the citizen
+        answers.note_answer(consultation_id=consultation_id, now=now)
     return message, True
 
 

@@ -24,12 +24,16 @@ class Consultation(models.Model):
     class Channel(models.TextChoices):
         CHAT = "chat", _("chat")
         VIDEO = "video", _("video")
+        # A written question, answered later (consult/queue/questions.py): never in the
+        # live queue, not in the live figures (docs/metrics.md, "Written questions").
+        ASYNC = "async", _("written question")
 
     class State(models.TextChoices):
         WAITING = "waiting", _("waiting")
         ACTIVE = "active", _("active")
         ENDED = "ended", _("ended")
         ABANDONED = "abandoned", _("abandoned")
+        ASKED = "asked", _("question waiting for an answer")
 
     class Outcome(models.TextChoices):
         RESOLVED = "resolved", _("resolved")
@@ -119,6 +123,10 @@ class Consultation(models.Model):
     # When a socket of the citizen was last known open (consult/queue/presence.py); empty
     # until their first socket. A waiting citizen gone longer than the grace is abandoned.
     citizen_seen_at = models.DateTimeField(_("citizen last connected"), null=True, blank=True)
+    # Written questions only: where to say that the answer is there (optional, never shown
+    # to clerks), and when a clerk first answered (time to first answer, docs/metrics.md).
+    notify_email = models.EmailField(_("e-mail for the answer notice"), max_length=254, blank=True)
+    answered_at = models.DateTimeField(_("first answered"), null=True, blank=True)
     ended_by = models.CharField(_("ended by"), max_length=8, choices=EndedBy.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     last_seq = models.PositiveIntegerField(_("last sequence number"), default=0, editable=False)
@@ -206,6 +214,10 @@ class Consultation(models.Model):
         return self.state in {self.State.WAITING, self.State.ACTIVE}
 
 
+# The channels of a live consultation (the queue, the figures); a written question is not.
+LIVE_CHANNELS = (Consultation.Channel.CHAT, Consultation.Channel.VIDEO)
+
+
 class Message(models.Model):
     """One entry of a consultation's log: chat text or a state change, in sequence order."""
 
@@ -218,6 +230,7 @@ class Message(models.Model):
         TRANSFERRED = "transferred", _("transferred")
         VIDEO = "video", _("switched to video")
         DOCUMENT = "document", _("document")
+        QUESTION = "question", _("written question")
 
     class Sender(models.TextChoices):
         CITIZEN = "citizen", _("citizen")
@@ -277,6 +290,7 @@ STATE_AFTER: dict[str, str] = {
     Message.Kind.ABANDONED: Consultation.State.ABANDONED,
     Message.Kind.REQUEUED: Consultation.State.WAITING,
     Message.Kind.TRANSFERRED: Consultation.State.WAITING,
+    Message.Kind.QUESTION: Consultation.State.ASKED,
 }
 
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from consult import validators
 from consult.catalogue import hours
+from consult.catalogue.models import Service, Topic
 from consult.catalogue.selectors import active_topic, service_by_slug
-from consult.consultations.models import MAX_CONCERN, Consultation, Message
+from consult.consultations.models import LIVE_CHANNELS, MAX_CONCERN, Consultation, Message
 from consult.errors import DomainError
 from consult.queue import routing
 from consult.queue.transitions import citizen_left, lock, open_consultation, transition
@@ -24,6 +25,18 @@ def clean_concern(concern: str) -> str:
         raise DomainError("concern_too_long", f"At most {MAX_CONCERN} characters.")
     validators.ensure_storable(concern)
     return concern
+
+
+def topic_and_service(topic_slug: str, service_slug: str) -> tuple[Topic, Service | None]:
+    """The active topic and (if named) one of its active services, else ``unknown_topic`` or
+    ``unknown_service``."""
+    topic = active_topic(topic_slug)
+    if topic is None:
+        raise DomainError("unknown_topic", "This topic does not exist or is closed.")
+    service = service_by_slug(service_slug) if service_slug else None
+    if service_slug and (service is None or service.topic_id != topic.pk):
+        raise DomainError("unknown_service", "No such active service of this topic.")
+    return topic, service
 
 
 def start_consultation(
@@ -42,17 +55,12 @@ def start_consultation(
     shown to the clerks in the queue and the offer; the concern is citizen content, never
     logged, and cleared by retention with the chat log.
     """
-    if channel not in Consultation.Channel.values:
+    if channel not in LIVE_CHANNELS:  # a written question: questions.ask_question
         raise DomainError("invalid_channel", "Unknown channel.")
     concern = clean_concern(concern)
     now = now or timezone.now()
     with transaction.atomic():
-        topic = active_topic(topic_slug)
-        if topic is None:
-            raise DomainError("unknown_topic", "This topic does not exist or is closed.")
-        service = service_by_slug(service_slug) if service_slug else None
-        if service_slug and (service is None or service.topic_id != topic.pk):
-            raise DomainError("unknown_service", "No such active service of this topic.")
+        topic, service = topic_and_service(topic_slug, service_slug)
         hours.ensure_can_start(topic=topic, now=now)
         consultation = open_consultation(
             topic_id=topic.pk,

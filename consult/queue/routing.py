@@ -28,10 +28,10 @@ from django.utils import timezone
 
 from consult import events
 from consult.catalogue.models import Topic
-from consult.consultations.models import Consultation, Message
+from consult.consultations.models import Consultation
 from consult.errors import DomainError
 from consult.queue.models import Offer
-from consult.queue.transitions import lock, transition
+from consult.queue.transitions import clerk_joins, lock
 from consult.staff.models import StaffProfile
 
 WAITING = Consultation.State.WAITING
@@ -61,17 +61,22 @@ def alive_since(now: datetime) -> datetime:
 
 
 def _count_active(channel: str | None = None) -> Coalesce:
-    """Subquery: a clerk's active consultations (uses the clerk/state index)."""
+    """Subquery: a clerk's active live consultations (uses the clerk/state index); a written
+    question being answered takes no room."""
     active = Consultation.objects.filter(clerk_id=OuterRef("user_id"), state=ACTIVE)
     if channel:
         active = active.filter(channel=channel)
+    else:
+        active = active.exclude(channel=Consultation.Channel.ASYNC)
     counted = active.order_by().values("clerk_id").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted), Value(0))
 
 
 def load_of(user_id: int) -> Load:
-    rows = Consultation.objects.filter(clerk_id=user_id, state=ACTIVE).aggregate(
-        active=Count("pk"), video=Count("pk", filter=Q(channel=VIDEO))
+    rows = (
+        Consultation.objects.filter(clerk_id=user_id, state=ACTIVE)
+        .exclude(channel=Consultation.Channel.ASYNC)
+        .aggregate(active=Count("pk"), video=Count("pk", filter=Q(channel=VIDEO)))
     )
     return Load(active=rows["active"], video=rows["video"])
 
@@ -263,14 +268,10 @@ def accept(
             raise DomainError("already_taken", "Another clerk has already taken this consultation.")
         if not load_of(clerk.pk).has_room(capacity=profile.capacity, channel=consultation.channel):
             raise DomainError("at_capacity", "You have no room for another consultation now.")
-        transition(
+        clerk_joins(
             consultation,
-            kind=Message.Kind.ACCEPTED,
+            profile=profile,
             now=now,
-            author_id=clerk.pk,
-            body=profile.display_name,
-            clerk_id=clerk.pk,
-            accepted_at=now,
             first_accepted_at=Coalesce(F("first_accepted_at"), Value(now)),
         )
         StaffProfile.objects.filter(pk=profile.pk).update(missed_offers=0)

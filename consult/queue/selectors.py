@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
@@ -131,6 +131,23 @@ def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
         ],
         "callbacks_open": open_callback_count(topic_ids),
     }
+
+
+def open_questions(clerk: AbstractBaseUser | AnonymousUser) -> list[dict[str, Any]]:
+    """The written questions of the clerk's topics nobody has taken yet, by topic, oldest
+    first within each (consult/queue/questions.py)."""
+    profile = clerk_profile(clerk)
+    if profile is None:
+        return []
+    asked = (
+        Consultation.objects.filter(topic__in=profile.topics.all(), state=Consultation.State.ASKED)
+        .select_related("topic", "service")
+        .order_by("topic__sort_order", "topic__name", "created_at", "pk")[:200]
+    )
+    groups: dict[str, list[Consultation]] = {}
+    for consultation in asked:
+        groups.setdefault(consultation.topic.name, []).append(consultation)
+    return [{"topic": name, "questions": items} for name, items in groups.items()]
 
 
 def _offer_summary(consultation: Consultation) -> dict[str, Any]:

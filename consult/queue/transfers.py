@@ -104,8 +104,11 @@ def release_clerk(*, clerk_id: int, now: datetime | None = None) -> int:
     released = 0
     with transaction.atomic():
         lock_profiles(clerk_id)
-        for consultation in Consultation.objects.select_for_update().filter(
-            clerk_id=clerk_id, state=Consultation.State.ACTIVE
+        # A written question stays with its clerk: nobody waits live for it.
+        for consultation in (
+            Consultation.objects.select_for_update()
+            .filter(clerk_id=clerk_id, state=Consultation.State.ACTIVE)
+            .exclude(channel=Consultation.Channel.ASYNC)
         ):
             requeue(consultation, kind=Message.Kind.REQUEUED, now=now)
             released += 1

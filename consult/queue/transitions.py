@@ -42,7 +42,7 @@ class Rule:
 _NOT_ACTIVE = ("not_active", "This consultation is not active.")
 RULES: dict[str, Rule] = {
     Kind.ACCEPTED: Rule(
-        frozenset({WAITING}),
+        frozenset({WAITING, Consultation.State.ASKED}),  # asked: a written question taken
         "already_taken",
         "Another clerk has already taken this consultation.",
     ),
@@ -178,6 +178,23 @@ def transition(
         if clerk_id is not None:
             events.publish_clerk_changed(clerk_id)
     return entry
+
+
+def clerk_joins(
+    consultation: Consultation, *, profile: StaffProfile, now: datetime, **changes: Any
+) -> Message:
+    """A clerk takes a locked consultation (an accept, or a written question taken): the
+    ``accepted`` entry names them to the citizen."""
+    return transition(
+        consultation,
+        kind=Kind.ACCEPTED,
+        now=now,
+        author_id=profile.user_id,
+        body=profile.display_name,
+        clerk_id=profile.user_id,
+        accepted_at=now,
+        **changes,
+    )
 
 
 def became_free(user_id: int, now: datetime) -> None:

@@ -71,8 +71,8 @@ ENDED = [Consultation.State.ENDED, Consultation.State.ABANDONED]
 def purge_messages(cutoff: Cutoff) -> int:
     """The chat log of consultations that ended before the cutoff with the documents shared
     in it (rows and files) and the clerks' internal notes, and what else the citizen wrote:
-    the concern given with the start and the free-text comment of their rating (the
-    consultation row stays for the statistics)."""
+    the concern given with the start, the free-text comment of their rating and a written
+    question's e-mail address (the consultation row stays for the statistics)."""
     expired = cutoff.q("ended_at")
     if expired is None:
         return 0
@@ -89,6 +89,8 @@ def purge_messages(cutoff: Cutoff) -> int:
         deleted += InternalNote.objects.filter(consultation__in=consultations).delete()[0]
         consultations.exclude(rating_comment="").update(rating_comment="")
         consultations.exclude(concern="").update(concern="")
+        # a written question's address for the answer notice
+        consultations.exclude(notify_email="").update(notify_email="")
     return deleted
 
 

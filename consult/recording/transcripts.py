@@ -54,7 +54,8 @@ def transcript_lines(consultation: Consultation) -> list[TranscriptLine]:
     )
     lines = []
     for message in messages:
-        if message.kind in (Message.Kind.TEXT, Message.Kind.DOCUMENT):
+        # a written question reads as the citizen's text
+        if message.kind in (Message.Kind.TEXT, Message.Kind.DOCUMENT, Message.Kind.QUESTION):
             if message.sender == Message.Sender.CITIZEN:
                 who = _("Citizen")
             else:

@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from consult.catalogue.models import Topic
 from consult.clock import day_bounds
-from consult.consultations.models import Consultation
+from consult.consultations.models import LIVE_CHANNELS, Consultation
 
 ABANDONED = Consultation.State.ABANDONED
 ENDED = Consultation.State.ENDED
@@ -66,7 +66,9 @@ def consultations(filters: Filters) -> QuerySet[Consultation]:
 
 def _filtered(rows: QuerySet[Any], filters: Filters) -> QuerySet[Any]:
     """Topic, channel and booking filters; the roll-up tables name these fields as
-    consultations do."""
+    consultations do. Written questions (channel ``async``) are not live consultations: the
+    live figures leave them out (their own: ``statistics.questions``)."""
+    rows = rows.filter(channel__in=LIVE_CHANNELS)
     if filters.topic_id:
         rows = rows.filter(topic_id=filters.topic_id)
     if filters.channel:

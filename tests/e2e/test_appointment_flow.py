@@ -16,7 +16,7 @@ from consult.catalogue.models import Topic
 from tests.appointment_helpers import available, local, next_weekday
 
 from .conftest import assert_accessible
-from .test_chat_flow import log_in
+from .test_chat_flow import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -119,6 +119,8 @@ def test_booked_citizen_joins_ahead_of_walk_ins(pages, topic, make_clerk):
         name="Erika",
         email="erika@example.org",
     )
+    clerk = pages.new()
+    sign_in(clerk, "anna")  # there: a walk-in may start (manual pick: nothing rings)
     walk_in = pages.new()
     walk_in.goto("/")
     walk_in.get_by_role("button", name="Chat starten").click()
@@ -137,9 +139,6 @@ def test_booked_citizen_joins_ahead_of_walk_ins(pages, topic, make_clerk):
         "Sie sind an Platz 2 von 2 in der Warteschlange."
     )
 
-    clerk = pages.new()
-    log_in(clerk, "anna")
-    clerk.get_by_label("Mein Status").select_option("available")
     first = clerk.locator("#queue li").first
     expect(clerk.locator("#queue li")).to_have_count(2)
     first.get_by_role("button", name="Annehmen").click()
@@ -160,12 +159,21 @@ HOST_PAGE = """<!doctype html>
 """
 
 
-def test_widget_on_another_origin_opens_the_start_flow_in_a_frame(pages, topic, widget_host):
+def test_widget_on_another_origin_opens_the_start_flow_in_a_frame(
+    pages, topic, widget_host, make_clerk
+):
+    make_clerk("anna", [topic], status="offline")
+    topic_page = pages.new()
+    topic_page.goto(f"/widget/{topic.slug}/")  # nobody there: said, and no chat
+    expect(topic_page.get_by_text("Geöffnet, aber gerade ist niemand erreichbar.")).to_be_visible()
+    expect(topic_page.get_by_role("button", name="Chat starten")).to_have_count(0)
+    assert_accessible(topic_page)
+    sign_in(pages.new(), "anna")  # there: the widget offers the chat
     host_url, folder = widget_host
     (folder / "hundesteuer.html").write_text(HOST_PAGE.format(origin=pages.base_url))
     pages.other_hosts.add(host_url.split("://", 1)[1])
-    topic_page = pages.new()
-    topic_page.goto(f"/widget/{topic.slug}/")
+    topic_page.reload()
+    expect(topic_page.get_by_role("button", name="Chat starten")).to_be_visible()
     assert_accessible(topic_page)  # what the frame shows
     page = pages.new()
     page.goto(f"{host_url}/hundesteuer.html")

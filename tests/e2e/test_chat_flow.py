@@ -23,13 +23,41 @@ def log_in(page, username):
     page.get_by_label("Passwort").fill("pw-" + username)
     page.get_by_role("button", name="Anmelden").click()
     expect(page.get_by_role("heading", name=re.compile("Konsole"))).to_be_visible()
+    # Connected: the console's socket noted the clerk present (their topics are reachable
+    # while it beats, if they are available).
+    expect(page.locator("#connection")).to_have_text("Verbunden.")
+
+
+def sign_in(page, username):
+    """The clerk logs in and is *Verfügbar*: while their console beats, their topics are
+    reachable and a citizen may start (consult/catalogue/hours.py)."""
+    log_in(page, username)
+    status = page.get_by_label("Mein Status")
+    if status.input_value() != "available":
+        status.select_option("available")
+    expect(status).to_have_value("available")
 
 
 def test_citizen_and_clerk_chat_end_to_end(pages, topic, anna):
     citizen = pages.new()
     citizen.goto("/")
     expect(citizen.get_by_role("heading", level=1)).to_have_text("Wie können wir Ihnen helfen?")
+    # Nobody signed in: open around the clock, but no chat that would wait for nobody.
+    expect(citizen.locator(".topic-card")).to_contain_text(
+        "Geöffnet, aber gerade ist niemand erreichbar."
+    )
+    expect(citizen.get_by_role("button", name="Chat starten")).to_have_count(0)
     assert_accessible(citizen)
+
+    clerk = pages.new()
+    log_in(clerk, "anna")
+    expect(clerk.locator("#connection")).to_have_text("Verbunden.")
+    assert_accessible(clerk)
+    clerk.get_by_label("Mein Status").select_option("available")
+    expect(clerk.get_by_label("Mein Status")).to_have_value("available")
+
+    citizen.reload()  # Anna is there now
+    expect(citizen.locator(".topic-card")).to_contain_text("Jetzt geöffnet")
     citizen.get_by_role("button", name="Chat starten").click()
     expect(citizen).to_have_url(re.compile(r"/c/[\w-]{43}/$"))
     position = citizen.locator("#position")
@@ -40,11 +68,6 @@ def test_citizen_and_clerk_chat_end_to_end(pages, topic, anna):
     citizen.reload()
     expect(position).to_have_text("Sie sind an Platz 1 von 1 in der Warteschlange.")
 
-    clerk = pages.new()
-    log_in(clerk, "anna")
-    expect(clerk.locator("#connection")).to_have_text("Verbunden.")
-    assert_accessible(clerk)
-    clerk.get_by_label("Mein Status").select_option("available")
     queue_item = clerk.locator("#queue li")
     expect(queue_item).to_have_count(1)
     expect(queue_item).to_contain_text("Hundesteuer")
@@ -104,13 +127,13 @@ def test_two_clerks_accepting_the_same_consultation_one_sees_a_clear_message(
 ):
     make_clerk("anna", [topic], status="available")
     make_clerk("ben", [topic], status="available")
+    first, second = pages.new(), pages.new()
+    sign_in(first, "anna")
+    sign_in(second, "ben")
     citizen = pages.new()
     citizen.goto("/")
     citizen.get_by_role("button", name="Chat starten").click()
     expect(citizen.locator("#position")).to_contain_text("Platz 1")
-    first, second = pages.new(), pages.new()
-    log_in(first, "anna")
-    log_in(second, "ben")
     for page in (first, second):
         expect(page.locator("#queue li")).to_have_count(1)
     first.locator("#queue").get_by_role("button", name="Annehmen").click()
@@ -123,7 +146,9 @@ def test_two_clerks_accepting_the_same_consultation_one_sees_a_clear_message(
     expect(second.locator(".chat-panel")).to_have_count(0)
 
 
-def test_leaving_the_queue_marks_the_consultation_abandoned(pages, topic):
+def test_leaving_the_queue_marks_the_consultation_abandoned(pages, topic, make_clerk):
+    make_clerk("anna", [topic], status="available")
+    sign_in(pages.new(), "anna")
     citizen = pages.new()
     citizen.goto("/")
     citizen.get_by_role("button", name="Chat starten").click()
@@ -136,6 +161,14 @@ def test_leaving_the_queue_marks_the_consultation_abandoned(pages, topic):
 
 def test_keyboard_only_citizen_and_clerk(pages, topic, make_clerk):
     make_clerk("anna", [topic], status="available")
+    clerk = pages.new()
+    clerk.goto("/console/login/")
+    clerk.keyboard.type("anna")  # the user name field has focus on load
+    clerk.keyboard.press("Tab")
+    clerk.keyboard.type("pw-anna")
+    clerk.keyboard.press("Enter")
+    expect(clerk.locator("#connection")).to_have_text("Verbunden.")
+
     citizen = pages.new()
     citizen.goto("/")
     # Tab from the top of the page to the topic's button, then Enter.
@@ -146,12 +179,6 @@ def test_keyboard_only_citizen_and_clerk(pages, topic, make_clerk):
     citizen.keyboard.press("Enter")
     expect(citizen.locator("#position")).to_contain_text("Platz 1")
 
-    clerk = pages.new()
-    clerk.goto("/console/login/")
-    clerk.keyboard.type("anna")  # the user name field has focus on load
-    clerk.keyboard.press("Tab")
-    clerk.keyboard.type("pw-anna")
-    clerk.keyboard.press("Enter")
     accept = clerk.locator("#offer").get_by_role("button", name="Annehmen")
     expect(accept).to_be_visible()  # the request rings: routing offered it to anna
     for _ in range(15):
@@ -170,7 +197,9 @@ def test_keyboard_only_citizen_and_clerk(pages, topic, make_clerk):
     expect(clerk.get_by_role("log")).to_contain_text("Danke!")
 
 
-def test_english_on_request(pages, topic):
+def test_english_on_request(pages, topic, make_clerk):
+    make_clerk("anna", [topic], status="available")
+    sign_in(pages.new(), "anna")
     page = pages.new()
     page.goto("/")
     page.get_by_role("button", name="English").click()

@@ -36,9 +36,9 @@ def manual_topic(topic):
 
 def test_keyboard_focus_stays_on_accept_across_queue_updates(pages, manual_topic, make_clerk):
     make_clerk("anna", [manual_topic], status="available")
-    first = arrive(pages, 1)
     clerk = pages.new()
-    log_in(clerk, "anna")
+    log_in(clerk, "anna")  # there: the topic is reachable
+    first = arrive(pages, 1)
     entries = clerk.locator("#queue li")
     expect(entries).to_have_count(1)
     accept_first = entries.first.get_by_role("button", name="Annehmen")
@@ -171,6 +171,8 @@ def test_the_clerk_sees_service_and_concern_in_the_queue_and_the_offer(
         description="Wer einen Hund hält, meldet ihn an.",
     )
     make_clerk("anna", [manual_topic], status="available")
+    clerk = pages.new()
+    log_in(clerk, "anna")  # there: the topic is reachable
     concern = "Zweiter Hund <b>Bello</b> – was kostet das?"
 
     # From the service page: the concern field is there, with its limit.
@@ -185,8 +187,6 @@ def test_the_clerk_sees_service_and_concern_in_the_queue_and_the_offer(
     expect(citizen.locator("#position")).to_contain_text("Platz 1")
     expect(citizen.locator("#waiting")).to_contain_text(f"Ihr Anliegen: {concern}")
 
-    clerk = pages.new()
-    log_in(clerk, "anna")
     entries = clerk.locator("#queue li")
     expect(entries).to_have_count(1)
     expect(entries.first).to_contain_text("Leistung: Hund anmelden")

@@ -13,7 +13,7 @@ from consult.catalogue.importer import import_catalogue_file
 from consult.catalogue.models import CallbackRequest, Closure
 
 from .conftest import assert_accessible
-from .test_chat_flow import log_in
+from .test_chat_flow import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +53,8 @@ def test_a_citizen_asks_the_navigator_finds_the_service_and_starts_a_chat(
     pages, topic, dog_services, make_clerk
 ):
     make_clerk("anna", [topic], status="offline")
+    clerk = pages.new()
+    sign_in(clerk, "anna")  # someone is there: Hundesteuer is reachable
     citizen = pages.new()
     citizen.goto("/")
     assert_accessible(citizen)
@@ -76,9 +78,6 @@ def test_a_citizen_asks_the_navigator_finds_the_service_and_starts_a_chat(
     expect(documents).not_to_contain_text("Hundesteuermarke")  # only the chosen service's
     assert_accessible(citizen)
 
-    clerk = pages.new()
-    log_in(clerk, "anna")
-    clerk.get_by_label("Mein Status").select_option("available")
     clerk.locator("#queue li").get_by_role("button", name="Annehmen").click()
     expect(citizen.get_by_role("log")).to_contain_text("Anna ist dem Gespräch beigetreten.")
 
@@ -92,6 +91,8 @@ def test_out_of_hours_a_citizen_leaves_a_request_that_a_clerk_completes(
     pages, topic, other_topic, make_clerk
 ):
     make_clerk("ben", [other_topic], status="offline")
+    clerk = pages.new()
+    sign_in(clerk, "ben")  # Bauantrag is reachable while the page is loaded
     citizen = pages.new()
     citizen.goto("/")
     bauantrag = citizen.get_by_role("listitem").filter(has=citizen.locator("#topic-bauantrag"))
@@ -122,8 +123,7 @@ def test_out_of_hours_a_citizen_leaves_a_request_that_a_clerk_completes(
     expect(citizen.get_by_role("status")).to_contain_text("030 1234567")
     assert_accessible(citizen)
 
-    clerk = pages.new()
-    log_in(clerk, "ben")
+    clerk.reload()
     callbacks = clerk.get_by_role("region", name="Rückrufbitten")
     expect(callbacks).to_contain_text("Wie weit ist mein Bauantrag für die Garage?")
     expect(callbacks.get_by_role("link", name="030 1234567")).to_be_visible()

@@ -96,6 +96,15 @@ def test_a_console_closed_mid_chat_puts_the_citizen_back_at_the_head(pages, cler
         "Sie sind an Platz 1 von 1 in der Warteschlange."
     )
     expect(citizen.get_by_role("log")).to_contain_text("Sind Sie noch da?")  # history stays
+    # Nobody of the topic is there now: the place is kept, and a written question offered.
+    expect(citizen.locator("#estimate")).to_have_text(
+        "Zurzeit ist für dieses Thema niemand erreichbar. Sie behalten Ihren Platz."
+    )
+    expect(
+        citizen.get_by_role(
+            "link", name=re.compile("Oder stellen Sie Ihre Frage jetzt schriftlich")
+        )
+    ).to_be_visible()
     assert_accessible(citizen)
 
     ben_page = pages.new()

@@ -62,15 +62,15 @@ def test_the_wallboard_moves_when_a_citizen_joins(pages, manager):
     expect(row.locator("td").first).to_have_text("0")
     assert_accessible(board)
 
+    clerk = pages.new()
+    log_in(clerk, "anna")  # there: the topic is reachable
+    expect(board.locator("#clerks-available")).to_have_text("1")
+
     citizen = pages.new()
     citizen.goto("/")
     citizen.get_by_role("button", name="Chat starten", description="Hundesteuer").click()
     expect(row.locator("td").first).to_have_text("1")
     expect(row.locator("td").nth(1)).to_have_text(re.compile(r"^0:\d\d Min\.$"))
-
-    clerk = pages.new()
-    log_in(clerk, "anna")
-    expect(board.locator("#clerks-available")).to_have_text("1")
 
 
 # Where a cell is inside its scrolling table frame (1 px: the frame's border).

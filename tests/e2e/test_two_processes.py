@@ -82,6 +82,7 @@ def test_presence_noted_by_one_process_is_read_by_the_other(
     pages, live_server_url, other_process, open_socket, topic, make_clerk
 ):
     anna = make_clerk("anna", [topic], status="available")
+    log_in(pages.new(), "anna")  # her console beats: the topic is reachable
     chat = lifecycle.start_consultation(topic_slug=topic.slug)
     routing.accept(consultation_id=chat.pk, clerk=anna)
     citizen = open_socket(other_process, f"/ws/citizen/{chat.public_token}/")
@@ -105,7 +106,8 @@ def test_presence_noted_by_one_process_is_read_by_the_other(
 def test_the_socket_cap_counts_the_sockets_of_both_processes(
     pages, live_server_url, other_process, open_socket, topic, make_clerk
 ):
-    make_clerk("anna", [topic], status="away")
+    make_clerk("anna", [topic], status="available")
+    log_in(pages.new(), "anna")  # her console beats: the topic is reachable
     consultation = lifecycle.start_consultation(topic_slug=topic.slug)
     path = f"/ws/citizen/{consultation.public_token}/"
     cap = 5  # WS_SOCKETS_PER_TOKEN's default

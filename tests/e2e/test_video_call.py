@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from consult.consultations.models import Consultation
 
 from .conftest import assert_accessible, platform_log
-from .test_chat_flow import log_in
+from .test_chat_flow import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +55,8 @@ def anna(topic, make_clerk):
 
 
 def start_video_call(pages):
+    clerk = pages.new()
+    sign_in(clerk, "anna")  # there: the topic is reachable
     citizen = pages.new()
     citizen.goto("/")
     citizen.get_by_role("link", name="Videoberatung starten").click()
@@ -67,9 +69,6 @@ def start_video_call(pages):
     citizen.get_by_role("button", name="Videoberatung starten").click()
     expect(citizen).to_have_url(re.compile(r"/c/[\w-]{43}/$"))
 
-    clerk = pages.new()
-    log_in(clerk, "anna")
-    clerk.get_by_label("Mein Status").select_option("available")
     queue_item = clerk.locator("#queue li")
     expect(queue_item).to_contain_text("Hundesteuer")
     queue_item.get_by_role("button", name="Annehmen").click()
@@ -121,6 +120,7 @@ def test_denied_camera_leads_to_chat_only(
 
     pages = Pages(denying_browser, live_server_url)
     try:
+        sign_in(pages.new(), "anna")
         citizen = pages.new()
         citizen.goto(f"/video/{topic.slug}/")
         expect(citizen.get_by_role("alert")).to_contain_text(
@@ -140,12 +140,11 @@ def test_denied_camera_leads_to_chat_only(
 
 
 def test_clerk_invites_a_chat_to_video_and_the_citizen_agrees_by_keyboard(pages, topic, anna):
+    clerk = pages.new()
+    sign_in(clerk, "anna")
     citizen = pages.new()
     citizen.goto("/")
     citizen.get_by_role("button", name="Chat starten").click()
-    clerk = pages.new()
-    log_in(clerk, "anna")
-    clerk.get_by_label("Mein Status").select_option("available")
     clerk.locator("#queue li").get_by_role("button", name="Annehmen").click()
     expect(citizen.locator("#message")).to_be_focused()
 

@@ -110,6 +110,7 @@ async def test_a_change_of_topics_reconnects_the_console_to_the_new_queues(
     assert await close_code(console) == ACCESS_CHANGED
 
     console = await open_console(cookie)  # still logged in: back, with one topic
+    await database_sync_to_async(make_clerk)("ben", [other_topic])  # Bauantrag reachable
     await database_sync_to_async(lifecycle.start_consultation)(topic_slug=other_topic.slug)
     assert await console.receive_nothing(timeout=1)  # the removed topic's queue is not shown
     await console.disconnect()

@@ -52,7 +52,7 @@ async def test_waiting_citizen_sees_position_and_then_the_accept(setup):
     assert ok
     position = await receive(citizen)
     assert (position["type"], position["position"], position["waiting"]) == ("position", 1, 1)
-    assert position["estimate"] is None  # nobody is staffed: the wait is unknown
+    assert position["estimate"] == 0  # Anna is there and free
     await send(citizen, type="resume", last_seq=0)
     assert await receive(citizen) == {"type": "ready", "state": "waiting", "last_seq": 0}
     await accept(consultation, clerk)

@@ -24,6 +24,7 @@ async def open_queue(user):
 @pytest.mark.asyncio
 async def test_queue_lists_only_own_topics_and_updates_live(topic, other_topic, make_clerk):
     anna = await database_sync_to_async(make_clerk)("anna", [topic])
+    await database_sync_to_async(make_clerk)("ben", [other_topic])  # Bauantrag reachable
     start = database_sync_to_async(lifecycle.start_consultation)
     await start(topic_slug="bauantrag")
     ws, snapshot = await open_queue(anna)
@@ -57,7 +58,7 @@ async def test_the_count_of_open_callback_requests_reaches_the_console(
 
 
 @pytest.mark.asyncio
-async def test_status_switch_and_accept_through_the_socket(topic, make_clerk):
+async def test_status_switch_and_accept_through_the_socket(topic, on_duty, make_clerk):
     anna = await database_sync_to_async(make_clerk)("anna", [topic], status="offline")
     waiting = await database_sync_to_async(lifecycle.start_consultation)(topic_slug="hundesteuer")
     ws, _ = await open_queue(anna)

@@ -24,7 +24,7 @@ def small_cap(settings):
 
 
 @pytest.fixture
-async def token(topic):
+async def token(topic, on_duty):
     consultation = await database_sync_to_async(lifecycle.start_consultation)(
         topic_slug="hundesteuer"
     )

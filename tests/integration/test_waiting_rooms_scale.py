@@ -5,11 +5,14 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
 
 from consult import events
+from consult.catalogue.models import Topic
 from consult.consultations.models import Consultation
 from consult.queue import lifecycle, rooms
 from signaling import waiting_rooms
+from tests.queue_helpers import left_waiting
 
 from .conftest import connect, receive_until
 
@@ -45,10 +48,20 @@ async def position_with(ws, waiting, timeout=30):
             return frame
 
 
-async def test_a_queue_change_is_one_view_for_all_waiting_rooms(topic, counted, monkeypatch):
+@pytest.fixture
+def picked_by_hand(topic, on_duty):
+    """A clerk is there (a citizen may start); manual pick: no ring changes the queue."""
+    topic.routing_mode = Topic.RoutingMode.MANUAL
+    topic.save()
+
+
+async def test_a_queue_change_is_one_view_for_all_waiting_rooms(
+    topic, picked_by_hand, counted, monkeypatch
+):
     monkeypatch.setattr(waiting_rooms, "REPAIR_SECONDS", 3600.0)  # only the change's view
     start = database_sync_to_async(lifecycle.start_consultation)
-    waiting = [await start(topic_slug=topic.slug) for _ in range(ROOMS)]
+    already = database_sync_to_async(left_waiting)
+    waiting = [await already(topic, now=timezone.now()) for _ in range(ROOMS)]
     sockets = []
     for consultation in waiting:
         ws, ok = await connect(f"/ws/citizen/{consultation.public_token}/")
@@ -70,7 +83,7 @@ async def test_a_queue_change_is_one_view_for_all_waiting_rooms(topic, counted, 
     await asyncio.gather(*(ws.disconnect() for ws in sockets))
 
 
-async def test_a_lost_queue_event_is_repaired_by_the_next_look(topic, monkeypatch):
+async def test_a_lost_queue_event_is_repaired_by_the_next_look(topic, picked_by_hand, monkeypatch):
     """The channel layer delivers at most once: a change whose event was dropped still reaches
     the waiting rooms, at the hub's next look at the cached view."""
     monkeypatch.setattr(waiting_rooms, "REPAIR_SECONDS", 0.3)

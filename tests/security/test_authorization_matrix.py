@@ -125,6 +125,12 @@ HTTP_RULES: dict[str, Rule] = {
     "frontend:navigator": Rule(EVERYONE),
     "frontend:leave_request": Rule(EVERYONE),
     "frontend:request_thanks": Rule(EVERYONE),
+    "frontend:ask_question": Rule(EVERYONE),
+    # A clerk's take of a written question: clerks only (a consultation that is no written
+    # question of theirs is refused inside, with a notice on the console; nothing changes).
+    "frontend:take_question": Rule(
+        "login login login ok ok 403", method="post", kwargs=lambda w: {"pk": w.other.pk}
+    ),
     # The city's legal pages (issue 15), linked from every page's footer.
     "frontend:imprint": Rule(EVERYONE),
     "frontend:privacy": Rule(EVERYONE),

@@ -91,6 +91,16 @@ FORMS = {
         },
         public_forms.CallbackRequestForm,
     ),
+    "written question": PublicForm(
+        lambda w: reverse("frontend:ask_question"),
+        lambda w: {
+            "topic": w.topic.slug,
+            "service": w.service.slug,
+            "question": "Wann muss ich zahlen?",
+            "email": "erika@example.org",
+        },
+        public_forms.QuestionForm,
+    ),
     "booking day": PublicForm(
         lambda w: reverse("appointments:book", args=[w.topic.slug]),
         lambda w: {"day": first_free_slot(w)["day"]},

@@ -119,7 +119,9 @@ def test_the_database_refuses_a_done_request_without_its_time(request_open):
         CallbackRequest.objects.filter(pk=request_open.pk).update(state="done")
 
 
-def test_the_outcome_of_a_waiting_consultation_cannot_be_set_in_the_admin(client, manager, topic):
+def test_the_outcome_of_a_waiting_consultation_cannot_be_set_in_the_admin(
+    client, manager, topic, on_duty
+):
     consultation = lifecycle.start_consultation(topic_slug=topic.slug)
     response = client.post(
         f"/admin/consult/consultation/{consultation.pk}/change/",

@@ -16,6 +16,7 @@ from consult.errors import DomainError
 from consult.queue import lifecycle, routing, selectors
 from consult.staff.models import StaffProfile
 from tests.appointment_helpers import available, book, local
+from tests.queue_helpers import left_waiting
 
 pytestmark = pytest.mark.django_db
 
@@ -310,10 +311,8 @@ def test_a_no_show_releases_the_slot(topic, anna, day, settings):
 def test_joining_queues_ahead_of_walk_ins(topic, anna, day, settings):
     appointment = book(topic, local(day, "09:00"))
     early = appointment.starts_at - timedelta(minutes=settings.APPOINTMENT_JOIN_EARLY_MINUTES)
-    walk_ins = [
-        lifecycle.start_consultation(topic_slug=topic.slug, now=early - timedelta(minutes=m))
-        for m in (30, 20)
-    ]
+    # Walk-ins still waiting while nobody is there (a booked citizen joins regardless).
+    walk_ins = [left_waiting(topic, now=early - timedelta(minutes=m)) for m in (30, 20)]
     with pytest.raises(DomainError) as error:
         booking.join_appointment(token=appointment.token, now=early - timedelta(seconds=1))
     assert error.value.code == "too_early"

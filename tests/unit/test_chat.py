@@ -66,7 +66,7 @@ def test_limits_refuse_and_store_nothing(active):
     post(active, "x" * 4000, "max")  # the limit itself is allowed
 
 
-def test_no_messages_while_waiting_or_after_the_end(topic):
+def test_no_messages_while_waiting_or_after_the_end(topic, on_duty):
     waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
         post(waiting)
@@ -111,7 +111,10 @@ def test_log_since_returns_exactly_the_gap_in_order(active):
     assert [e["body"] for e in entries] == ["m2", "m3", "m4"]
 
 
-def test_queue_position_counts_earlier_waiting_consultations_of_the_topic(topic, other_topic):
+def test_queue_position_counts_earlier_waiting_consultations_of_the_topic(
+    topic, other_topic, make_clerk
+):
+    make_clerk("desk", [topic, other_topic])  # signed in: both topics reachable
     first = lifecycle.start_consultation(topic_slug="hundesteuer")
     lifecycle.start_consultation(topic_slug="bauantrag")
     second = lifecycle.start_consultation(topic_slug="hundesteuer")

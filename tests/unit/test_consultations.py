@@ -14,20 +14,26 @@ pytestmark = pytest.mark.django_db
 
 
 def test_start_consultation_waits_in_topic_queue_and_tells_the_topic(
-    topic, sent_events, django_capture_on_commit_callbacks
+    topic, on_duty, sent_events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
     assert consultation.state == Consultation.State.WAITING
     assert consultation.topic == topic
     assert len(consultation.public_token) >= 43  # 256 bits, URL-safe
-    assert sent_events == [
+    assert sent_events[:2] == [
         (f"topic.{topic.pk}", {"type": "queue.changed", "topic": topic.pk, "at": ANY}),
         ("wallboard", {"type": "wallboard.changed"}),
     ]
+    # Then routing rings the clerk on duty (the topic is reachable because they are there).
+    assert sent_events[2:] == [
+        (f"topic.{topic.pk}", {"type": "queue.changed", "topic": topic.pk, "at": ANY}),
+        ("wallboard", {"type": "wallboard.changed"}),
+        (f"clerk.{on_duty.pk}", {"type": "clerk.assigned", "clerk": on_duty.pk}),
+    ]
 
 
-def test_tokens_are_unique(topic):
+def test_tokens_are_unique(topic, on_duty):
     tokens = {
         lifecycle.start_consultation(topic_slug="hundesteuer").public_token for _ in range(20)
     }
@@ -83,7 +89,7 @@ def test_second_accept_loses_with_already_taken(topic, make_clerk):
     assert waiting.clerk == anna
 
 
-def test_clerk_cannot_accept_outside_their_topics(topic, other_topic, make_clerk):
+def test_clerk_cannot_accept_outside_their_topics(topic, on_duty, other_topic, make_clerk):
     ben = make_clerk("ben", [other_topic])
     waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
@@ -93,7 +99,7 @@ def test_clerk_cannot_accept_outside_their_topics(topic, other_topic, make_clerk
     assert waiting.state == Consultation.State.WAITING
 
 
-def test_clerk_must_be_available_to_accept(topic, make_clerk):
+def test_clerk_must_be_available_to_accept(topic, on_duty, make_clerk):
     anna = make_clerk("anna", [topic], status=StaffProfile.Status.AWAY)
     waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
@@ -101,7 +107,7 @@ def test_clerk_must_be_available_to_accept(topic, make_clerk):
     assert error.value.code == "not_available"
 
 
-def test_user_without_profile_cannot_accept(topic, django_user_model):
+def test_user_without_profile_cannot_accept(topic, on_duty, django_user_model):
     user = django_user_model.objects.create_user(username="x", password="pw")
     waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     with pytest.raises(DomainError) as error:
@@ -109,7 +115,7 @@ def test_user_without_profile_cannot_accept(topic, django_user_model):
     assert error.value.code == "not_clerk"
 
 
-def test_leaving_while_waiting_abandons(topic):
+def test_leaving_while_waiting_abandons(topic, on_duty):
     waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     left = lifecycle.leave_consultation(public_token=waiting.public_token)
     assert left.state == Consultation.State.ABANDONED
@@ -134,7 +140,7 @@ def test_leaving_an_active_conversation_ends_it_and_clerk_records_outcome_after(
     assert error.value.code == "already_closed"
 
 
-def test_leaving_twice_changes_nothing(topic):
+def test_leaving_twice_changes_nothing(topic, on_duty):
     waiting = lifecycle.start_consultation(topic_slug="hundesteuer")
     lifecycle.leave_consultation(public_token=waiting.public_token)
     lifecycle.leave_consultation(public_token=waiting.public_token)
@@ -173,7 +179,7 @@ def services(topic, other_topic):
     )
 
 
-def test_start_stores_the_service_and_the_concern_on_one_line(topic, services):
+def test_start_stores_the_service_and_the_concern_on_one_line(topic, on_duty, services):
     consultation = lifecycle.start_consultation(
         topic_slug="hundesteuer",
         service_slug="hund-anmelden",
@@ -209,7 +215,7 @@ def test_start_refuses_a_service_that_is_not_one_of_the_topic(topic, services, s
         ("Hund \ud800 steuer", "invalid_characters"),  # a lone surrogate
     ],
 )
-def test_start_refuses_a_concern_no_column_takes(topic, concern, code):
+def test_start_refuses_a_concern_no_column_takes(topic, on_duty, concern, code):
     with pytest.raises(DomainError) as error:
         lifecycle.start_consultation(topic_slug="hundesteuer", concern=concern)
     assert error.value.code == code

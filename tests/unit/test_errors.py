@@ -67,7 +67,7 @@ def test_the_scripts_keep_no_second_list():
 
 
 @pytest.mark.django_db
-def test_the_room_hands_the_catalogue_to_the_script_in_the_pages_language(client, topic):
+def test_the_room_hands_the_catalogue_to_the_script_in_the_pages_language(client, topic, on_duty):
     from consult.queue import lifecycle
 
     consultation = lifecycle.start_consultation(topic_slug=topic.slug)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from consult.catalogue.models import Topic
 from consult.consultations.models import Consultation
-from consult.queue import lifecycle, routing, selectors
+from consult.queue import lifecycle, routing, selectors, status
 from consult.queue.estimates import erlang_c, erlang_service_level, estimate_wait, naive_estimate
 from consult.staff.models import StaffProfile
 
@@ -52,8 +52,9 @@ class TestEstimate:
         StaffProfile.objects.filter(user=anna).update(last_seen_at=T0, capacity=1)
         return anna
 
-    def test_unknown_without_staff(self, topic):
+    def test_unknown_without_staff(self, topic, on_duty):
         waiting = lifecycle.start_consultation(topic_slug=topic.slug, now=T0)
+        status.set_status(clerk=on_duty, status="offline", now=T0)  # the last clerk leaves
         assert estimate_wait(waiting, T0) is None
 
     def test_the_wait_is_the_remaining_talk_plus_those_ahead(self, topic, history):

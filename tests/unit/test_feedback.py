@@ -71,7 +71,7 @@ def test_out_of_range_ratings_are_refused(ended, rating):
     assert Consultation.objects.get(pk=ended.pk).rating is None
 
 
-def test_only_conversations_that_took_place_can_be_rated(topic):
+def test_only_conversations_that_took_place_can_be_rated(topic, on_duty):
     waiting = lifecycle.start_consultation(topic_slug=topic.slug)
     with pytest.raises(DomainError) as error:
         feedback.rate_consultation(public_token=waiting.public_token, rating=5)

@@ -1,7 +1,7 @@
 """The front door's pages: start page states, catalogue, service page, navigator, the
 waiting room's documents, refusals out of hours."""
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from consult.catalogue.models import OpeningHours
 from consult.consultations.models import Consultation
+from consult.queue import rooms
+from consult.staff.models import StaffProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +21,15 @@ def close_all_day(topic):
         OpeningHours.objects.create(topic=topic, weekday=day, opens=time(0), closes=time(0, 1))
 
 
-def test_the_start_page_is_a_front_door(client, topic, other_topic):
+@pytest.fixture
+def felix(catalogue, make_clerk):
+    """Signed in for Hundesteuer and Allgemeine Anfrage (as the demo's felix serves them)."""
+    from consult.catalogue.models import Topic
+
+    return make_clerk("felix", list(Topic.objects.filter(slug__in=["hundesteuer", "allgemein"])))
+
+
+def test_the_start_page_is_a_front_door(client, topic, on_duty, other_topic):
     close_all_day(other_topic)
     html = client.get("/").content.decode()
     assert 'role="search"' in html and "Was ist Ihr Anliegen?" in html
@@ -28,6 +38,43 @@ def test_the_start_page_is_a_front_door(client, topic, other_topic):
     assert "Jetzt geöffnet" in hundesteuer and "Chat starten" in hundesteuer
     assert "Jetzt geschlossen." in bauantrag and "Morgen ab 0:00 Uhr wieder geöffnet." in bauantrag
     assert "Anliegen hinterlassen" in bauantrag and "Chat starten" not in bauantrag
+
+
+def test_open_around_the_clock_but_nobody_there_is_said_and_no_chat_starts(
+    client, topic, make_clerk
+):
+    """Issue 14: Hundesteuer (no opening hours) offered "Chat starten" with nobody signed in,
+    and the citizen waited for nobody. Signed in means available with a live console: an
+    away clerk, an offline one and one whose console went silent take nobody."""
+    make_clerk("anna", [topic], status="away")
+    make_clerk("ben", [topic], status="offline")
+    silent = make_clerk("clara", [topic])
+    StaffProfile.objects.filter(user=silent).update(
+        last_seen_at=timezone.now() - timedelta(minutes=5)
+    )
+    pages = ["/", "/widget/hundesteuer/"]
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert "Geöffnet, aber gerade ist niemand erreichbar." in html, url
+        assert "Chat starten" not in html and 'href="/video/' not in html, url
+        assert 'href="/requests/new/?topic=hundesteuer"' in html, url
+    for refused in (
+        client.post("/consultations/", {"topic": "hundesteuer", "channel": "chat"}),
+        client.get("/video/hundesteuer/"),  # before the camera is asked for
+    ):
+        assert refused.status_code == 409
+        html = refused.content.decode()
+        assert 'role="alert"' in html and "Für dieses Thema ist gerade niemand erreichbar." in html
+        assert 'href="/requests/new/?topic=hundesteuer"' in html
+    assert Consultation.objects.count() == 0
+    # A clerk signs in (their console beats): reachable, with the wait (once the topic's
+    # cached live view is computed again: at most rooms.MAX_AGE_SECONDS later).
+    StaffProfile.objects.filter(user=silent).update(last_seen_at=timezone.now())
+    rooms.refresh_topic_view(topic.pk)
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert "Jetzt geöffnet" in html and "Chat starten" in html, url
+        assert "Kaum Wartezeit." in html, url
 
 
 def test_starting_a_closed_topic_is_refused_with_the_alternatives(client, other_topic):
@@ -49,7 +96,7 @@ def test_a_topic_with_hours_and_nobody_signed_in_offers_a_request(
     OpeningHours.objects.create(topic=topic, weekday=0, opens=time(8), closes=time(18))
     make_clerk("anna", [topic], status="offline")
     html = client.get("/").content.decode()
-    assert "Zurzeit ist niemand erreichbar." in html and "Chat starten" not in html
+    assert "Geöffnet, aber gerade ist niemand erreichbar." in html and "Chat starten" not in html
     response = client.post("/consultations/", {"topic": "hundesteuer", "channel": "chat"})
     assert response.status_code == 409
     refused = response.content.decode()
@@ -90,13 +137,13 @@ def test_catalogue_groups_by_topic_and_a_to_z(client, catalogue):
     assert 'href="/services/hund-anmelden/"' in html
 
 
-def test_the_service_page_has_the_key_facts_and_the_start_action(client, catalogue):
+def test_the_service_page_has_the_key_facts_and_the_start_action(client, catalogue, felix):
     html = client.get("/services/hund-anmelden/").content.decode()
     for fact in ("Erforderliche Unterlagen", "Gebühren", "Bearbeitungsdauer", "Rechtsgrundlage"):
         assert fact in html
     assert "Steueramt" in html and "Rathausplatz 1" in html
-    # Hundesteuer has no opening hours (always open): the start action is a chat form for
-    # the service's topic that carries the service, and the device check with the service.
+    # Hundesteuer has no opening hours (always open) and felix is there: the start action is
+    # a chat form for the service's topic that carries the service, and the device check.
     form = html.split('<form method="post" action="/consultations/">')[1].split("</form>")[0]
     assert 'name="topic" value="hundesteuer"' in form
     assert 'name="service" value="hund-anmelden"' in form
@@ -160,7 +207,7 @@ def test_the_navigator_routes_former_wrong_answers_to_their_own_topic(
 
 @pytest.mark.parametrize("question", ["Handyvertrag kündigen", "Patent anmelden", "Xylophon"])
 def test_without_a_fitting_service_the_navigator_says_so_and_offers_the_alternatives(
-    client, catalogue, question
+    client, catalogue, felix, question
 ):
     html = client.get("/navigator/", {"q": question}).content.decode()
     assert topic_box(html) is None  # no chat routed to a guessed queue
@@ -189,7 +236,7 @@ def test_without_the_general_topic_the_navigator_still_offers_request_and_catalo
     assert 'href="/requests/new/?question=Handyvertrag%20k%C3%BCndigen"' in html
 
 
-def test_the_waiting_room_lists_the_documents_of_the_chosen_service(client, topic):
+def test_the_waiting_room_lists_the_documents_of_the_chosen_service(client, topic, on_duty):
     from consult.catalogue.models import Service
 
     Service.objects.create(
@@ -228,7 +275,7 @@ def test_the_device_check_refuses_a_closed_topic_before_asking_for_the_camera(cl
 
 
 def test_the_device_check_carries_the_service_and_ignores_a_malformed_one(
-    client, topic, other_topic
+    client, topic, on_duty, other_topic
 ):
     from consult.catalogue.models import Service
 
@@ -247,7 +294,7 @@ def test_the_device_check_carries_the_service_and_ignores_a_malformed_one(
     assert client.get("/video/gibt-es-nicht/").status_code == 404
 
 
-def test_every_start_form_takes_an_optional_short_concern(client, catalogue):
+def test_every_start_form_takes_an_optional_short_concern(client, catalogue, felix):
     """A text area with its limit as a visible hint, on the start page (per topic), the
     service page, the navigator's answer and the widget's topic page."""
     pages = {
@@ -268,7 +315,7 @@ def start(client, **fields):
     return client.post("/consultations/", {"topic": "hundesteuer", "channel": "chat", **fields})
 
 
-def test_the_start_form_takes_the_concern_to_the_queue(client, topic):
+def test_the_start_form_takes_the_concern_to_the_queue(client, topic, on_duty):
     response = start(client, concern="Ich habe einen\r\nzweiten Hund.")
     assert response.status_code == 302
     consultation = Consultation.objects.get()
@@ -292,7 +339,7 @@ def test_the_start_form_refuses_a_concern_too_long_or_not_storable(client, topic
     assert not Consultation.objects.exists()
 
 
-def test_a_line_break_counts_once_as_the_browser_counted_it(client, topic):
+def test_a_line_break_counts_once_as_the_browser_counted_it(client, topic, on_duty):
     """A text area sends a line break as two characters; 200 typed characters still fit."""
     response = start(client, concern="x" * 99 + "\r\n" + "y" * 100)
     assert response.status_code == 302

@@ -1,15 +1,17 @@
 """Opening hours and closures in Europe/Berlin: open now, next opening, DST days, refusals."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from consult.catalogue import hours
 from consult.catalogue.models import Closure, OpeningHours
 from consult.consultations.models import Consultation
 from consult.errors import DomainError
-from consult.queue import lifecycle
+from consult.queue import lifecycle, routing
+from consult.staff.models import StaffProfile
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -82,9 +84,9 @@ def test_dst_days_keep_wall_clock_hours(office_hours):
     assert not sunday.is_open(datetime(2026, 3, 29, 2, 0, tzinfo=ZoneInfo("UTC")))  # 4:00 CEST
 
 
-def test_a_topic_without_opening_hours_is_always_open_and_staffed_but_for_closures(topic):
+def test_a_topic_without_opening_hours_is_always_open_but_for_closures(topic):
     state = hours.availability([topic], now=local(2026, 3, 8, 3, 0))[topic.pk]
-    assert state.open and state.staffed and state.can_start and not state.has_hours
+    assert state.open and not state.has_hours
     Closure.objects.create(date=date(2026, 12, 25), reason="1. Weihnachtstag")
     Closure.objects.create(date=date(2026, 12, 26), reason="2. Weihnachtstag")
     state = hours.availability([topic], now=local(2026, 12, 25, 10, 0))[topic.pk]
@@ -102,9 +104,43 @@ def test_starting_is_refused_while_closed_or_unstaffed(office_hours, make_clerk)
         lifecycle.start_consultation(topic_slug=office_hours.slug, now=monday)
     assert unstaffed.value.code == "topic_unstaffed"
     assert Consultation.objects.count() == 0
-    clerk.staff_profile.status = "away"
-    clerk.staff_profile.save()
+    StaffProfile.objects.filter(user=clerk).update(status="available", last_seen_at=monday)
     assert lifecycle.start_consultation(topic_slug=office_hours.slug, now=monday).pk
+
+
+@pytest.mark.parametrize("hours_of_topic", ["none", "office"])
+def test_reachable_means_open_and_a_clerk_there_available_or_busy(
+    topic, make_clerk, hours_of_topic
+):
+    """Issue 14: an always-open topic counted as staffed with nobody signed in. A clerk is
+    there when available (free or in conversations) with a console seen within the grace;
+    away, offline, or a silent console: not."""
+    if hours_of_topic == "office":
+        OpeningHours.objects.create(topic=topic, weekday=0, opens=time(8), closes=time(18))
+    monday = local(2026, 3, 9, 10, 0)
+    grace = timedelta(seconds=settings.QUEUE_GRACE_SECONDS)
+
+    def state():
+        return hours.availability([topic], now=monday)[topic.pk]
+
+    assert state().open and not state().staffed and state().unstaffed and not state().can_start
+    anna = make_clerk("anna", [topic], status="away")
+    StaffProfile.objects.filter(user=anna).update(last_seen_at=monday)
+    assert not state().can_start  # away takes nobody
+    StaffProfile.objects.filter(user=anna).update(status="available", last_seen_at=monday - grace)
+    assert state().can_start and not state().unstaffed  # seen within the grace
+    StaffProfile.objects.filter(user=anna).update(
+        last_seen_at=monday - grace - timedelta(seconds=1)
+    )
+    assert not state().can_start  # the console went silent
+    StaffProfile.objects.filter(user=anna).update(last_seen_at=monday, capacity=1)
+    busy = lifecycle.start_consultation(topic_slug=topic.slug, now=monday)
+    routing.accept(consultation_id=busy.pk, clerk=anna, now=monday)
+    assert state().can_start  # busy in a conversation still counts: the queue moves
+    closed = hours.availability([topic], now=local(2026, 3, 9, 20, 0))[topic.pk]
+    assert closed.open is (hours_of_topic == "none")
+    if hours_of_topic == "office":
+        assert not closed.open and not closed.unstaffed  # closed, not "nobody there"
 
 
 def test_public_holidays_of_the_configured_state_close_every_topic(topic, settings):

@@ -23,7 +23,7 @@ def log_output():
     handler.setStream(previous)
 
 
-def test_a_refused_post_to_a_room_logs_the_path_without_the_token(topic, log_output):
+def test_a_refused_post_to_a_room_logs_the_path_without_the_token(topic, on_duty, log_output):
     consultation = lifecycle.start_consultation(topic_slug=topic.slug)
     token = consultation.public_token
     response = Client(enforce_csrf_checks=True).post(f"/c/{token}/leave/")

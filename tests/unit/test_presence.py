@@ -7,11 +7,13 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from consult.catalogue.models import Topic
 from consult.consultations.models import Consultation, Message
 from consult.queue import lifecycle, presence, sweep
 from consult.staff.models import StaffProfile
 from consult.statistics import figures
 from consult.statistics.filters import Filters
+from tests.queue_helpers import left_waiting
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +26,8 @@ def at(seconds):
 
 
 def waiting_citizen(*, seen_at=None):
-    consultation = lifecycle.start_consultation(topic_slug="hundesteuer", now=at(0))
+    """Waiting while nobody is there (else a clerk's ring would decide before the grace)."""
+    consultation = left_waiting(Topic.objects.get(slug="hundesteuer"), now=at(0))
     if seen_at is not None:
         presence.note_citizens_seen(consultation_ids=[consultation.pk], now=at(seen_at))
     return consultation

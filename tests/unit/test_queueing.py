@@ -12,6 +12,7 @@ from consult.errors import DomainError
 from consult.queue import lifecycle, routing, selectors, status, sweep, transfers
 from consult.queue.models import Offer
 from consult.staff.models import StaffProfile
+from tests.queue_helpers import left_waiting
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,12 @@ def test_clerks_without_a_live_console_or_not_available_get_no_offer(topic, pres
     present("anna", [topic], status="away")
     ben = present("ben", [topic])
     StaffProfile.objects.filter(user=ben).update(last_seen_at=at(-60))
-    assert offered_to(start()) is None
+    with pytest.raises(DomainError) as refused:
+        start()
+    assert refused.value.code == "topic_unstaffed"  # nobody there: no start
+    waiting = left_waiting(topic, now=at(0))  # nor an offer for who was left waiting
+    routing.dispatch(now=at(0))
+    assert offered_to(waiting) is None
 
 
 def test_one_ring_at_a_time_and_queue_order_within_priority(topic, present):
@@ -204,6 +210,7 @@ def test_transfer_to_another_topic_enters_at_its_head(topic, other_topic, presen
     other_topic.routing_mode = Topic.RoutingMode.MANUAL
     other_topic.save()
     anna = present("anna", [topic])
+    present("ben", [other_topic])  # Bauantrag is reachable (manual: nobody is rung)
     early = start("bauantrag", seconds=0)
     consultation = start(seconds=1)
     routing.accept(consultation_id=consultation.pk, clerk=anna, now=at(2))

@@ -89,9 +89,17 @@ class Routing(RuleBasedStateMachine):
     @rule(topic=st.sampled_from(TOPICS), video=st.booleans())
     def arrive(self, topic, video):
         self.tick(1)
-        lifecycle.start_consultation(
-            topic_slug=topic, channel="video" if video else "chat", now=self.now
-        )
+        try:
+            lifecycle.start_consultation(
+                topic_slug=topic, channel="video" if video else "chat", now=self.now
+            )
+        except DomainError as error:  # refused only while nobody of the topic is there
+            assert error.code == "topic_unstaffed"
+            assert not StaffProfile.objects.filter(
+                topics__slug=topic,
+                status="available",
+                last_seen_at__gte=self.now - timedelta(seconds=settings.QUEUE_GRACE_SECONDS),
+            ).exists()
 
     @rule(seconds=st.integers(1, 40))
     def time_passes(self, seconds):

@@ -11,7 +11,7 @@ from consult.consultations.models import Consultation
 pytestmark = pytest.mark.django_db
 
 
-def test_start_page_lists_active_topics_in_german(client, topic, other_topic):
+def test_start_page_lists_active_topics_in_german(client, topic, on_duty, other_topic):
     other_topic.active = False
     other_topic.save()
     page = client.get("/")
@@ -22,7 +22,7 @@ def test_start_page_lists_active_topics_in_german(client, topic, other_topic):
     assert "Chat starten" in html
 
 
-def test_starting_a_chat_redirects_to_the_waiting_room_and_remembers_it(client, topic):
+def test_starting_a_chat_redirects_to_the_waiting_room_and_remembers_it(client, topic, on_duty):
     response = client.post("/consultations/", {"topic": "hundesteuer", "channel": "chat"})
     consultation = Consultation.objects.get()
     assert response.status_code == 302
@@ -51,7 +51,7 @@ def test_forms_need_the_csrf_token(topic):
     assert Consultation.objects.count() == 0
 
 
-def test_leaving_via_the_form_abandons(client, topic):
+def test_leaving_via_the_form_abandons(client, topic, on_duty):
     client.post("/consultations/", {"topic": "hundesteuer", "channel": "chat"})
     consultation = Consultation.objects.get()
     response = client.post(f"/c/{consultation.public_token}/leave/")
@@ -97,7 +97,7 @@ def test_console_is_for_clerks_only(client, topic, make_clerk, django_user_model
     assert clerk_client.get("/console/").status_code == 200
 
 
-def test_english_is_chosen_explicitly_not_by_browser_header(client, topic):
+def test_english_is_chosen_explicitly_not_by_browser_header(client, topic, on_duty):
     by_header = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Chat starten" in by_header.content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})

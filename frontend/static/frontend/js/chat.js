@@ -146,7 +146,8 @@ export class ChatSession {
 
   entryElement(frame) {
     const item = document.createElement("div");
-    const spoken = frame.kind === "text" || frame.kind === "document"; // a party's own entry
+    // A party's own entry; a written question (kind "question") is the citizen's text.
+    const spoken = ["text", "document", "question"].includes(frame.kind);
     item.className = `entry entry-${spoken || frame.pending ? frame.sender : "system"}`;
     if (frame.kind === "document") item.classList.add("entry-document");
     if (frame.seq) item.dataset.seq = frame.seq;

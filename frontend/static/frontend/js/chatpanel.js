@@ -45,7 +45,8 @@ export class ChatPanel {
       if (state !== "active") presenceLine.textContent = "";
       if (this.call && state === "active") this.call.join();
       if (this.call && state !== "active") this.call.hangUp({ notify: false });
-      invite.hidden = state !== "active" || this.call !== null;
+      // A written question (channel "async") is answered in writing: no video invitation.
+      invite.hidden = state !== "active" || this.call !== null || item.channel === "async";
       compose.hidden = state !== "active";
       documentArea.hidden = state !== "active";
       element.querySelector(".transfer").hidden = state !== "active";

@@ -24,7 +24,7 @@ function estimateText({ estimate, estimate_low: low, estimate_high: high }) {
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (id) => document.getElementById(id);
-const sections = { waiting: $("waiting"), chat: $("chat"), ended: $("ended") };
+const sections = { waiting: $("waiting"), asked: $("asked"), chat: $("chat"), ended: $("ended") };
 const compose = $("compose");
 const endForm = $("end-form");
 const textarea = $("message");
@@ -44,9 +44,10 @@ function show(next) {
   const previous = state;
   state = next;
   sections.waiting.hidden = state !== "waiting";
+  sections.asked.hidden = state !== "asked"; // a written question nobody has taken yet
   // Back in the queue after a conversation (requeued, transferred): the history stays.
   sections.chat.hidden = state === "abandoned" || (state === "waiting" && !talked);
-  sections.ended.hidden = state === "waiting" || state === "active";
+  sections.ended.hidden = state === "waiting" || state === "active" || state === "asked";
   compose.hidden = state !== "active";
   $("document-area").hidden = state !== "active";
   const feedback = $("feedback"); // the rating form, after a conversation that took place
@@ -55,7 +56,7 @@ function show(next) {
   if (state !== "active" && $("end-confirm").open) $("end-confirm").close();
   if (call && state === "active") call.join();
   if (call && state !== "active") call.hangUp({ notify: false });
-  if (previous === "waiting" && state === "active") {
+  if ((previous === "waiting" || previous === "asked") && state === "active") {
     textarea.focus({ preventScroll: phone.matches && !call });
     fitChat();
   }
@@ -113,6 +114,8 @@ const session = new ChatSession({
         frame,
       );
       $("estimate").textContent = estimateText(frame);
+      // Nobody there (any more): keep the place, or write the question instead.
+      $("ask-instead").hidden = frame.estimate !== null;
     } else if (frame.type === "error") {
       showError($("errors"), errorText(frame));
     }

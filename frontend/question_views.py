@@ -1,0 +1,66 @@
+"""Written questions (issue 14): the citizen's form when nobody is there, and the clerk's
+take from the console's list. Each view validates input and calls one domain function."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from consult.errors import DomainError, message_for
+from consult.queue import questions
+from consult.staff import selectors as staff_selectors
+
+from .forms import QuestionForm
+from .views import to_room
+
+FIELD_OF_ERROR = {
+    "empty_message": "question",
+    "message_too_long": "question",
+    "invalid_characters": "question",
+    "invalid_email": "email",
+    "email_too_long": "email",
+}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def ask(request: HttpRequest) -> HttpResponse:
+    """Write a question now, read the answer later in the room (whose link we keep in the
+    session, and send by e-mail once answered if the citizen gave an address)."""
+    if request.method != "POST":
+        initial = {
+            "topic": request.GET.get("topic", ""),
+            "service": request.GET.get("service", "")[:100],
+        }
+        return _form(request, QuestionForm(initial=initial))
+    form = QuestionForm(request.POST)
+    if form.is_valid():
+        try:
+            asked = questions.ask_question(
+                topic_slug=form.cleaned_data["topic"],
+                service_slug=form.cleaned_data["service"],
+                question=form.cleaned_data["question"],
+                email=form.cleaned_data["email"],
+            )
+        except DomainError as error:
+            form.add_error(FIELD_OF_ERROR.get(error.code), message_for(error.code))
+        else:
+            return to_room(request, asked)
+    return _form(request, form, status=400)
+
+
+def _form(request: HttpRequest, form: QuestionForm, status: int = 200) -> HttpResponse:
+    return render(request, "frontend/question_form.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def take(request: HttpRequest, pk: int) -> HttpResponse:
+    """A clerk takes a written question from the console's list: it opens in their chats."""
+    if staff_selectors.clerk_profile(request.user) is None:
+        raise PermissionDenied
+    try:
+        questions.take_question(consultation_id=pk, clerk=request.user)
+    except DomainError as error:
+        request.session["console_notice"] = message_for(error.code)
+    return redirect("frontend:console")
