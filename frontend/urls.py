@@ -8,6 +8,7 @@ from . import (
     legal_views,
     note_views,
     recording_views,
+    snippet_views,
     statistics_views,
     transcript_views,
     views,
@@ -47,6 +48,7 @@ urlpatterns = [
         note_views.consultation_notes,
         name="consultation_notes",
     ),
+    path("console/snippets/", snippet_views.console_snippets, name="console_snippets"),
     path("console/history/", transcript_views.history, name="history"),
     path(
         "console/history/<int:pk>/transcript.<str:extension>",
