@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from consult.appointments.models import Appointment, Availability
 from consult.catalogue import callbacks
 from consult.catalogue.models import CallbackRequest, Closure, Office, OpeningHours, Service, Topic
+from consult.chat.models import Snippet
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
 from consult.queue import status as clerk_status
@@ -177,6 +178,21 @@ class ServiceAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "slug", "leika_key", "keywords", "description"]
     autocomplete_fields = ["office"]
+
+
+@admin.register(Snippet)
+class SnippetAdmin(admin.ModelAdmin):
+    """The topics' snippets (clerks keep their personal ones on the console's snippet page,
+    which the admin neither lists nor changes)."""
+
+    list_display = ["title", "topic", "service"]
+    list_filter = ["topic"]
+    search_fields = ["title", "body"]
+    fields = ["title", "topic", "body", "service"]
+    autocomplete_fields = ["service"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Snippet]:
+        return super().get_queryset(request).filter(owner__isnull=True)
 
 
 @admin.register(Closure)

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from consult.appointments.models import Availability
 from consult.catalogue.importer import import_catalogue_file
-from consult.catalogue.models import Closure, OpeningHours, Topic
+from consult.catalogue.models import Closure, OpeningHours, Service, Topic
 from consult.catalogue.selectors import GENERAL_TOPIC
+from consult.chat.models import Snippet
 from consult.staff.models import StaffProfile
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue" / "data" / "catalogue_de.json"
@@ -148,6 +149,13 @@ AVAILABILITY = {
 # Appointment length per topic in minutes (default 15).
 APPOINTMENT_MINUTES = {"bauantrag": 30, "gewerbeanmeldung": 20}
 
+# Topic snippets (topic, title, text, catalogue service): type "/" in a console reply box.
+SNIPPETS = [
+    ("hundesteuer", "Begrüßung", "Guten Tag, hier ist das Steueramt. Wie kann ich helfen?", ""),
+    ("hundesteuer", "Unterlagen Hund anmelden", "Zur Anmeldung Ihres Hundes:", "hund-anmelden"),
+    ("wohnsitz-ummelden", "Unterlagen Ummeldung", "Für die Ummeldung gilt:", "ummeldung"),
+]
+
 MANAGER = ("maria", "Maria", "Wagner")
 MANAGER_GROUP = "Leitung"
 
@@ -210,6 +218,13 @@ def load_demo() -> None:
         for day, reason in custom_closures(year):
             Closure.objects.update_or_create(date=day, topic=None, defaults={"reason": reason})
     import_catalogue_file(path=CATALOGUE_FILE)
+    for slug, title, body, service in SNIPPETS:
+        Snippet.objects.update_or_create(
+            topic=topics[slug],
+            owner=None,
+            title=title,
+            defaults={"body": body, "service": Service.objects.filter(slug=service).first()},
+        )
 
 
 def custom_closures(year: int) -> list[tuple[date, str]]:

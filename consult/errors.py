@@ -60,6 +60,12 @@ MESSAGES: dict[str, Promise] = {
     # Hand-over notes (consult/consultations/notes.py)
     "empty_note": _("Please enter a note."),
     "note_too_long": _("Your note is too long (at most 2,000 characters)."),
+    # Text snippets (consult/chat/snippets.py)
+    "snippet_title_missing": _("Please give the snippet a title."),
+    "snippet_title_too_long": _("The title is too long (at most 80 characters)."),
+    "snippet_too_long": _("The snippet's text is too long (at most 2,000 characters)."),
+    "snippet_empty": _("Please enter a text or choose a catalogue service."),
+    "snippet_service_unknown": _("This service is not in the catalogue (any more)."),
     # Documents in the chat (consult/chat/documents.py; the limits are filled in)
     "document_type": _(
         "This file cannot be shared. Allowed are %(types)s files; the type is checked from "

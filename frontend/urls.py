@@ -9,6 +9,7 @@ from . import (
     note_views,
     question_views,
     recording_views,
+    snippet_views,
     statistics_views,
     transcript_views,
     views,
@@ -48,6 +49,7 @@ urlpatterns = [
         note_views.consultation_notes,
         name="consultation_notes",
     ),
+    path("console/snippets/", snippet_views.console_snippets, name="console_snippets"),
     path("console/history/", transcript_views.history, name="history"),
     path(
         "console/history/<int:pk>/transcript.<str:extension>",

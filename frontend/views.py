@@ -26,6 +26,7 @@ from consult.staff import selectors as staff_selectors
 from consult.staff.models import StaffProfile
 from consult.statistics import feedback
 
+from . import snippet_views
 from .forms import FeedbackForm, NavigatorForm, StaffAuthenticationForm, StartConsultationForm
 
 SESSION_KEY = "consultation_tokens"
@@ -273,6 +274,7 @@ def console(request: HttpRequest) -> HttpResponse:
                 "chatWs": "/ws/clerk/consultations/",
                 "missedOffersAway": settings.QUEUE_MISSED_OFFERS_AWAY,
                 "documents": _documents_config(request, "/console/consultations/"),
+                "snippets": snippet_views.offered_snippets(request),
             },
         },
     )

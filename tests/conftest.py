@@ -135,6 +135,22 @@ def other_topic(db: None) -> Any:
 
 
 @pytest.fixture
+def dog_service(topic: Any) -> Any:
+    """A catalogue service of the topic with documents, fees and processing time."""
+    from consult.catalogue.models import Service
+
+    return Service.objects.create(
+        name="Hund anmelden",
+        slug="hund-anmelden",
+        description="Anmeldung eines Hundes zur Hundesteuer",
+        required_documents=["Personalausweis", "Nachweis der Hundehaftpflicht"],
+        fees="keine Gebühr",
+        processing_time="etwa 2 Wochen",
+        topic=topic,
+    )
+
+
+@pytest.fixture
 def sent_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Records every group_send of the real channel layer (and still sends it)."""
     from channels.layers import get_channel_layer

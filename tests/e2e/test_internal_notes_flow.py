@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from .conftest import assert_accessible
 from .test_chat_flow import log_in
-from .test_routing_flow import clerks, start_chat  # noqa: F401 (fixture)
+from .test_routing_flow import anna_accepts_a_chat, clerks  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -20,12 +20,7 @@ def test_a_note_goes_with_the_transfer_and_never_to_the_citizen(
     make_clerk,
 ):
     make_clerk("carl", [other_topic], status="available")
-    anna_page = pages.new()
-    log_in(anna_page, "anna")
-    citizen = start_chat(pages)
-    anna_page.locator("#offer").get_by_role("button", name="Annehmen").click()
-    expect(citizen.locator("#chat")).to_be_visible()
-    panel = anna_page.locator(".chat-panel")
+    anna_page, citizen, panel, _reply = anna_accepts_a_chat(pages)
     expect(panel.get_by_text("Noch keine Notizen.")).to_be_visible()
     panel.get_by_label("Neue Notiz").fill(NOTE)
     panel.get_by_role("button", name="Notiz speichern").click()

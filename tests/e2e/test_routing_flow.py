@@ -36,6 +36,19 @@ def start_chat(pages):
     return citizen
 
 
+def anna_accepts_a_chat(pages):
+    """Anna accepts a citizen's chat; the focus is in her reply box."""
+    anna_page = pages.new()
+    log_in(anna_page, "anna")
+    citizen = start_chat(pages)
+    anna_page.locator("#offer").get_by_role("button", name="Annehmen").click()
+    expect(citizen.locator("#chat")).to_be_visible()
+    panel = anna_page.locator(".chat-panel")
+    reply = panel.get_by_label("Nachricht", exact=True)
+    expect(reply).to_be_focused()
+    return anna_page, citizen, panel, reply
+
+
 def test_the_ring_times_out_and_moves_to_the_next_clerk(pages, clerks):
     anna_page, ben_page = pages.new(), pages.new()
     log_in(anna_page, "anna")

@@ -23,6 +23,7 @@ from consult.appointments.models import Appointment, Availability
 from consult.catalogue import callbacks
 from consult.catalogue.models import CallbackRequest, Closure, Office, Service, Topic
 from consult.chat import documents, messages
+from consult.chat.models import Snippet
 from consult.consultations.models import Consultation, Document, InternalNote, Message
 from consult.queue import lifecycle, routing
 from consult.queue.models import Offer
@@ -57,6 +58,7 @@ WATCHED: tuple[Any, ...] = (
     Message,
     Document,
     InternalNote,
+    Snippet,
     Offer,
     StaffProfile,
     StatusPeriod,
@@ -174,6 +176,8 @@ def build_world(make_clerk: Any, django_user_model: Any, recordings_dir: Any) ->
         Availability.objects.create(
             clerk=clerk.staff_profile, weekday=weekday, starts=time(8), ends=time(20)
         )
+    Snippet.objects.create(title="Begrüßung", body="Guten Tag!", topic=topic)  # the admin's
+    Snippet.objects.create(title="Annas Gruß", body="Viele Grüße", owner=clerk)
     leitung = Group.objects.create(name="Leitung")
     leitung.permissions.set(Permission.objects.filter(content_type__app_label="consult"))
     manager = django_user_model.objects.create_user(

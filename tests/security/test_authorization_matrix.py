@@ -94,6 +94,7 @@ HTTP_RULES: dict[str, Rule] = {
         "login login login ok 404 403", kwargs=lambda w: {"pk": w.active.pk}
     ),
     "frontend:history": Rule(CLERKS),
+    "frontend:console_snippets": Rule(CLERKS),
     "frontend:clerk_transcript": Rule(
         "login login login ok 404 404", kwargs=lambda w: {"pk": w.ended.pk}
     ),

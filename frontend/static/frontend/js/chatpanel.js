@@ -6,9 +6,10 @@ import { HandoverNotes } from "./notes.js";
 import { errorText, gettext, showError } from "./i18n.js";
 import { RecordingControls } from "./recording.js";
 import { showRequestDetails } from "./request.js";
+import { SnippetPicker } from "./snippets.js";
 
 export class ChatPanel {
-  constructor({ item, template, basePath, documents, errors, onClosed }) {
+  constructor({ item, template, basePath, documents, snippets, errors, onClosed }) {
     this.item = item;
     const element = template.content.cloneNode(true).querySelector(".chat-panel");
     this.element = element;
@@ -103,6 +104,8 @@ export class ChatPanel {
         stateLine.textContent = gettext("The citizen has been asked to continue by video.");
       }
     });
+    // before wireCompose: Enter on an open snippet list inserts instead of sending
+    new SnippetPicker({ compose, textarea: this.textarea, snippets, idPrefix: id });
     wireCompose(compose, this.textarea, this.session);
     new HandoverNotes({
       root: element.querySelector(".notes"),

@@ -167,6 +167,7 @@ function syncPanels(mine, colleagues) {
         template: $("chat-panel"),
         basePath: config.chatWs,
         documents: config.documents,
+        snippets: config.snippets,
         errors,
         onClosed: (id) => closePanel(id, true),
       });
