@@ -33,6 +33,7 @@ from consult.errors import DomainError
 from consult.queue.models import Offer
 from consult.queue.transitions import lock, transition
 from consult.staff.models import StaffProfile
+from consult.staff.names import citizen_facing_name
 
 WAITING = Consultation.State.WAITING
 ACTIVE = Consultation.State.ACTIVE
@@ -268,7 +269,7 @@ def accept(
             kind=Message.Kind.ACCEPTED,
             now=now,
             author_id=clerk.pk,
-            body=profile.display_name,
+            body=citizen_facing_name(user=clerk, profile=profile),
             clerk_id=clerk.pk,
             accepted_at=now,
             first_accepted_at=Coalesce(F("first_accepted_at"), Value(now)),
