@@ -1,9 +1,12 @@
 // One conversation in the clerk console: chat, video, outcome, transfer.
 import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
+import { probePage, showConnection } from "./connection.js";
 import { errorText, gettext, showError } from "./i18n.js";
 import { RecordingControls } from "./recording.js";
 import { showRequestDetails } from "./request.js";
+
+const REFUSED = new Set(["not_yours", "logged_out"]);
 
 export class ChatPanel {
   constructor({ item, template, basePath, errors, onClosed }) {
@@ -54,6 +57,12 @@ export class ChatPanel {
       typing: element.querySelector(".typing"),
       labels: { self: "clerk", you: gettext("You"), citizen: gettext("Citizen"), clerk: gettext("You") },
       state: item.state,
+      // The console's status line speaks for the queue socket; a refused chat says why here.
+      onStatus: (status) => {
+        if (REFUSED.has(status)) showConnection(status, { alert: errors, audience: "staff" });
+      },
+      // The console page answers: logged out (a redirect to the login), else not this clerk's.
+      probe: probePage(window.location.pathname, { refusedMeans: "not_yours" }),
       onState: setState, // the state each log entry and `ready` carry
       onEntry: (frame) => {
         if (frame.kind === "video") {
