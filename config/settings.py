@@ -472,6 +472,13 @@ if "://" in CITY_LOGO or CITY_LOGO.startswith("//"):
 CITY_ADDRESS = os.environ.get("CITY_ADDRESS", f"Rathausplatz 1\n12345 {CITY_NAME}")
 CITY_PHONE = os.environ.get("CITY_PHONE", "+49 1234 5678-0")
 CITY_EMAIL = os.environ.get("CITY_EMAIL", "buergerbuero@beispielstadt.de")
+# How citizens see the clerk (chat labels, "… ist dem Gespräch beigetreten", the end, the
+# transcript): "full" first and last name, "first" the first name, "none" no name, only
+# "Sachbearbeitung" (consult/staff/names.py; without a name in the user account: the
+# profile's display name).
+CLERK_DISPLAY_NAME = os.environ.get("CLERK_DISPLAY_NAME", "first").strip().lower()
+if CLERK_DISPLAY_NAME not in {"full", "first", "none"}:
+    raise ImproperlyConfigured("CLERK_DISPLAY_NAME: one of full, first, none.")
 # The data protection officer (Art. 37 GDPR) and the feedback contact of the accessibility
 # statement (Art. 7(1)(b) Directive 2016/2102).
 PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", "datenschutz@beispielstadt.de")

@@ -24,6 +24,7 @@ from consult.queue import lifecycle, overview
 from consult.queue import selectors as queue_selectors
 from consult.staff import selectors as staff_selectors
 from consult.staff.models import StaffProfile
+from consult.staff.names import citizen_facing_name
 from consult.statistics import feedback
 
 from . import snippet_views
@@ -137,12 +138,16 @@ def _room(
     request: HttpRequest, consultation: Consultation, form: FeedbackForm, status: int = 200
 ) -> HttpResponse:
     """The citizen's room: waiting room, chat, end and rating, in one page."""
-    clerk_profile = getattr(consultation.clerk, "staff_profile", None)
     room_config = {
         "ws": f"/ws/citizen/{consultation.public_token}/",
         "state": consultation.state,
         "channel": consultation.channel,
-        "clerk": clerk_profile.display_name if clerk_profile else "",
+        # The clerk's name as the city allows; empty: the page says "Sachbearbeitung".
+        "clerk": citizen_facing_name(
+            user=consultation.clerk, profile=getattr(consultation.clerk, "staff_profile", None)
+        )
+        if consultation.clerk
+        else "",
         "documents": _documents_config(request, f"/c/{consultation.public_token}/documents/"),
     }
     documents = catalogue_selectors.room_documents(

@@ -13,6 +13,7 @@ from consult.errors import DomainError
 from consult.queue.routing import dispatch, free_to_ring, ring, withdraw_offers
 from consult.queue.transitions import lock, lock_profiles, transition
 from consult.staff.models import StaffProfile
+from consult.staff.names import citizen_facing_name
 
 
 def requeue(
@@ -92,7 +93,12 @@ def transfer_to_clerk(
             raise DomainError("clerk_unavailable", "That colleague cannot take it now.")
         if not free_to_ring(target, consultation.channel):
             raise DomainError("clerk_busy", "That colleague has no room at the moment.")
-        requeue(consultation, kind=Message.Kind.TRANSFERRED, now=now, body=target.display_name)
+        requeue(
+            consultation,
+            kind=Message.Kind.TRANSFERRED,
+            now=now,
+            body=citizen_facing_name(user=target.user, profile=target),
+        )
         ring(consultation, target_id, now)
     return consultation
 

@@ -23,6 +23,7 @@ from consult.consultations.models import STATE_AFTER, Consultation, Message
 from consult.errors import DomainError
 from consult.queue.models import Offer
 from consult.staff.models import StaffProfile
+from consult.staff.names import citizen_facing_name
 from consult.statistics import rollup
 
 WAITING = Consultation.State.WAITING
@@ -190,7 +191,7 @@ def clerk_joins(
         kind=Kind.ACCEPTED,
         now=now,
         author_id=profile.user_id,
-        body=profile.display_name,
+        body=citizen_facing_name(user=profile.user, profile=profile),
         clerk_id=profile.user_id,
         accepted_at=now,
         **changes,

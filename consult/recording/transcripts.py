@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from consult.clock import LOCAL
 from consult.consultations.models import Consultation, Message
-from consult.staff.models import StaffProfile
+from consult.staff.names import citizen_facing_names
 
 HISTORY_LENGTH = 20
 
@@ -45,13 +45,9 @@ def _event_text(kind: str) -> str:
 
 
 def transcript_lines(consultation: Consultation) -> list[TranscriptLine]:
-    """The log in order; clerks appear by their display name only."""
+    """The log in order; clerks appear by the name citizens see (CLERK_DISPLAY_NAME) only."""
     messages = list(consultation.messages.select_related("document").order_by("seq"))
-    names = dict(
-        StaffProfile.objects.filter(
-            user_id__in={m.author_id for m in messages if m.author_id is not None}
-        ).values_list("user_id", "display_name")
-    )
+    names = citizen_facing_names({m.author_id for m in messages if m.author_id is not None})
     lines = []
     for message in messages:
         # a written question reads as the citizen's text

@@ -126,7 +126,7 @@ def test_a_recorded_consultation(
         manager.goto("/recordings/")
         expect(manager.get_by_role("heading", name=re.compile("Aufzeichnung \\d+"))).to_be_visible()
         assert_accessible(manager)
-        player = manager.get_by_label("Aufzeichnung (Bürger*in)")
+        player = manager.get_by_label("Aufzeichnung (Bürgerin oder Bürger)")
         player.evaluate("(video) => { video.muted = true; return video.play(); }")
         manager.wait_for_function(
             "(video) => video.currentTime > 0.5", arg=player.element_handle(), timeout=15000

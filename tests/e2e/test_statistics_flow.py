@@ -56,7 +56,7 @@ def log_in_manager(page):
 def test_the_wallboard_moves_when_a_citizen_joins(pages, manager):
     board = pages.new()
     log_in_manager(board)
-    board.get_by_role("link", name="Live-Wallboard").click()
+    board.get_by_role("link", name="Wallboard", exact=True).click()
     expect(board.locator("#connection")).to_have_text("Verbunden.")
     row = board.locator("#queues tr").filter(has_text="Hundesteuer")
     expect(row.locator("td").first).to_have_text("0")

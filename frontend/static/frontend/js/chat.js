@@ -24,6 +24,7 @@ export class ChatSession {
     onFrame,
     onStatus,
     documentUrl,
+    probe,
   }) {
     this.log = log;
     this.documentUrl = documentUrl; // id -> the download address of a shared file
@@ -48,6 +49,7 @@ export class ChatSession {
         if (status !== "open") this.ready = false;
         if (onStatus) onStatus(status);
       },
+      probe, // why the server refuses the socket (connection.js)
     });
   }
 
@@ -186,13 +188,20 @@ export class ChatSession {
 }
 
 function systemText(frame, labels) {
+  // The clerk's name as the city allows (CLERK_DISPLAY_NAME); empty: "Sachbearbeitung".
   if (frame.kind === "accepted") {
-    if (labels.self === "citizen") labels.clerk = frame.body || labels.clerk;
-    return interpolate(gettext("%(name)s has joined the conversation."), { name: frame.body });
+    if (labels.self === "citizen") {
+      labels.clerkName = frame.body;
+      labels.clerk = frame.body || gettext("Clerk");
+    }
+    return frame.body
+      ? interpolate(gettext("%(name)s has joined the conversation."), { name: frame.body })
+      : gettext("The clerk has joined the conversation.");
   }
   if (frame.kind === "ended") {
-    return frame.body === "citizen"
-      ? gettext("The citizen has ended the conversation.")
+    if (frame.body === "citizen") return gettext("The citizen has ended the conversation.");
+    return labels.self === "citizen" && labels.clerkName
+      ? interpolate(gettext("%(name)s has ended the conversation."), { name: labels.clerkName })
       : gettext("The clerk has ended the conversation.");
   }
   if (frame.kind === "abandoned") return gettext("The citizen has left the queue.");
@@ -201,6 +210,7 @@ function systemText(frame, labels) {
     return gettext("The connection to the clerk was lost. The conversation is back at the head of the queue.");
   }
   if (frame.kind === "transferred") {
+    if (!frame.body) return gettext("The conversation was transferred to a colleague.");
     return interpolate(gettext("The conversation was transferred to %(target)s."), {
       target: frame.body,
     });

@@ -3,10 +3,13 @@ import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
 import { DocumentShare } from "./documents.js";
 import { HandoverNotes } from "./notes.js";
+import { probePage, showConnection } from "./connection.js";
 import { errorText, gettext, showError } from "./i18n.js";
 import { RecordingControls } from "./recording.js";
 import { showRequestDetails } from "./request.js";
 import { SnippetPicker } from "./snippets.js";
+
+const REFUSED = new Set(["not_yours", "logged_out"]);
 
 export class ChatPanel {
   constructor({ item, template, basePath, documents, snippets, errors, onClosed }) {
@@ -66,6 +69,12 @@ export class ChatPanel {
       labels: { self: "clerk", you: gettext("You"), citizen: gettext("Citizen"), clerk: gettext("You") },
       state: item.state,
       documentUrl: (documentId) => `${documentsUrl}${documentId}/`,
+      // The console's status line speaks for the queue socket; a refused chat says why here.
+      onStatus: (status) => {
+        if (REFUSED.has(status)) showConnection(status, { alert: errors, audience: "staff" });
+      },
+      // The console page answers: logged out (a redirect to the login), else not this clerk's.
+      probe: probePage(window.location.pathname, { refusedMeans: "not_yours" }),
       onState: setState, // the state each log entry and `ready` carry
       onEntry: (frame) => {
         if (frame.kind === "video") {

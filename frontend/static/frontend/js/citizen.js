@@ -3,6 +3,7 @@ import { VideoCall } from "./call.js";
 import { ChatSession, wireCompose } from "./chat.js";
 import { confirmBeforeSubmit } from "./confirm.js";
 import { DocumentShare } from "./documents.js";
+import { probePage, showConnection } from "./connection.js";
 import { errorText, gettext, interpolate, showError } from "./i18n.js";
 import { RecordingControls, consentDialog } from "./recording.js";
 
@@ -67,15 +68,6 @@ function show(next) {
   }
 }
 
-const CONNECTION_TEXT = {
-  open: () => gettext("Connected."),
-  reconnecting: () => gettext("Connection lost. Reconnecting …"),
-  too_many: () =>
-    gettext(
-      "This conversation is open in too many windows. Close one of them; this window tries again shortly.",
-    ),
-};
-
 const session = new ChatSession({
   path: config.ws,
   log: $("log"),
@@ -85,11 +77,11 @@ const session = new ChatSession({
     you: gettext("You"),
     citizen: gettext("You"),
     clerk: config.clerk || gettext("Clerk"),
+    clerkName: config.clerk, // empty where the city shows no name
   },
-  onStatus: (status) => {
-    connection.dataset.state = status;
-    connection.textContent = CONNECTION_TEXT[status]();
-  },
+  onStatus: (status) => showConnection(status, { line: connection, alert: $("errors") }),
+  // A refused socket: the room's own address answers 404 once the conversation is gone.
+  probe: probePage(window.location.pathname),
   state,
   documentUrl: (id) => `${config.documents.url}${id}/`,
   // The state each log entry and `ready` carry: waiting again after a requeue or a transfer,

@@ -1,5 +1,6 @@
 // The clerk console: live queue of the clerk's topics, status, the ring, one panel per chat.
 import { ChatPanel } from "./chatpanel.js";
+import { probePage, showConnection } from "./connection.js";
 import { errorText, gettext, interpolate, ngettext, showError } from "./i18n.js";
 import { OfferBell } from "./offer.js";
 import { showRequestDetails } from "./request.js";
@@ -216,19 +217,15 @@ function showCallbacks(count) {
   document.dispatchEvent(new CustomEvent("callbacks-changed"));
 }
 
-const CONNECTION_TEXT = {
-  open: () => gettext("Connected."),
-  reconnecting: () => gettext("Connection lost. Reconnecting …"),
-};
-
 const queue = new LiveSocket(config.queueWs, {
   onOpen: () => {},
   onStatus: (status) => {
     // Changes can only be sent while connected; the next snapshot enables the switch again.
     if (status !== "open") $("status").disabled = true;
-    $("connection").dataset.state = status;
-    $("connection").textContent = CONNECTION_TEXT[status]();
+    showConnection(status, { line: $("connection"), alert: errors, audience: "staff" });
   },
+  // Refused: logged out (the console sends to the login) or the server cannot be reached.
+  probe: probePage(window.location.pathname),
   onFrame: (frame) => {
     if (frame.type === "queue") {
       $("status").value = frame.status;

@@ -1,4 +1,5 @@
 // The live wallboard: redrawn from every board frame; waits tick locally each second.
+import { probePage, showConnection } from "./connection.js";
 import { gettext, interpolate } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
 
@@ -47,11 +48,9 @@ function draw() {
 
 new LiveSocket(config.ws, {
   onOpen: () => {},
-  onStatus: (status) => {
-    $("connection").dataset.state = status;
-    $("connection").textContent =
-      status === "open" ? gettext("Connected.") : gettext("Connection lost. Reconnecting …");
-  },
+  onStatus: (status) =>
+    showConnection(status, { line: $("connection"), alert: $("errors"), audience: "staff" }),
+  probe: probePage(window.location.pathname),
   onFrame: (frame) => {
     if (frame.type !== "wallboard") return;
     board = frame;
