@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from consult.consultations.models import Consultation, Document
 
 from .conftest import assert_accessible
-from .test_chat_flow import log_in
+from .test_chat_flow import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -36,13 +36,12 @@ def anna(topic, make_clerk):
 
 
 def test_a_photo_reaches_the_clerk_without_its_position(pages, topic, anna):
+    clerk = pages.new()
+    sign_in(clerk, "anna")  # there: the topic is reachable
     citizen = pages.new()
     citizen.goto("/")
     citizen.get_by_role("button", name="Chat starten").click()
     expect(citizen).to_have_url(re.compile(r"/c/[\w-]{43}/$"))
-    clerk = pages.new()
-    log_in(clerk, "anna")
-    clerk.get_by_label("Mein Status").select_option("available")
     clerk.locator("#queue li").get_by_role("button", name="Annehmen").click()
     expect(citizen.get_by_role("log")).to_contain_text("Anna ist dem Gespräch beigetreten.")
 

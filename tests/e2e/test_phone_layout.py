@@ -14,7 +14,7 @@ from consult.catalogue.importer import import_catalogue_file
 from tests.appointment_helpers import available, next_weekday
 
 from .conftest import ROOT, assert_accessible
-from .test_chat_flow import log_in
+from .test_chat_flow import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -63,13 +63,16 @@ def dog_service(topic, tmp_path):
     import_catalogue_file(path=path)
 
 
-def accept_as_anna(pages):
-    """Anna logs in, becomes available and accepts the one waiting citizen."""
+def anna_on_duty(pages):
+    """Anna logs in and is available: the topic is reachable, a citizen may start."""
     clerk = pages.new()
-    log_in(clerk, "anna")
-    clerk.get_by_label("Mein Status").select_option("available")
-    clerk.locator("#queue li").get_by_role("button", name="Annehmen").click()
+    sign_in(clerk, "anna")
     return clerk
+
+
+def accept(clerk):
+    """The clerk accepts the one waiting citizen from the queue."""
+    clerk.locator("#queue li").get_by_role("button", name="Annehmen").click()
 
 
 def check_every_width(page, name: str, *, axe: bool = True) -> None:
@@ -88,6 +91,7 @@ def check_every_width(page, name: str, *, axe: bool = True) -> None:
 def test_the_citizen_flow_fits_a_phone(pages, topic, dog_service, make_clerk):
     anna = make_clerk("anna", [topic], status="offline")
     available(anna, next_weekday(0).weekday(), "09:00", "12:00")
+    clerk = anna_on_duty(pages)  # the topic is reachable: every page offers what it can
     citizen = pages.new()
     citizen.goto("/")
     check_every_width(citizen, "start")
@@ -120,7 +124,7 @@ def test_the_citizen_flow_fits_a_phone(pages, topic, dog_service, make_clerk):
     expect(citizen.locator("#position")).to_contain_text("Platz 1 von 1")
     check_every_width(citizen, "waiting-room")
 
-    clerk = accept_as_anna(pages)
+    accept(clerk)
     expect(citizen.get_by_role("log")).to_contain_text("Anna ist dem Gespräch beigetreten.")
     citizen.locator("#message").fill("Guten Tag, ich habe einen Hund gekauft.")
     citizen.locator("#message").press("Enter")
@@ -167,10 +171,11 @@ def phone(browser, pages):
 
 def test_on_a_phone_the_chat_fills_the_screen_and_ending_asks_once(pages, phone, topic, make_clerk):
     make_clerk("anna", [topic], status="offline")
+    clerk = anna_on_duty(pages)
     phone.goto("/")
     phone.get_by_role("button", name="Chat starten").click()
     expect(phone.locator("#position")).to_contain_text("Platz 1 von 1")
-    clerk = accept_as_anna(pages)
+    accept(clerk)
     expect(phone.get_by_role("log")).to_contain_text("Anna ist dem Gespräch beigetreten.")
 
     # The log and the reply box on the screen together; the log takes most of it.
@@ -226,13 +231,14 @@ def test_on_a_phone_a_chosen_day_shows_its_times_at_once(phone, topic, make_cler
 
 def test_a_video_call_fits_a_phone_without_screen_sharing(pages, phone, topic, make_clerk):
     make_clerk("anna", [topic], status="offline")
+    clerk = anna_on_duty(pages)
     # As on Android and iOS: the browser has no getDisplayMedia.
     phone.add_init_script("delete MediaDevices.prototype.getDisplayMedia")
     phone.goto(f"/video/{topic.slug}/")
     expect(phone.locator("#check-state")).to_contain_text("funktionieren")
     phone.get_by_role("button", name="Videoberatung starten").click()
     expect(phone.locator("#position")).to_contain_text("Platz 1 von 1")
-    clerk = accept_as_anna(pages)
+    accept(clerk)
     expect(phone.locator(".call-state")).to_have_text("Videoanruf verbunden (direkt).")
     expect(phone.get_by_role("button", name="Mikrofon stummschalten")).to_be_visible()
     expect(phone.get_by_role("button", name="Bildschirm teilen")).to_be_hidden()

@@ -71,8 +71,9 @@ def test_nobody_there_a_written_question_is_answered_later(pages, topic, make_cl
     expect(panel).to_have_count(1)
     expect(panel.get_by_role("log")).to_contain_text(QUESTION)
     expect(written).to_contain_text("Es warten keine schriftlichen Fragen.")
-    panel.locator("textarea").fill(ANSWER)
-    panel.locator("textarea").press("Enter")
+    reply = panel.get_by_label("Nachricht", exact=True)
+    reply.fill(ANSWER)
+    reply.press("Enter")
     expect(panel.get_by_role("log")).to_contain_text(ANSWER)
     assert_accessible(clerk)
 

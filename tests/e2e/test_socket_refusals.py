@@ -28,7 +28,7 @@ OPEN_SOCKETS = """async ([path, count]) => {
 
 
 def test_a_window_over_the_cap_says_so_and_offers_to_try_again(pages, topic, make_clerk):
-    make_clerk("anna", [topic], status="away")
+    make_clerk("anna", [topic])  # signed in and available: the topic is reachable
     citizen = start_chat(pages)  # socket 1 of 5
     path = "/ws/citizen/" + citizen.url.rstrip("/").split("/")[-1] + "/"
     others = pages.new()
@@ -57,7 +57,7 @@ def test_a_window_over_the_cap_says_so_and_offers_to_try_again(pages, topic, mak
 
 
 def test_a_conversation_that_no_longer_exists_leads_back_to_the_start(pages, topic, make_clerk):
-    make_clerk("anna", [topic], status="away")
+    make_clerk("anna", [topic])  # signed in and available: the topic is reachable
     citizen = pages.new()
     sockets = []
 

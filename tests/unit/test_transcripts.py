@@ -74,8 +74,9 @@ NAMES = ["Çağlar Şahin", "Łódź", "Ștefan", "Юлия", "جميلة", "Γ�
 
 def test_the_pdf_transcript_renders_every_name_a_citizen_types(client, topic, make_clerk):
     """Turkish, Polish, Romanian, Cyrillic, Arabic and Greek, not '?' (the DejaVu font)."""
+    anna = make_clerk("anna", [topic])  # signed in: the topic is reachable
     consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
-    routing.accept(consultation_id=consultation.pk, clerk=make_clerk("anna", [topic]))
+    routing.accept(consultation_id=consultation.pk, clerk=anna)
     messages.post_message(
         consultation_id=consultation.pk,
         sender="citizen",
