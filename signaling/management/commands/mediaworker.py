@@ -32,13 +32,21 @@ class Command(BaseCommand):
     async def _serve(self, index: int) -> None:
         layer = worker.channel_layer()
         registry = worker.make_registry(layer)
-        task = asyncio.ensure_future(worker.serve(indexes=[index], layer=layer, registry=registry))
+        listening = asyncio.Event()
+        task = asyncio.ensure_future(
+            worker.serve(indexes=[index], layer=layer, registry=registry, listening=listening)
+        )
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, task.cancel)
-        self.stdout.write(f"media worker {index} serving mediaworker.{index}")
-        self.stdout.flush()
         try:
+            # "serving" once commands reach it: on Redis pub/sub one sent earlier is lost.
+            await asyncio.wait(
+                {task, asyncio.ensure_future(listening.wait())}, return_when=asyncio.FIRST_COMPLETED
+            )
+            if listening.is_set():
+                self.stdout.write(f"media worker {index} serving mediaworker.{index}")
+                self.stdout.flush()
             await task
         except asyncio.CancelledError:
             pass
