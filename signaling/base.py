@@ -5,6 +5,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar, cast
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope, WebSocketDisconnectEvent
 from channels.consumer import get_handler_name
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -20,6 +21,8 @@ from .ratelimit import SharedLimit, TokenBucket
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
+# How long the clean-up of a consumer that died of an error may take (docs/protocol.md).
+RELEASE_TIMEOUT_SECONDS = 5.0
 # The close code of a staff socket whose user's access changed (docs/protocol.md).
 ACCESS_CHANGED = 4003
 
@@ -94,6 +97,34 @@ class FrameConsumer(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.bucket = TokenBucket(burst=settings.WS_RATE_BURST, rate=settings.WS_RATE_PER_SECOND)
         self.shared: SharedLimit | None = None
+        self.disconnected = False
+
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        """Channels calls ``disconnect()`` only for the browser's ``websocket.disconnect``. A
+        consumer that dies of an error (the channel layer's connection lost, say) never gets
+        it, and what it started would outlive the socket: a console's heartbeat would keep a
+        clerk who is gone present, a citizen's slot would be renewed for ever. So a consumer
+        that ends without it runs its ``disconnect()`` here, bounded in time."""
+        try:
+            await super().__call__(scope, receive, send)  # type: ignore[arg-type]
+        finally:
+            if not self.disconnected:
+                await self.release()
+
+    async def websocket_disconnect(self, message: WebSocketDisconnectEvent) -> None:
+        self.disconnected = True
+        await super().websocket_disconnect(message)
+
+    async def release(self) -> None:
+        self.disconnected = True
+        logger.warning("%s ended without a disconnect; releasing it", type(self).__name__)
+        try:
+            async with asyncio.timeout(RELEASE_TIMEOUT_SECONDS):
+                await self.disconnect(1011)
+        except Exception as error:  # the layer may still be down: what is local is released
+            logger.error("releasing %s: %s", type(self).__name__, type(error).__name__)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' ``dispatch``, with its ``aclose_old_connections()`` only when a socket

@@ -161,12 +161,16 @@ class CitizenChatConsumer(ChatConsumer):
         await self.send_position(fresh_since=consultation.queued_at.timestamp())
 
     async def disconnect(self, code: int) -> None:
-        # The hub first, the slot last: if the disconnect is cut short, a slot lapses by
-        # itself, a hub that keeps a dead room does not.
-        if hasattr(self, "topic_id"):
-            await waiting_rooms.hub().leave(self.topic_id, self.channel_name)
-        await super().disconnect(code)
-        if await leases().give_back(self.channel_name):  # the citizen's last socket
+        # The hub first, the slot last, and the slot also when the rest fails (the channel
+        # layer down, say): this process would renew it, and the citizen stay present, for
+        # ever.
+        try:
+            if hasattr(self, "topic_id"):
+                await waiting_rooms.hub().leave(self.topic_id, self.channel_name)
+            await super().disconnect(code)
+        finally:
+            last = await leases().give_back(self.channel_name)
+        if last:  # the citizen's last socket
             await off_thread(presence.citizen_connection_changed)(
                 consultation_id=self.consultation_id,
                 connected=False,

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -89,6 +90,25 @@ async def connect_both(consultation: Any, clerk: Any) -> tuple[Any, Any, list[li
         while (frame := await receive(ws))["type"] != "ready":
             frames.append(frame)
     return citizen, clerk_ws, before_ready
+
+
+def break_the_layer_on(monkeypatch, broken: asyncio.Event) -> None:
+    """The channel layer's ``receive`` fails for every consumer once ``broken`` is set, as
+    when the connection to Redis is lost for good."""
+    layer = get_channel_layer()
+    real_receive = layer.receive
+
+    async def receive(channel):
+        message = asyncio.ensure_future(real_receive(channel))
+        failure = asyncio.ensure_future(broken.wait())
+        await asyncio.wait({message, failure}, return_when=asyncio.FIRST_COMPLETED)
+        if message.done():
+            failure.cancel()
+            return message.result()
+        message.cancel()
+        raise ConnectionError("the channel layer is gone")
+
+    monkeypatch.setattr(layer, "receive", receive)
 
 
 @database_sync_to_async

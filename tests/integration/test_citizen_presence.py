@@ -1,12 +1,23 @@
 """The clerk's chat is told when the citizen's connection drops and comes back (issue 14)."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 
 from consult.consultations.models import Consultation
 from consult.queue import lifecycle, routing
+from signaling.socket_leases import holders
 
-from .conftest import connect, connect_both, receive, receive_until, send, session_cookie
+from .conftest import (
+    break_the_layer_on,
+    connect,
+    connect_both,
+    receive,
+    receive_until,
+    send,
+    session_cookie,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -88,5 +99,31 @@ async def test_a_clerk_who_connects_while_the_citizen_is_gone_is_told(active):
             "type": "presence",
             "connected": False,
         }
+    finally:
+        await clerk_ws.disconnect()
+
+
+async def test_a_citizen_socket_that_dies_of_a_channel_layer_error_is_reported_gone(
+    active, monkeypatch
+):
+    """A consumer that dies without a disconnect (issue 13) gives its slot back and tells the
+    clerk, instead of its process renewing the slot, and the citizen's presence, for ever."""
+    clerk, consultation = active
+    clerk_ws, ok = await connect(
+        f"/ws/clerk/consultations/{consultation.pk}/", cookie=await session_cookie(clerk)
+    )
+    assert ok
+    assert (await receive_until(clerk_ws, "presence"))["connected"] is False
+    broken = asyncio.Event()
+    break_the_layer_on(monkeypatch, broken)  # for the sockets that connect from now on
+    citizen, ok = await connect(f"/ws/citizen/{consultation.public_token}/")
+    assert ok
+    try:
+        assert (await receive_until(clerk_ws, "presence"))["connected"] is True
+        broken.set()
+        with pytest.raises(ConnectionError):
+            await citizen.receive_output(timeout=5)
+        assert (await receive_until(clerk_ws, "presence"))["connected"] is False
+        assert await asyncio.to_thread(holders, consultation.pk) == []
     finally:
         await clerk_ws.disconnect()

@@ -1,5 +1,6 @@
 """Routing through the websockets: the ring, the timeout, a vanished console, transfers."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from consult.consultations.models import Consultation
 from consult.queue import lifecycle, routing, sweep
 from consult.staff.models import StaffProfile
 
-from .conftest import connect, receive_until, send, session_cookie
+from .conftest import break_the_layer_on, connect, receive_until, send, session_cookie, state_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -120,6 +121,34 @@ async def test_a_closed_console_gives_the_citizen_back_at_the_head(topic, make_c
     assert snapshot["waiting"][0]["requeued"] is True
     await citizen.disconnect()
     await ben_ws.disconnect()
+
+
+async def test_a_console_that_dies_of_a_channel_layer_error_no_longer_keeps_the_clerk(
+    topic, make_clerk, settings, monkeypatch
+):
+    """Issue 13's ghost clerk: a console that dies without a disconnect (its channel layer
+    failed) must not go on proving the clerk present; the grace rule gives the citizen back."""
+    settings.QUEUE_HEARTBEAT_SECONDS = 0.05
+    settings.QUEUE_GRACE_SECONDS = 1
+    topic.routing_mode = Topic.RoutingMode.MANUAL
+    await database_sync_to_async(topic.save)()
+    anna, _ben = await clerks(topic, make_clerk)
+    broken = asyncio.Event()
+    break_the_layer_on(monkeypatch, broken)
+    anna_ws = await console(anna)
+    consultation = await start(topic_slug="hundesteuer")
+    await send(anna_ws, type="accept", consultation=consultation.pk)
+    await receive_until(anna_ws, "accepted")
+
+    broken.set()
+    with pytest.raises(ConnectionError):
+        await anna_ws.receive_output(timeout=5)  # the console's consumer died of it
+
+    deadline = asyncio.get_running_loop().time() + 15
+    while await state_of(consultation) != "waiting":
+        assert asyncio.get_running_loop().time() < deadline, "the ghost clerk kept the citizen"
+        await sweep()
+        await asyncio.sleep(0.2)
 
 
 async def test_transfer_to_another_topic_through_the_chat_socket(topic, other_topic, make_clerk):
