@@ -9,12 +9,14 @@ miss also exists in the database (log entries carry sequence numbers and are rep
 reconnect). The media worker's own traffic (``media.*``) lives in ``signaling/media/``.
 """
 
+import asyncio
 import contextlib
 import contextvars
 import dataclasses
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, TypeVar
 
 from asgiref.sync import async_to_sync
@@ -190,8 +192,24 @@ def _send(group: str, event: Event) -> None:
         outbox.append((group, event.as_dict()))
         return
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, event.as_dict())
+    if layer is None:
+        return
+    send = async_to_sync(layer.group_send)
+    if _loop_running():
+        # Sync code called from a thread that runs an event loop (a test driving Playwright's
+        # sync API): AsyncToSync refuses to run there, so the send runs on a thread of its own.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(send, group, event.as_dict()).result()
+        return
+    send(group, event.as_dict())
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def publish(group: str, event: Event) -> None:
