@@ -141,6 +141,8 @@ def _room(
     room_config = {
         "ws": f"/ws/citizen/{consultation.public_token}/",
         "state": consultation.state,
+        # Served before: waiting again after a requeue or a transfer (the history shows).
+        "served": consultation.first_accepted_at is not None,
         "channel": consultation.channel,
         # The clerk's name as the city allows; empty: the page says "Sachbearbeitung".
         "clerk": citizen_facing_name(
@@ -157,6 +159,8 @@ def _room(
         "consultation": consultation,
         "room_config": room_config,
         "feedback_form": form,
+        "back_in_queue": consultation.state == Consultation.State.WAITING
+        and consultation.first_accepted_at is not None,
         "can_rate": feedback.can_rate(consultation),
         "documents": documents,
         "document_limits": chat_documents.limits(),

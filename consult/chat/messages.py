@@ -24,10 +24,17 @@ from consult.errors import DomainError
 MAX_CLIENT_ID_LENGTH = 64
 
 _ACTIVE = Consultation.State.ACTIVE.value
-# The guard shared by both forms below: the next number only for an active consultation, a
-# clerk only for their own, and only for a client_id this sender has not used.
+_WAITING = Consultation.State.WAITING.value
+# The guard shared by both forms below: the next number only for an active consultation (or,
+# for the citizen, one back in the queue after a clerk had it: what they write while waiting
+# again is kept for the next clerk), a clerk only for their own, and only for a client_id
+# this sender has not used.
 _GUARD = """
-    id = %(consultation)s AND state = %(active)s
+    id = %(consultation)s
+    AND (state = %(active)s OR (
+        CAST(%(clerk)s AS INTEGER) IS NULL AND state = %(waiting)s
+        AND first_accepted_at IS NOT NULL
+    ))
     AND (CAST(%(clerk)s AS INTEGER) IS NULL OR clerk_id = CAST(%(clerk)s AS INTEGER))
     AND NOT EXISTS (
         SELECT 1 FROM {message} WHERE consultation_id = %(consultation)s
@@ -94,12 +101,13 @@ def _why_not_written(
     ).first()
     if existing is not None:
         return existing
-    state, owner = Consultation.objects.filter(pk=consultation_id).values_list(
-        "state", "clerk_id"
-    ).first() or (None, None)
+    state, owner, served = Consultation.objects.filter(pk=consultation_id).values_list(
+        "state", "clerk_id", "first_accepted_at"
+    ).first() or (None, None, None)
     if state is None:
         raise DomainError("not_found", "No such consultation.")
-    if state != _ACTIVE:
+    back_in_queue = state == _WAITING and served is not None and clerk_id is None
+    if state != _ACTIVE and not back_in_queue:
         raise DomainError("not_active", "Messages can be sent only during the conversation.")
     if clerk_id is not None and owner != clerk_id:
         # e.g. a clerk whose consultation was transferred or returned to the queue
@@ -145,6 +153,7 @@ def post_message(
     params: dict[str, Any] = {
         "consultation": consultation_id,
         "active": _ACTIVE,
+        "waiting": _WAITING,
         "clerk": clerk_id,
         "sender": sender,
         "client_id": client_id,

@@ -206,3 +206,36 @@ def test_english_on_request(pages, topic, make_clerk):
     expect(page.get_by_role("heading", level=1)).to_have_text("How can we help you?")
     expect(page.get_by_role("button", name="Start chat")).to_be_visible()
     assert_accessible(page)
+
+
+def test_a_citizen_whose_clerk_vanished_writes_on_and_the_next_clerk_reads_it(
+    pages, topic, make_clerk
+):
+    """Issue 13: Anna's console is gone for good; after the grace period the chat is back in
+    the queue, and what the citizen writes then is stored for the next clerk instead of
+    staying "wird gesendet …" for ever."""
+    make_clerk("anna", [topic], status="offline")
+    make_clerk("ben", [topic], status="offline")
+    anna = pages.new()
+    sign_in(anna, "anna")
+    citizen = pages.new()
+    citizen.goto("/")
+    citizen.get_by_role("button", name="Chat starten").click()
+    anna.locator("#queue li").get_by_role("button", name="Annehmen").click()
+    expect(citizen.get_by_role("log")).to_contain_text("Anna ist dem Gespräch beigetreten.")
+
+    anna.context.close()  # the browser is gone; the grace period (3 s here) runs
+    log = citizen.get_by_role("log")
+    expect(log).to_contain_text("wieder ganz vorne in der Warteschlange", timeout=20_000)
+    expect(citizen.locator("#position")).to_contain_text("Platz 1")
+    citizen.locator("#message").fill("Ich warte gern, es geht um den Hundesteuerbescheid.")
+    citizen.locator("#message").press("Enter")
+    expect(log).to_contain_text("Ich warte gern")
+    expect(citizen.locator(".entry-pending")).to_have_count(0)  # stored, not "sending …"
+    assert_accessible(citizen)
+
+    ben = pages.new()
+    sign_in(ben, "ben")
+    ben.locator("#queue li, #offer").get_by_role("button", name="Annehmen").first.click()
+    expect(ben.get_by_role("log")).to_contain_text("Ich warte gern")
+    expect(citizen.get_by_role("log")).to_contain_text("Ben ist dem Gespräch beigetreten.")

@@ -6,7 +6,7 @@ from consult.chat import messages
 from consult.consultations import selectors
 from consult.consultations.models import Message
 from consult.errors import DomainError
-from consult.queue import lifecycle, routing
+from consult.queue import lifecycle, routing, transfers
 from consult.queue import selectors as queue_selectors
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +74,27 @@ def test_no_messages_while_waiting_or_after_the_end(topic, on_duty):
     lifecycle.leave_consultation(public_token=waiting.public_token)
     with pytest.raises(DomainError):
         post(waiting, client_id="later")
+
+
+def test_what_a_citizen_writes_while_back_in_the_queue_is_kept_for_the_next_clerk(
+    active, make_clerk, topic
+):
+    """Issue 13: the clerk's console vanished, the chat went back to the queue; what the
+    citizen typed then is stored (not refused and left "sending" in the page), the clerk who
+    lost it cannot write any more, and the next clerk reads it."""
+    anna = active.clerk
+    transfers.release_clerk(clerk_id=anna.pk)
+    message, created = post(active, "Sind Sie noch da?", "while-waiting")
+    assert created and message.seq == active.last_seq + 2  # after the "requeued" entry
+    with pytest.raises(DomainError) as gone:
+        messages.post_message(
+            consultation_id=active.pk, sender="clerk", body="Ja", client_id="x", author=anna
+        )
+    assert gone.value.code == "not_active"
+    ben = make_clerk("ben", [topic])
+    routing.accept(consultation_id=active.pk, clerk=ben)
+    log = selectors.log_since(consultation_id=active.pk, after_seq=0)
+    assert "Sind Sie noch da?" in [entry["body"] for entry in log]
 
 
 def test_a_refused_message_changes_nothing_and_says_why(active, make_clerk, topic):

@@ -31,7 +31,7 @@ const endForm = $("end-form");
 const textarea = $("message");
 const connection = $("connection");
 let state = config.state;
-let talked = config.state !== "waiting";
+let talked = config.state !== "waiting" || config.served;
 let call = null;
 let recording = null;
 // A phone (as in app.css): the chat fills the screen, so it is scrolled into view once it runs.
@@ -49,7 +49,8 @@ function show(next) {
   // Back in the queue after a conversation (requeued, transferred): the history stays.
   sections.chat.hidden = state === "abandoned" || (state === "waiting" && !talked);
   sections.ended.hidden = state === "waiting" || state === "active" || state === "asked";
-  compose.hidden = state !== "active";
+  // Back in the queue, the citizen may go on writing: the next clerk reads it.
+  compose.hidden = !(state === "active" || (state === "waiting" && talked));
   $("document-area").hidden = state !== "active";
   const feedback = $("feedback"); // the rating form, after a conversation that took place
   if (feedback) feedback.hidden = !(state === "ended" && talked);
