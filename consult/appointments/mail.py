@@ -5,19 +5,15 @@ undoes the booking: the confirmation page shows the personal link as well. Each 
 the language the citizen booked in.
 """
 
-import logging
-
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from consult import mail
 from consult.appointments import ics
 from consult.appointments.models import Appointment
-
-logger = logging.getLogger(__name__)
 
 
 def personal_link(appointment: Appointment) -> str:
@@ -59,17 +55,13 @@ def _send(appointment_id: int, subject: str, lines: list[str]) -> None:
             "link": personal_link(appointment),
             "minutes": appointment.topic.appointment_minutes,
         }
-        message = EmailMessage(
+        message = mail.compose(
             subject=_(subject) % context,
-            body="\n\n".join(_(line) % context for line in lines) + "\n",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[appointment.email],
+            paragraphs=[_(line) % context for line in lines],
+            to=appointment.email,
         )
         message.attach("termin.ics", calendar_file(appointment), "text/calendar")
-    try:
-        message.send()
-    except Exception as error:
-        logger.error("appointment e-mail failed: %s", type(error).__name__)
+    mail.send_quietly(message, what="appointment")
 
 
 GREETING = gettext_noop("Hello %(name)s,")

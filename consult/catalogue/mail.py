@@ -3,16 +3,11 @@ framework). It names the topic, the time and the request's number, never the que
 e-mail leaves our server, and the address may be mistyped. Sent after the commit; a failure is
 logged by type only and does not undo the request."""
 
-import logging
-
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from consult import mail
 from consult.catalogue.models import CallbackRequest
-
-logger = logging.getLogger(__name__)
 
 
 def send_request_confirmation(request_id: int, *, language: str) -> None:
@@ -36,13 +31,9 @@ def send_request_confirmation(request_id: int, *, language: str) -> None:
             _("For your privacy this e-mail does not repeat your question."),
             _("Your citizen service"),
         ]
-        message = EmailMessage(
+        message = mail.compose(
             subject=_("Your request has been received: %(topic)s") % context,
-            body="\n\n".join(body) + "\n",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[request.email],
+            paragraphs=body,
+            to=request.email,
         )
-    try:
-        message.send()
-    except Exception as error:
-        logger.error("callback confirmation e-mail failed: %s", type(error).__name__)
+    mail.send_quietly(message, what="callback confirmation")

@@ -4,19 +4,16 @@ by e-mail with the link to their room. The e-mail carries neither the question n
 (it leaves our server, and the address may be mistyped): only the topic and the link. Sent
 after the commit; a failure is logged by type only and changes nothing."""
 
-import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from consult import mail
 from consult.consultations.models import Consultation
-
-logger = logging.getLogger(__name__)
 
 
 def note_answer(*, consultation_id: int, now: datetime) -> bool:
@@ -49,13 +46,9 @@ def send_answer_notice(consultation_id: int) -> None:
             _("For your privacy this e-mail contains neither your question nor the answer."),
             _("Your citizen service"),
         ]
-        message = EmailMessage(
+        message = mail.compose(
             subject=_("Your question has been answered: %(topic)s") % {"topic": topic},
-            body="\n\n".join(body) + "\n",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[consultation.notify_email],
+            paragraphs=body,
+            to=consultation.notify_email,
         )
-    try:
-        message.send()
-    except Exception as error:
-        logger.error("answer notice e-mail failed: %s", type(error).__name__)
+    mail.send_quietly(message, what="answer notice")
