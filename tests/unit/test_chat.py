@@ -13,10 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def active(topic, make_clerk):
-    clerk = make_clerk("anna", [topic])
-    consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
-    return routing.accept(consultation_id=consultation.pk, clerk=clerk)
+def active(chat):
+    return chat
 
 
 def post(consultation, body="Hallo", client_id="c1", sender="citizen"):

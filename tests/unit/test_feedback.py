@@ -13,13 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ended(topic, make_clerk):
-    clerk = make_clerk("anna", [topic])
-    consultation = lifecycle.start_consultation(topic_slug=topic.slug)
-    routing.accept(consultation_id=consultation.pk, clerk=clerk)
-    return lifecycle.end_consultation(
-        consultation_id=consultation.pk, clerk=clerk, outcome="resolved"
-    )
+def ended(chat):
+    return lifecycle.end_consultation(consultation_id=chat.pk, clerk=chat.clerk, outcome="resolved")
 
 
 def test_can_rate_once_after_a_conversation_that_took_place(topic, make_clerk):

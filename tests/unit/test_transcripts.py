@@ -12,11 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def talked(topic, make_clerk):
+def talked(chat):
     """An ended conversation with umlauts and a line break in it."""
-    clerk = make_clerk("anna", [topic])
-    consultation = lifecycle.start_consultation(topic_slug="hundesteuer")
-    routing.accept(consultation_id=consultation.pk, clerk=clerk)
+    consultation, clerk = chat, chat.clerk
     messages.post_message(
         consultation_id=consultation.pk,
         sender="citizen",
