@@ -5,10 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from consult.errors import DomainError, message_for
 from consult.queue import questions
+from consult.queue import selectors as queue_selectors
 from consult.staff import selectors as staff_selectors
 
 from .forms import QuestionForm
@@ -64,3 +65,17 @@ def take(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         request.session["console_notice"] = message_for(error.code)
     return redirect("frontend:console")
+
+
+@login_required
+@require_safe
+def open_list(request: HttpRequest) -> HttpResponse:
+    """The console's list of written questions as an HTML fragment (console.html includes it
+    too): fetched again when the console's live count changes."""
+    if staff_selectors.clerk_profile(request.user) is None:
+        raise PermissionDenied
+    return render(
+        request,
+        "frontend/includes/open_questions.html",
+        {"open_questions": queue_selectors.open_questions(request.user)},
+    )

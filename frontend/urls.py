@@ -93,6 +93,7 @@ urlpatterns = [
     path("navigator/", catalogue_views.navigate, name="navigator"),
     path("requests/new/", catalogue_views.leave_request, name="leave_request"),
     path("questions/new/", question_views.ask, name="ask_question"),
+    path("console/questions/", question_views.open_list, name="console_questions"),
     path("console/questions/<int:pk>/take/", question_views.take, name="take_question"),
     path("requests/thanks/", catalogue_views.request_thanks, name="request_thanks"),
     path("console/requests/", catalogue_views.console_requests, name="console_requests"),

@@ -266,6 +266,7 @@ def console(request: HttpRequest) -> HttpResponse:
     profile = staff_selectors.clerk_profile(request.user)
     if profile is None:
         raise PermissionDenied
+    open_questions = queue_selectors.open_questions(request.user)
     return render(
         request,
         "frontend/console.html",
@@ -276,7 +277,8 @@ def console(request: HttpRequest) -> HttpResponse:
             "topics": catalogue_selectors.active_topics(),
             "callback_requests": catalogue_selectors.open_callback_requests(request.user),
             "document_limits": chat_documents.limits(),
-            "open_questions": queue_selectors.open_questions(request.user),
+            "open_questions": open_questions,
+            "questions_open": sum(len(group["questions"]) for group in open_questions),
             "console_notice": request.session.pop("console_notice", ""),
             "console_config": {
                 "queueWs": "/ws/clerk/queue/",

@@ -403,6 +403,7 @@ class QueueSnapshot(Frame):
     offer: dict | None
     colleagues: list
     callbacks_open: int
+    questions_open: int
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,10 +7,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from consult import events, validators
+from consult import validators
 from consult.catalogue import mail, selectors
 from consult.catalogue.models import CallbackRequest
 from consult.errors import DomainError
+from consult.staff import consoles
 from consult.staff.models import StaffProfile
 
 MAX_QUESTION = 2000
@@ -55,19 +56,13 @@ def leave_callback_request(
             phone=phone,
             created_at=now or timezone.now(),
         )
-        _publish_to_clerks(topic.pk)
+        consoles.refresh_topic_consoles(topic_id=topic.pk)
         if email:
             transaction.on_commit(
                 lambda: mail.send_request_confirmation(request.pk, language=language),
                 robust=True,
             )
     return request
-
-
-def _publish_to_clerks(topic_id: int) -> None:
-    """The consoles of the topic's clerks refresh (their count of open requests) on commit."""
-    for user_id in StaffProfile.objects.filter(topics=topic_id).values_list("user_id", flat=True):
-        events.publish_clerk_changed(user_id)
 
 
 def complete_callback_request(
@@ -93,7 +88,7 @@ def complete_callback_request(
         )
         request = CallbackRequest.objects.filter(pk=request_id, topic_id__in=topic_ids).first()
         if done and request is not None:
-            _publish_to_clerks(request.topic_id)
+            consoles.refresh_topic_consoles(topic_id=request.topic_id)
     if request is None:
         raise DomainError("not_found", "No such request of your topics.")
     if not done:

@@ -18,6 +18,7 @@ from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
 from consult.queue.lifecycle import clean_concern, topic_and_service
 from consult.queue.transitions import clerk_joins, lock
+from consult.staff import consoles
 from consult.staff.models import StaffProfile
 
 MAX_QUESTION = 4000  # as a chat message
@@ -65,6 +66,7 @@ def ask_question(
             body=text,
             now=now,
         )
+        consoles.refresh_topic_consoles(topic_id=topic.pk)  # their list of written questions
     return consultation
 
 
@@ -90,4 +92,5 @@ def take_question(
             raise DomainError("not_found", "No such consultation in your topics.")
         # Not ``first_accepted_at``: that is the live wait (docs/metrics.md).
         clerk_joins(consultation, profile=profile, now=now)
+        consoles.refresh_topic_consoles(topic_id=consultation.topic_id)
     return consultation

@@ -83,8 +83,8 @@ def waiting_room(
 def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
     """What the console shows: status, the offers the clerk missed in a row, the waiting
     consultations of the clerk's topics in queue order, the clerk's own chats, the offer
-    ringing for them, available colleagues, and how many callback requests of the clerk's
-    topics are open."""
+    ringing for them, available colleagues, and how many callback requests and written
+    questions of the clerk's topics are open."""
     profile = clerk_profile(clerk)
     if profile is None:
         return {
@@ -95,6 +95,7 @@ def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
             "offer": None,
             "colleagues": [],
             "callbacks_open": 0,
+            "questions_open": 0,
         }
     topic_ids = [t.pk for t in profile.topics.all()]
     waiting = (
@@ -130,6 +131,9 @@ def console_snapshot(clerk: AbstractBaseUser) -> dict[str, Any]:
             for p in colleagues
         ],
         "callbacks_open": open_callback_count(topic_ids),
+        "questions_open": Consultation.objects.filter(
+            topic_id__in=topic_ids, state=Consultation.State.ASKED
+        ).count(),
     }
 
 

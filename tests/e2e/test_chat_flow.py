@@ -36,6 +36,9 @@ def sign_in(page, username):
     if status.input_value() != "available":
         status.select_option("available")
     expect(status).to_have_value("available")
+    # The server's snapshot confirmed it (the console marks the change busy until then):
+    # only then is the topic reachable.
+    expect(status).not_to_have_attribute("aria-busy", "true")
 
 
 def test_citizen_and_clerk_chat_end_to_end(pages, topic, anna):
@@ -55,6 +58,7 @@ def test_citizen_and_clerk_chat_end_to_end(pages, topic, anna):
     assert_accessible(clerk)
     clerk.get_by_label("Mein Status").select_option("available")
     expect(clerk.get_by_label("Mein Status")).to_have_value("available")
+    expect(clerk.get_by_label("Mein Status")).not_to_have_attribute("aria-busy", "true")
 
     citizen.reload()  # Anna is there now
     expect(citizen.locator(".topic-card")).to_contain_text("Jetzt geöffnet")

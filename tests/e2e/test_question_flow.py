@@ -13,7 +13,7 @@ from consult.consultations.models import Consultation
 
 from .conftest import assert_accessible
 from .test_appointment_flow import mails_to
-from .test_chat_flow import sign_in
+from .test_chat_flow import log_in, sign_in
 
 pytestmark = pytest.mark.e2e
 QUESTION = "Ich habe einen zweiten Hund. Wie viel Hundesteuer zahle ich dafür?"
@@ -100,3 +100,26 @@ def test_nobody_there_a_written_question_is_answered_later(pages, topic, make_cl
         "Failed to load resource: the server responded with a status of 400 (Bad Request)"
     ]
     pages.errors.clear()
+
+
+def test_a_question_asked_while_the_console_is_open_shows_without_a_reload(
+    pages, topic, make_clerk
+):
+    make_clerk("anna", [topic], status="offline")
+    clerk = pages.new()
+    log_in(clerk, "anna")  # signed in, not available: Hundesteuer takes questions only
+    written = clerk.get_by_role("region", name="Schriftliche Fragen")
+    expect(written).to_contain_text("Es warten keine schriftlichen Fragen.")
+
+    citizen = pages.new()
+    citizen.goto("/questions/new/?topic=hundesteuer")
+    citizen.get_by_label("Ihre Frage").fill(QUESTION)
+    citizen.get_by_role("button", name="Frage senden").click()
+    expect(citizen.get_by_role("heading", name="Ihre Frage ist eingegangen")).to_be_visible()
+
+    expect(written).to_contain_text(QUESTION)  # the live count fetched the list again
+    expect(clerk.locator("#questions-badge")).to_have_text("1 wartet")
+    assert_accessible(clerk)
+    written.get_by_role("button", name="Beantworten").click()
+    expect(clerk.locator(".chat-panel").get_by_role("log")).to_contain_text(QUESTION)
+    expect(clerk.locator("#questions-badge")).to_have_text("0 warten")

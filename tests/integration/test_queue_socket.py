@@ -58,6 +58,27 @@ async def test_the_count_of_open_callback_requests_reaches_the_console(
 
 
 @pytest.mark.asyncio
+async def test_the_count_of_written_questions_reaches_the_console_live(
+    topic, other_topic, make_clerk
+):
+    """Issue 14: a question asked while Anna's console is open shows without a reload, and
+    one a colleague takes leaves her count."""
+    from consult.queue import questions
+
+    anna = await database_sync_to_async(make_clerk)("anna", [topic])
+    ben = await database_sync_to_async(make_clerk)("ben", [topic])
+    ask = database_sync_to_async(questions.ask_question)
+    ws, snapshot = await open_queue(anna)
+    assert snapshot["questions_open"] == 0
+    await ask(topic_slug="bauantrag", question="Nicht Annas Thema")
+    asked = await ask(topic_slug="hundesteuer", question="Wie hoch ist die Hundesteuer?")
+    assert (await receive_until(ws, "queue"))["questions_open"] == 1
+    await database_sync_to_async(questions.take_question)(consultation_id=asked.pk, clerk=ben)
+    assert (await receive_until(ws, "queue"))["questions_open"] == 0
+    await ws.disconnect()
+
+
+@pytest.mark.asyncio
 async def test_status_switch_and_accept_through_the_socket(topic, on_duty, make_clerk):
     anna = await database_sync_to_async(make_clerk)("anna", [topic], status="offline")
     waiting = await database_sync_to_async(lifecycle.start_consultation)(topic_slug="hundesteuer")

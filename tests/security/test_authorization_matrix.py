@@ -100,6 +100,7 @@ HTTP_RULES: dict[str, Rule] = {
     ),
     "frontend:console": Rule(CLERKS),
     "frontend:console_requests": Rule(CLERKS),
+    "frontend:console_questions": Rule(CLERKS),
     "frontend:calendar": Rule(CLERKS),
     "frontend:new_calendar_feed": Rule(CLERKS, method="post"),
     "frontend:revoke_calendar_feed": Rule(CLERKS, method="post"),

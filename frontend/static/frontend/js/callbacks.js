@@ -2,26 +2,13 @@
 // chats stay connected), and refresh the list when the live count changes and now and then. Without JavaScript the forms
 // post normally and the console reloads.
 import { gettext, showError } from "./i18n.js";
+import { liveList } from "./livelist.js";
 
-const REFRESH_MS = 30000;
 const section = document.getElementById("callbacks");
 const list = document.getElementById("callbacks-list");
 const errors = document.getElementById("errors");
-
-function busy() {
-  // Never replace the list under someone who is typing a note or has focus in it.
-  return (
-    list.contains(document.activeElement) ||
-    [...list.querySelectorAll("textarea")].some((area) => area.value.trim() !== "")
-  );
-}
-
-async function load(request) {
-  const response = await fetch(request);
-  if (!response.ok) throw new Error(String(response.status));
-  // The fragment is rendered and escaped by Django's templates on our own origin.
-  list.innerHTML = await response.text();
-}
+// The console's live snapshot says when the count of open requests changed (console.js).
+const { load } = liveList({ section, list, event: "callbacks-changed" });
 
 list.addEventListener("submit", async (event) => {
   const form = event.target.closest("form.callback-done");
@@ -41,11 +28,3 @@ list.addEventListener("submit", async (event) => {
     showError(errors, gettext("The request could not be marked as done. Please try again."));
   }
 });
-
-function refresh() {
-  if (!busy()) load(section.dataset.url).catch(() => {});
-}
-
-// The console's live snapshot says when the count of open requests changed (console.js).
-document.addEventListener("callbacks-changed", refresh);
-setInterval(refresh, REFRESH_MS);

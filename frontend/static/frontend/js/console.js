@@ -2,6 +2,7 @@
 import { ChatPanel } from "./chatpanel.js";
 import { probePage, showConnection } from "./connection.js";
 import { errorText, gettext, interpolate, ngettext, showError } from "./i18n.js";
+import { liveList } from "./livelist.js";
 import { OfferBell } from "./offer.js";
 import { showRequestDetails } from "./request.js";
 import { LiveSocket } from "./socket.js";
@@ -217,6 +218,21 @@ function showCallbacks(count) {
   document.dispatchEvent(new CustomEvent("callbacks-changed"));
 }
 
+// The same for written questions: a new question (or a colleague taking one) refreshes the
+// list at once, without a reload.
+liveList({ section: $("questions"), list: $("questions-list"), event: "questions-changed" });
+
+function showQuestions(count) {
+  const badge = $("questions-badge");
+  if (badge.dataset.count === String(count)) return;
+  badge.dataset.count = String(count);
+  badge.textContent = interpolate(
+    ngettext("%(count)s waiting", "%(count)s waiting", count),
+    { count },
+  );
+  document.dispatchEvent(new CustomEvent("questions-changed"));
+}
+
 const queue = new LiveSocket(config.queueWs, {
   onOpen: () => {},
   onStatus: (status) => {
@@ -230,11 +246,17 @@ const queue = new LiveSocket(config.queueWs, {
     if (frame.type === "queue") {
       $("status").value = frame.status;
       $("status").disabled = false;
+      // The server has the status the clerk chose (set_status below): no longer pending.
+      if (frame.status === $("status").dataset.pending) {
+        delete $("status").dataset.pending;
+        $("status").removeAttribute("aria-busy");
+      }
       renderQueue(frame.waiting);
       announceArrivals(frame.waiting, frame.offer);
       tellMissed(frame.status, frame.missed_offers);
       syncPanels(frame.mine, frame.colleagues);
       showCallbacks(frame.callbacks_open);
+      showQuestions(frame.questions_open);
       bell.show(frame.offer);
     } else if (frame.type === "accepted") {
       errors.replaceChildren();
@@ -242,6 +264,8 @@ const queue = new LiveSocket(config.queueWs, {
       const panel = panels.get(frame.consultation);
       if (panel) panel.textarea.focus();
     } else if (frame.type === "error") {
+      delete $("status").dataset.pending;
+      $("status").removeAttribute("aria-busy");
       showError(errors, errorText(frame));
     }
   },
@@ -264,6 +288,9 @@ allow.addEventListener("click", async () => {
 });
 
 $("status").addEventListener("change", (event) => {
+  // Busy until a snapshot with this status confirms it: only then does routing count it.
+  event.target.dataset.pending = event.target.value;
+  event.target.setAttribute("aria-busy", "true");
   queue.send({ type: "set_status", status: event.target.value });
 });
 
