@@ -78,7 +78,8 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
             author=self.author(),
         )
         if not created:  # a resend: confirm to the sender only, nobody else sees it twice
-            await self.send_frame(protocol.ChatMessage(**log.serialize_message(message)))
+            confirmed = log.serialize_message(message, state=self.state)
+            await self.send_frame(protocol.ChatMessage(**confirmed))
 
     async def on_typing(self, frame: protocol.Typing) -> None:
         if self.state == Consultation.State.ACTIVE:

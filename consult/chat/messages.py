@@ -55,41 +55,43 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _write_postgresql(params: dict[str, Any]) -> tuple[int, int] | None:
+def _write_postgresql(params: dict[str, Any]) -> tuple[int, int, str] | None:
     """One statement in autocommit: the row lock of the ``UPDATE`` orders concurrent
-    writers of a consultation. The message's id and number, or None if the guard refused."""
+    writers of a consultation. The message's id and number and the consultation's state, or
+    None if the guard refused."""
     t = _tables()
     sql = (
         f"WITH next AS (UPDATE {t['consultation']} SET last_seq = last_seq + 1 "  # noqa: S608
-        f"WHERE {_GUARD.format(message=t['message'])} RETURNING last_seq) "
-        f"INSERT INTO {t['message']} {_INSERT_COLUMNS} "
-        f"SELECT {_INSERT_VALUES.format(seq='next.last_seq')} FROM next RETURNING id, seq"
+        f"WHERE {_GUARD.format(message=t['message'])} RETURNING last_seq, state), "
+        f"written AS (INSERT INTO {t['message']} {_INSERT_COLUMNS} "
+        f"SELECT {_INSERT_VALUES.format(seq='next.last_seq')} FROM next RETURNING id, seq) "
+        "SELECT written.id, written.seq, next.state FROM written, next"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return None if row is None else (int(row[0]), int(row[1]))
+    return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
 
 
-def _write_other(params: dict[str, Any]) -> tuple[int, int] | None:
+def _write_other(params: dict[str, Any]) -> tuple[int, int, str] | None:
     """The same in two statements and a transaction, for SQLite (no ``UPDATE`` in ``WITH``)."""
     t = _tables()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {t['consultation']} SET last_seq = last_seq + 1 "  # noqa: S608
-            f"WHERE {_GUARD.format(message=t['message'])} RETURNING last_seq",
+            f"WHERE {_GUARD.format(message=t['message'])} RETURNING last_seq, state",
             params,
         )
         row = cursor.fetchone()
         if row is None:
             return None
-        seq = int(row[0])
+        seq, state = int(row[0]), str(row[1])
         cursor.execute(
             f"INSERT INTO {t['message']} {_INSERT_COLUMNS} "  # noqa: S608
             f"VALUES ({_INSERT_VALUES.format(seq='%(seq)s')}) RETURNING id",
             {**params, "seq": seq},
         )
-        return int(cursor.fetchone()[0]), seq
+        return int(cursor.fetchone()[0]), seq, state
 
 
 def _why_not_written(
@@ -186,7 +188,7 @@ def post_message(
     )
     events.publish(
         events.consultation_group(consultation_id),
-        events.LogEntry(message=serialize_message(message)),
+        events.LogEntry(message=serialize_message(message, state=written[2])),
     )
     if clerk_id is not None:  # the first answer to a written question tells the citizen
         answers.note_answer(consultation_id=consultation_id, now=now)

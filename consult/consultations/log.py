@@ -12,7 +12,10 @@ from consult import events
 from consult.consultations.models import Consultation, Document, Message
 
 
-def serialize_message(message: Message) -> dict[str, Any]:
+def serialize_message(message: Message, *, state: str | None = None) -> dict[str, Any]:
+    """A log entry's frame. ``state`` is the consultation's state once it is written: for a
+    text, which changes no state, the caller says which (a citizen back in the queue writes
+    while it is waiting); for every other kind it follows from the kind."""
     return {
         "seq": message.seq,
         "kind": message.kind,
@@ -20,7 +23,7 @@ def serialize_message(message: Message) -> dict[str, Any]:
         "body": message.body,
         "client_id": message.client_id,
         "created": message.created_at.isoformat(),
-        "state": message.state_after,
+        "state": state or message.state_after,
         # Only a document entry has one (one query unless fetched with select_related).
         "document": document_fields(message) if message.kind == Message.Kind.DOCUMENT else None,
     }

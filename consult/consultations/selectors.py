@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from consult.consultations.log import serialize_message
-from consult.consultations.models import Consultation, Message
+from consult.consultations.models import STATE_AFTER, Consultation, Message
 
 
 def consultation_by_token(public_token: str) -> Consultation | None:
@@ -40,11 +40,31 @@ def last_seq(consultation_id: int) -> int:
     return next(iter(found), 0)
 
 
+# Entries that change no state: they carry the state the entry before them left.
+_STATELESS = (Message.Kind.TEXT, Message.Kind.DOCUMENT)
+
+
 def log_since(*, consultation_id: int, after_seq: int) -> list[dict[str, Any]]:
-    """The log entries a reconnecting client missed, in order."""
-    return [
-        serialize_message(m)
-        for m in Message.objects.filter(consultation_id=consultation_id, seq__gt=after_seq)
+    """The log entries a reconnecting client missed, in order, each with the state the
+    consultation was in once it was written."""
+    entries = list(
+        Message.objects.filter(consultation_id=consultation_id, seq__gt=after_seq)
         .select_related("document")
         .order_by("seq")
-    ]
+    )
+    state = None
+    if entries and entries[0].kind in _STATELESS:  # the state before the gap
+        before = (
+            Message.objects.filter(consultation_id=consultation_id, seq__lte=after_seq)
+            .exclude(kind__in=_STATELESS)
+            .order_by("-seq")
+            .values_list("kind", flat=True)
+            .first()
+        )
+        state = STATE_AFTER[before] if before is not None else None
+    frames = []
+    for entry in entries:
+        if entry.kind not in _STATELESS or state is None:
+            state = entry.state_after
+        frames.append(serialize_message(entry, state=state))
+    return frames

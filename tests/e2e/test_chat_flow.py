@@ -236,6 +236,8 @@ def test_a_citizen_whose_clerk_vanished_writes_on_and_the_next_clerk_reads_it(
     citizen.locator("#message").press("Enter")
     expect(log).to_contain_text("Ich warte gern")
     expect(citizen.locator(".entry-pending")).to_have_count(0)  # stored, not "sending …"
+    expect(citizen.locator("#position")).to_be_visible()  # and still waiting for a clerk
+    expect(citizen.locator("#position")).to_contain_text("Platz 1")
     assert_accessible(citizen)
 
     ben = pages.new()

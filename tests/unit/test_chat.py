@@ -2,6 +2,7 @@
 
 import pytest
 
+from consult import events
 from consult.chat import messages
 from consult.consultations import selectors
 from consult.consultations.models import Message
@@ -75,15 +76,21 @@ def test_no_messages_while_waiting_or_after_the_end(topic, on_duty):
 
 
 def test_what_a_citizen_writes_while_back_in_the_queue_is_kept_for_the_next_clerk(
-    active, make_clerk, topic
+    active, make_clerk, topic, django_capture_on_commit_callbacks
 ):
     """Issue 13: the clerk's console vanished, the chat went back to the queue; what the
     citizen typed then is stored (not refused and left "sending" in the page), the clerk who
     lost it cannot write any more, and the next clerk reads it."""
     anna = active.clerk
     transfers.release_clerk(clerk_id=anna.pk)
-    message, created = post(active, "Sind Sie noch da?", "while-waiting")
+    sent: list = []
+    with events.collecting(sent), django_capture_on_commit_callbacks(execute=True):
+        message, created = post(active, "Sind Sie noch da?", "while-waiting")
     assert created and message.seq == active.last_seq + 2  # after the "requeued" entry
+    # The entry changes no state: the citizen's page and socket go on waiting.
+    assert [m["message"]["state"] for _group, m in sent] == ["waiting"]
+    replay = selectors.log_since(consultation_id=active.pk, after_seq=message.seq - 1)
+    assert [(e["kind"], e["state"]) for e in replay] == [("text", "waiting")]
     with pytest.raises(DomainError) as gone:
         messages.post_message(
             consultation_id=active.pk, sender="clerk", body="Ja", client_id="x", author=anna
@@ -92,7 +99,13 @@ def test_what_a_citizen_writes_while_back_in_the_queue_is_kept_for_the_next_cler
     ben = make_clerk("ben", [topic])
     routing.accept(consultation_id=active.pk, clerk=ben)
     log = selectors.log_since(consultation_id=active.pk, after_seq=0)
-    assert "Sind Sie noch da?" in [entry["body"] for entry in log]
+    assert [(e["kind"], e["state"]) for e in log] == [
+        ("accepted", "active"),
+        ("requeued", "waiting"),
+        ("text", "waiting"),
+        ("accepted", "active"),
+    ]
+    assert log[2]["body"] == "Sind Sie noch da?"
 
 
 def test_a_refused_message_changes_nothing_and_says_why(active, make_clerk, topic):
