@@ -160,11 +160,10 @@ class CallbackRequestForm(forms.Form):
         return cleaned
 
 
-class QuestionForm(forms.Form):
-    """A written question, answered later (consult/queue/questions.py checks it again)."""
+class QuestionFields(forms.Form):
+    """A written question and the optional address for the notice that it is answered
+    (consult/queue/questions.py checks them again)."""
 
-    topic = forms.ChoiceField(label=_("Topic"))
-    service = forms.SlugField(required=False, max_length=100, widget=forms.HiddenInput)
     question = forms.CharField(
         label=_("Your question"),
         max_length=questions.MAX_QUESTION,
@@ -179,11 +178,26 @@ class QuestionForm(forms.Form):
         ),
     )
 
+
+class QuestionForm(QuestionFields):
+    """A written question on a topic, answered later."""
+
+    topic = forms.ChoiceField(label=_("Topic"))
+    service = forms.SlugField(required=False, max_length=100, widget=forms.HiddenInput)
+    field_order = ["topic", "service", "question", "email"]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         topic_field = self.fields["topic"]
         assert isinstance(topic_field, forms.ChoiceField)  # noqa: S101 - narrows the type
         topic_field.choices = [(t.slug, t.name) for t in catalogue_selectors.active_topics()]
+
+
+class WriteInsteadForm(QuestionFields):
+    """In the waiting room, when nobody can take the conversation now: the question instead
+    (the same consultation becomes a written one)."""
+
+    prefix = "instead"
 
 
 class CallbackDoneForm(forms.Form):

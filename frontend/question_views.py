@@ -3,17 +3,18 @@ take from the console's list. Each view validates input and calls one domain fun
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from consult.consultations import selectors
 from consult.errors import DomainError, message_for
 from consult.queue import questions
 from consult.queue import selectors as queue_selectors
 from consult.staff import selectors as staff_selectors
 
-from .forms import QuestionForm
-from .views import to_room
+from .forms import FeedbackForm, QuestionForm, WriteInsteadForm
+from .views import room_page, to_room
 
 FIELD_OF_ERROR = {
     "empty_message": "question",
@@ -79,3 +80,27 @@ def open_list(request: HttpRequest) -> HttpResponse:
         "frontend/includes/open_questions.html",
         {"open_questions": queue_selectors.open_questions(request.user)},
     )
+
+
+@require_POST
+def write_instead(request: HttpRequest, token: str) -> HttpResponse:
+    """In the waiting room: this consultation becomes a written question (the room shows
+    it); a form with errors is shown again in the room (400)."""
+    consultation = selectors.consultation_by_token(token)
+    if consultation is None:
+        raise Http404
+    form = WriteInsteadForm(request.POST)
+    if form.is_valid():
+        try:
+            questions.write_instead(
+                public_token=token,
+                question=form.cleaned_data["question"],
+                email=form.cleaned_data["email"],
+            )
+        except DomainError as error:
+            if error.code == "not_waiting":  # a clerk took it meanwhile: the room shows it
+                return redirect("frontend:room", token=token)
+            form.add_error(FIELD_OF_ERROR.get(error.code), message_for(error.code))
+        else:
+            return redirect("frontend:room", token=token)
+    return room_page(request, consultation, FeedbackForm(), status=400, instead=form)

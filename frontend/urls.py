@@ -23,6 +23,7 @@ urlpatterns = [
     path("video/<slug:topic>/", views.video_check, name="video_check"),
     path("c/<str:token>/", views.room, name="room"),
     path("c/<str:token>/leave/", views.leave, name="leave"),
+    path("c/<str:token>/write-instead/", question_views.write_instead, name="write_instead"),
     path(
         "c/<str:token>/transcript.<str:extension>",
         transcript_views.citizen_transcript,

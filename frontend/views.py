@@ -28,7 +28,13 @@ from consult.staff.names import citizen_facing_name
 from consult.statistics import feedback
 
 from . import snippet_views
-from .forms import FeedbackForm, NavigatorForm, StaffAuthenticationForm, StartConsultationForm
+from .forms import (
+    FeedbackForm,
+    NavigatorForm,
+    StaffAuthenticationForm,
+    StartConsultationForm,
+    WriteInsteadForm,
+)
 
 SESSION_KEY = "consultation_tokens"
 REFUSALS = {"topic_closed", "topic_unstaffed"}
@@ -134,8 +140,12 @@ def to_room(request: HttpRequest, consultation: Consultation) -> HttpResponse:
     return redirect("frontend:room", token=consultation.public_token)
 
 
-def _room(
-    request: HttpRequest, consultation: Consultation, form: FeedbackForm, status: int = 200
+def room_page(
+    request: HttpRequest,
+    consultation: Consultation,
+    form: FeedbackForm,
+    status: int = 200,
+    instead: WriteInsteadForm | None = None,
 ) -> HttpResponse:
     """The citizen's room: waiting room, chat, end and rating, in one page."""
     room_config = {
@@ -159,6 +169,8 @@ def _room(
         "consultation": consultation,
         "room_config": room_config,
         "feedback_form": form,
+        # Nobody can take the conversation now: the question instead (shown by the page).
+        "instead_form": instead or WriteInsteadForm(initial={"question": consultation.concern}),
         "back_in_queue": consultation.state == Consultation.State.WAITING
         and consultation.first_accepted_at is not None,
         "can_rate": feedback.can_rate(consultation),
@@ -185,7 +197,7 @@ def room(request: HttpRequest, token: str) -> HttpResponse:
     consultation = selectors.consultation_by_token(token)
     if consultation is None:
         raise Http404
-    return _room(request, consultation, FeedbackForm())
+    return room_page(request, consultation, FeedbackForm())
 
 
 @require_POST
@@ -207,7 +219,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             if error.code == "already_rated":  # e.g. a double click: the first one counted
                 return redirect("frontend:room", token=token)
             form.add_error(None, message_for(error.code))
-    return _room(request, consultation, form, status=400)
+    return room_page(request, consultation, form, status=400)
 
 
 @require_POST

@@ -17,12 +17,26 @@ from consult.consultations.log import append_log_entry
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
 from consult.queue.lifecycle import clean_concern, topic_and_service
-from consult.queue.transitions import clerk_joins, lock
+from consult.queue.transitions import clerk_joins, lock, transition
 from consult.staff import consoles
 from consult.staff.models import StaffProfile
 
 MAX_QUESTION = 4000  # as a chat message
 ASKED = Consultation.State.ASKED
+
+
+def _checked(question: str, email: str) -> tuple[str, str]:
+    """The question's text and the notice address, or the reason they cannot be stored."""
+    text = question.strip()
+    if not text:
+        raise DomainError("empty_message", "A question needs some text.")
+    if len(text) > MAX_QUESTION:
+        raise DomainError("message_too_long", "Messages are limited to 4,000 characters.")
+    validators.ensure_storable(text)
+    email = email.strip()
+    if email:
+        validators.ensure_email(email)
+    return text, email
 
 
 def ask_question(
@@ -36,15 +50,7 @@ def ask_question(
     """Store a citizen's written question on an active topic (at any hour: nobody needs to be
     there). The question is the first entry of the consultation's log; ``email`` (optional)
     only receives the notice that the answer is there, never the content."""
-    text = question.strip()
-    if not text:
-        raise DomainError("empty_message", "A question needs some text.")
-    if len(text) > MAX_QUESTION:
-        raise DomainError("message_too_long", "Messages are limited to 4,000 characters.")
-    validators.ensure_storable(text)
-    email = email.strip()
-    if email:
-        validators.ensure_email(email)
+    text, email = _checked(question, email)
     now = now or timezone.now()
     with transaction.atomic():
         topic, service = topic_and_service(topic_slug, service_slug)
@@ -67,6 +73,33 @@ def ask_question(
             now=now,
         )
         consoles.refresh_topic_consoles(topic_id=topic.pk)  # their list of written questions
+    return consultation
+
+
+def write_instead(
+    *, public_token: str, question: str, email: str = "", now: datetime | None = None
+) -> Consultation:
+    """A waiting citizen whom nobody can take now (the topic lost its last clerk, or it is
+    late) writes their question instead: the same consultation leaves the live queue and
+    becomes a written question, with its room, its link and what was said so far. No second
+    consultation, and nobody is offered the live one any more."""
+    text, email = _checked(question, email)
+    now = now or timezone.now()
+    with transaction.atomic():
+        consultation = lock(public_token=public_token)
+        if consultation is None:
+            raise DomainError("not_found", "No such consultation.")
+        transition(
+            consultation,
+            kind=Message.Kind.QUESTION,
+            now=now,
+            body=text,
+            sender=Message.Sender.CITIZEN,
+            channel=Consultation.Channel.ASYNC,
+            concern=clean_concern(validators.single_line(text)[:200]),
+            notify_email=email,
+        )
+        consoles.refresh_topic_consoles(topic_id=consultation.topic_id)
     return consultation
 
 

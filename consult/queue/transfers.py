@@ -2,6 +2,7 @@
 colleague."""
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -23,7 +24,7 @@ def requeue(
     original queue time). The caller holds the locks (``transitions.lock``). A transfer is a
     hand-off: the consultation no longer waits for its booked clerk (``preferred_clerk``);
     after a clerk dropped it still does."""
-    handed_off = {} if kind == Message.Kind.REQUEUED else {"preferred_clerk": None}
+    handed_off: dict[str, Any] = {} if kind == Message.Kind.REQUEUED else {"preferred_clerk": None}
     transition(
         consultation,
         kind=kind,

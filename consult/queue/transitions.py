@@ -52,6 +52,8 @@ RULES: dict[str, Rule] = {
     Kind.REQUEUED: Rule(frozenset({ACTIVE}), *_NOT_ACTIVE),
     Kind.TRANSFERRED: Rule(frozenset({ACTIVE}), *_NOT_ACTIVE),
     Kind.VIDEO: Rule(frozenset({ACTIVE}), *_NOT_ACTIVE),
+    # A waiting citizen whom nobody can take writes their question instead (questions.py).
+    Kind.QUESTION: Rule(frozenset({WAITING}), "not_waiting", "This consultation is not waiting."),
 }
 
 
@@ -145,6 +147,7 @@ def transition(
     now: datetime,
     body: str = "",
     author_id: int | None = None,
+    sender: str = Message.Sender.SYSTEM,
     **changes: Any,
 ) -> Message:
     """Move a locked consultation by one log kind (see ``RULES``), changing ``changes`` too.
@@ -166,7 +169,7 @@ def transition(
     entry = append_log_entry(
         consultation=consultation,
         kind=kind,
-        sender=Message.Sender.SYSTEM,
+        sender=sender,
         author_id=author_id,
         body=body,
         now=now,

@@ -123,3 +123,34 @@ def test_a_question_asked_while_the_console_is_open_shows_without_a_reload(
     written.get_by_role("button", name="Beantworten").click()
     expect(clerk.locator(".chat-panel").get_by_role("log")).to_contain_text(QUESTION)
     expect(clerk.locator("#questions-badge")).to_have_text("0 warten")
+
+
+def test_a_waiting_citizen_whose_clerk_leaves_writes_the_question_instead(
+    pages, topic, make_clerk
+):
+    """Issue 14: the only clerk goes offline while a citizen waits; the waiting room offers
+    the question instead, and the same consultation becomes the written question that the
+    clerk finds in the console's list."""
+    make_clerk("anna", [topic], status="offline")
+    clerk = pages.new()
+    sign_in(clerk, "anna")
+    citizen = pages.new()
+    citizen.goto("/")
+    citizen.get_by_role("button", name="Chat starten").click()
+    expect(citizen.locator("#position")).to_contain_text("Platz 1")
+    instead = citizen.locator("#ask-instead")
+    expect(instead).to_be_hidden()  # Anna is there
+
+    clerk.get_by_label("Mein Status").select_option("offline")
+    expect(instead).to_be_visible()
+    assert_accessible(citizen)
+    instead.get_by_label("Ihre Frage").fill(QUESTION)
+    instead.get_by_role("button", name="Als schriftliche Frage senden").click()
+    expect(citizen.get_by_role("heading", name="Ihre Frage ist eingegangen")).to_be_visible()
+    expect(citizen.get_by_role("log")).to_contain_text(QUESTION)
+    assert_accessible(citizen)
+
+    written = clerk.get_by_role("region", name="Schriftliche Fragen")
+    expect(written).to_contain_text(QUESTION)
+    asked = Consultation.objects.get()  # the same consultation, no second one
+    assert (asked.state, asked.channel) == ("asked", "async")

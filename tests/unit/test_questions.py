@@ -191,3 +191,40 @@ def test_nobody_there_the_pages_offer_the_question_and_the_room_shows_it_arrived
     assert (asked.state, asked.clerk) == ("active", anna)
     again = client.get(client.post(f"/console/questions/{asked.pk}/take/")["Location"])
     assert "hat dieses Gespräch bereits angenommen." in again.content.decode()
+
+
+def test_a_waiting_citizen_writes_the_question_instead_in_the_same_consultation(
+    client, topic, make_clerk, django_capture_on_commit_callbacks
+):
+    """Issue 14: the topic lost its last clerk while the citizen waited. Their consultation
+    becomes the written question (no second one): out of the live queue, offered to nobody,
+    in the console's list, with the room and its link kept."""
+    from consult.queue import lifecycle
+
+    anna = make_clerk("anna", [topic])
+    waiting = lifecycle.start_consultation(topic_slug="hundesteuer", concern="Zweiter Hund")
+    room = client.get(f"/c/{waiting.public_token}/").content.decode()
+    assert 'id="ask-instead"' in room and "Zweiter Hund</textarea>" in room  # prefilled
+    url = f"/c/{waiting.public_token}/write-instead/"
+
+    refused = client.post(url, {"instead-question": QUESTION, "instead-email": "kein@"})
+    assert refused.status_code == 400 and 'role="alert"' in refused.content.decode()
+    waiting.refresh_from_db()
+    assert (waiting.state, waiting.channel, waiting.notify_email) == ("waiting", "chat", "")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(url, {"instead-question": QUESTION, "instead-email": "b@example.org"})
+    assert sent.status_code == 302 and sent["Location"] == f"/c/{waiting.public_token}/"
+    asked = Consultation.objects.get()  # the same one
+    assert (asked.pk, asked.state, asked.channel) == (waiting.pk, "asked", "async")
+    assert (asked.notify_email, asked.offered_to) == ("b@example.org", None)
+    entry = asked.messages.order_by("-seq").first()
+    assert (entry.kind, entry.sender, entry.body) == ("question", "citizen", QUESTION)
+    assert "Ihre Frage ist eingegangen" in client.get(sent["Location"]).content.decode()
+    assert routing.dispatch() == 0  # nobody is offered it as a live chat
+    assert [q.pk for g in selectors.open_questions(anna) for q in g["questions"]] == [asked.pk]
+
+    again = client.post(url, {"instead-question": QUESTION})  # twice: nothing changes
+    assert again.status_code == 302
+    asked.refresh_from_db()
+    assert asked.messages.filter(kind="question").count() == 1

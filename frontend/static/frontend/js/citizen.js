@@ -108,7 +108,9 @@ const session = new ChatSession({
       );
       $("estimate").textContent = estimateText(frame);
       // Nobody there (any more): keep the place, or write the question instead.
-      $("ask-instead").hidden = frame.estimate !== null;
+      // (never hidden under someone writing in it)
+      const instead = $("ask-instead");
+      if (!instead.contains(document.activeElement)) instead.hidden = frame.estimate !== null;
     } else if (frame.type === "error") {
       showError($("errors"), errorText(frame));
     }
