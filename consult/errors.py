@@ -82,6 +82,10 @@ MESSAGES: dict[str, Promise] = {
     "scan_failed": _(
         "This file could not be checked for viruses right now. Please try again later."
     ),
+    "written_question": _(
+        "A written question cannot be transferred: answer it, or end it with the outcome "
+        "“referred elsewhere” and say in your answer where the citizen gets help."
+    ),
     # Video and recording
     "not_video": _("This is a chat consultation without video."),
     "already_video": _("This conversation is a video call already."),

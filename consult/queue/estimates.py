@@ -120,7 +120,10 @@ def estimate_queue(topic_id: int, now: datetime, *, newcomer: bool = False) -> d
         (clerk_id, tid, channel, (now - accepted).total_seconds())
         for clerk_id, tid, channel, accepted in Consultation.objects.filter(
             state=Consultation.State.ACTIVE, clerk_id__in=[c.user_id for c in clerks]
-        ).values_list("clerk_id", "topic_id", "channel", "accepted_at")
+        )
+        # a written question being answered takes no chat slot (routing.load_of)
+        .exclude(channel=Consultation.Channel.ASYNC)
+        .values_list("clerk_id", "topic_id", "channel", "accepted_at")
         if clerk_id is not None and accepted is not None
     ]
     queue = list(

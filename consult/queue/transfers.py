@@ -38,6 +38,8 @@ def requeue(
 
 
 def _own_active(consultation_id: int, clerk: AbstractBaseUser, *others: int) -> Consultation:
+    """The clerk's active live consultation, locked. A written question is refused: a
+    transfer puts a conversation in a live queue, where nobody waits for it."""
     consultation = lock(consultation_id=consultation_id, clerks=[clerk.pk, *others])
     if (
         consultation is None
@@ -45,6 +47,8 @@ def _own_active(consultation_id: int, clerk: AbstractBaseUser, *others: int) -> 
         or consultation.state != Consultation.State.ACTIVE
     ):
         raise DomainError("not_found", "No such active consultation of yours.")
+    if consultation.channel == Consultation.Channel.ASYNC:
+        raise DomainError("written_question", "A written question cannot be transferred.")
     return consultation
 
 

@@ -72,3 +72,15 @@ class TestEstimate:
     def test_a_free_clerk_means_no_wait(self, topic, history):
         waiting = lifecycle.start_consultation(topic_slug=topic.slug, now=T0)
         assert estimate_wait(waiting, T0).seconds == 0
+
+    def test_a_written_question_being_answered_is_no_busy_chat(self, topic, history):
+        """Answering a written question takes no chat slot (routing.load_of), so the waiting
+        citizen is told no wait rather than that of a ten-minute chat (issue 14)."""
+        from consult.queue import questions
+
+        asked = questions.ask_question(
+            topic_slug=topic.slug, question="Wie hoch ist die Steuer?", now=T0
+        )
+        questions.take_question(consultation_id=asked.pk, clerk=history, now=T0)
+        waiting = lifecycle.start_consultation(topic_slug=topic.slug, now=T0)
+        assert estimate_wait(waiting, T0).seconds == 0

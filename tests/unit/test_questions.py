@@ -228,3 +228,22 @@ def test_a_waiting_citizen_writes_the_question_instead_in_the_same_consultation(
     assert again.status_code == 302
     asked.refresh_from_db()
     assert asked.messages.filter(kind="question").count() == 1
+
+
+def test_a_written_question_is_not_transferred_into_a_live_queue(topic, other_topic, make_clerk):
+    """Transferring would put it in a live queue, where nobody waits for it (issue 14)."""
+    from consult.queue import transfers
+
+    anna = make_clerk("anna", [topic, other_topic])
+    ben = make_clerk("ben", [topic])
+    asked = ask()
+    questions.take_question(consultation_id=asked.pk, clerk=anna)
+    with pytest.raises(DomainError) as to_topic:
+        transfers.transfer_to_topic(
+            consultation_id=asked.pk, clerk=anna, topic_slug=other_topic.slug
+        )
+    with pytest.raises(DomainError) as to_clerk:
+        transfers.transfer_to_clerk(consultation_id=asked.pk, clerk=anna, target_id=ben.pk)
+    assert (to_topic.value.code, to_clerk.value.code) == ("written_question",) * 2
+    asked.refresh_from_db()
+    assert (asked.state, asked.clerk, asked.topic) == ("active", anna, topic)
