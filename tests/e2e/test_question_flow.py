@@ -118,6 +118,7 @@ def test_a_question_asked_while_the_console_is_open_shows_without_a_reload(
     expect(citizen.get_by_role("heading", name="Ihre Frage ist eingegangen")).to_be_visible()
 
     expect(written).to_contain_text(QUESTION)  # the live count fetched the list again
+    expect(clerk.locator("#queue-announcer")).to_have_text("Neue schriftliche Frage.")
     expect(clerk.locator("#questions-badge")).to_have_text("1 wartet")
     assert_accessible(clerk)
     written.get_by_role("button", name="Beantworten").click()

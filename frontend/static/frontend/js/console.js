@@ -225,6 +225,10 @@ liveList({ section: $("questions"), list: $("questions-list"), event: "questions
 function showQuestions(count) {
   const badge = $("questions-badge");
   if (badge.dataset.count === String(count)) return;
+  // More than before (not on the first snapshot): said once in the polite live region.
+  if (count > Number(badge.dataset.count)) {
+    $("queue-announcer").textContent = gettext("New written question.");
+  }
   badge.dataset.count = String(count);
   badge.textContent = interpolate(
     ngettext("%(count)s waiting", "%(count)s waiting", count),
