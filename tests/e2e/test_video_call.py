@@ -80,6 +80,10 @@ def test_video_call_peer_to_peer(pages, topic, anna):
     for page in (citizen, clerk):
         expect(page.locator(".call-state")).to_have_text("Videoanruf verbunden (direkt).")
         wait_for_frames_growing(page)
+        # From getStats, in words: one machine, no loss.
+        expect(page.locator(".call-quality-level")).to_have_text("Verbindungsqualität: gut")
+        expect(page.locator(".call-quality-figures")).to_contain_text("Verlust 0,0 %")
+        expect(page.locator(".call-suggestion")).to_be_hidden()
     assert_accessible(citizen)
     assert_accessible(clerk)
 
@@ -100,6 +104,40 @@ def test_video_call_peer_to_peer(pages, topic, anna):
     citizen.get_by_role("button", name="Videoanruf wieder beitreten").click()
     expect(citizen.locator(".call-state")).to_have_text("Videoanruf verbunden (direkt).")
     wait_for_frames_growing(citizen)
+
+
+# A connection that has become poor: every candidate pair reports a 600 ms round trip, the
+# way a congested mobile network does (the rest of getStats stays the browser's own).
+SLOW_NETWORK = """(() => {
+  const real = RTCPeerConnection.prototype.getStats;
+  RTCPeerConnection.prototype.getStats = async function (...args) {
+    const report = await real.apply(this, args);
+    if (!window.slowNetwork) return report;
+    const changed = new Map();
+    report.forEach((stat, id) => {
+      changed.set(id, stat.type === "candidate-pair" ? { ...stat, currentRoundTripTime: 0.6 } : stat);
+    });
+    return changed;
+  };
+})()"""
+
+
+def test_a_poor_connection_is_said_and_the_camera_off_suggested(pages, topic, anna):
+    citizen, clerk = start_video_call(pages)
+    citizen.add_init_script(SLOW_NETWORK)
+    citizen.reload()  # the room again, with the slow network's statistics
+    for page in (citizen, clerk):
+        expect(page.locator(".call-state")).to_have_text("Videoanruf verbunden (direkt).")
+    expect(citizen.locator(".call-quality-level")).to_have_text("Verbindungsqualität: gut")
+    citizen.evaluate("window.slowNetwork = true")
+    expect(citizen.locator(".call-quality-level")).to_have_text("Verbindungsqualität: schlecht")
+    expect(citizen.locator(".call-quality-figures")).to_contain_text("Laufzeit 600 ms")
+    suggestion = citizen.locator(".call-suggestion")
+    expect(suggestion).to_be_visible()
+    assert_accessible(citizen)
+    suggestion.get_by_role("button", name="Kamera jetzt ausschalten").click()
+    expect(citizen.locator(".call-camera")).to_have_attribute("aria-pressed", "true")
+    expect(suggestion).to_be_hidden()
 
 
 @pytest.fixture(scope="module")

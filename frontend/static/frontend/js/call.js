@@ -2,6 +2,7 @@
 // answers, candidates trickle over the chat socket), or through the server's media relay
 // (each party connects to the media worker). Peer-to-peer that does not connect in time falls
 // back to the relay. Frames: docs/protocol.md, "Video".
+import { QualityMeter } from "./callquality.js";
 import { gettext } from "./i18n.js";
 import { openLocalMedia, problemText, stopStream } from "./media.js";
 
@@ -66,6 +67,14 @@ export class VideoCall {
     this.buttons.share.addEventListener("click", () => this.toggleShare());
     this.buttons.hangup.addEventListener("click", () => this.hangUp());
     this.buttons.rejoin.addEventListener("click", () => this.join());
+    this.quality = new QualityMeter({
+      level: $(".call-quality-level"),
+      figures: $(".call-quality-figures"),
+      suggestion: $(".call-suggestion"),
+      onCameraOff: () => {
+        if (this.cameraOn()) this.toggle("video", this.buttons.camera);
+      },
+    });
     // Phones cannot share their screen: no button where the browser lacks the function.
     this.canShare = Boolean(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
     this.showInCall(false);
@@ -83,6 +92,11 @@ export class VideoCall {
 
   say(text) {
     this.stateLine.textContent = text;
+  }
+
+  cameraOn() {
+    const sending = this.local && this.local.getVideoTracks().length > 0 && !this.screenTrack;
+    return Boolean(sending) && this.buttons.camera.getAttribute("aria-pressed") !== "true";
   }
 
   configure(config) {
@@ -280,6 +294,7 @@ export class VideoCall {
     const state = pc.connectionState;
     if (state === "connected") {
       window.clearTimeout(this.fallbackTimer);
+      this.quality.watch(pc, { cameraOn: () => this.cameraOn() });
       this.say(
         this.mode === "relay"
           ? gettext("Video call connected (through the server).")
@@ -333,6 +348,7 @@ export class VideoCall {
 
   closePeer() {
     window.clearTimeout(this.fallbackTimer);
+    this.quality.stop();
     if (this.pc) {
       window.sprechstundeCalls.delete(this.pc);
       this.pc.close();
