@@ -115,7 +115,8 @@ SLOW_NETWORK = """(() => {
     if (!window.slowNetwork) return report;
     const changed = new Map();
     report.forEach((stat, id) => {
-      changed.set(id, stat.type === "candidate-pair" ? { ...stat, currentRoundTripTime: 0.6 } : stat);
+      const slow = stat.type === "candidate-pair";
+      changed.set(id, slow ? { ...stat, currentRoundTripTime: 0.6 } : stat);
     });
     return changed;
   };
