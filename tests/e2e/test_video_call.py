@@ -106,6 +106,52 @@ def test_video_call_peer_to_peer(pages, topic, anna):
     wait_for_frames_growing(citizen)
 
 
+# The size of the video the page decodes (getStats), e.g. [640, 480].
+FRAME_SIZE = """async () => {
+  for (const pc of window.sprechstundeCalls || []) {
+    const report = await pc.getStats();
+    for (const s of report.values()) {
+      if (s.type === "inbound-rtp" && s.kind === "video" && s.frameWidth) {
+        return [s.frameWidth, s.frameHeight];
+      }
+    }
+  }
+  return null;
+}"""
+
+
+def wait_for_shape(page, *, wide: bool, timeout: float = 20) -> None:
+    """Until the decoded video is 16:9 (Chromium's fake screen, 1280x720) or not (its fake
+    camera, 4:3): the encoder may scale either down, the shape stays."""
+    deadline = time.monotonic() + timeout
+    while True:
+        size = page.evaluate(FRAME_SIZE)
+        if size and (size[0] / size[1] > 1.6) == wide:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"decoded video is {size}, wanted {'16:9' if wide else '4:3'}")
+        page.wait_for_timeout(200)
+
+
+def test_the_clerk_shares_the_screen_and_the_citizen_sees_it(pages, topic, anna):
+    """Issue 18: Chromium's fake capture source as the screen; the citizen's decoded video
+    becomes the screen's and grows, and is the camera again once sharing stops."""
+    citizen, clerk = start_video_call(pages)
+    expect(citizen.locator(".call-state")).to_have_text("Videoanruf verbunden (direkt).")
+    wait_for_frames_growing(citizen)
+    wait_for_shape(citizen, wide=False)
+    share = clerk.get_by_role("button", name="Bildschirm teilen")
+    share.click()
+    expect(share).to_have_attribute("aria-pressed", "true")
+    wait_for_shape(citizen, wide=True)
+    wait_for_frames_growing(citizen)
+    assert_accessible(clerk)
+    share.click()
+    expect(share).to_have_attribute("aria-pressed", "false")
+    wait_for_shape(citizen, wide=False)
+    wait_for_frames_growing(citizen)
+
+
 # A connection that has become poor: every candidate pair reports a 600 ms round trip, the
 # way a congested mobile network does (the rest of getStats stays the browser's own).
 SLOW_NETWORK = """(() => {
