@@ -126,9 +126,7 @@ def test_a_question_asked_while_the_console_is_open_shows_without_a_reload(
     expect(clerk.locator("#questions-badge")).to_have_text("0 warten")
 
 
-def test_a_waiting_citizen_whose_clerk_leaves_writes_the_question_instead(
-    pages, topic, make_clerk
-):
+def test_a_waiting_citizen_whose_clerk_leaves_writes_the_question_instead(pages, topic, make_clerk):
     """Issue 14: the only clerk goes offline while a citizen waits; the waiting room offers
     the question instead, and the same consultation becomes the written question that the
     clerk finds in the console's list."""

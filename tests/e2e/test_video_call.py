@@ -152,6 +152,60 @@ def test_the_clerk_shares_the_screen_and_the_citizen_sees_it(pages, topic, anna)
     wait_for_frames_growing(citizen)
 
 
+# What the page's call sends and plays: the sent tracks' device names, the speaker's id.
+SENT_TRACKS = """() => {
+  const sent = {};
+  for (const pc of window.sprechstundeCalls || []) {
+    for (const sender of pc.getSenders()) {
+      if (sender.track) sent[sender.track.kind] = sender.track.label;
+    }
+  }
+  return sent;
+}"""
+AUDIO_RECEIVED = """async () => {
+  let total = 0;
+  for (const pc of window.sprechstundeCalls || []) {
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "audio") total += s.packetsReceived || 0;
+    });
+  }
+  return total;
+}"""
+
+
+def wait_for_audio_growing(page, more: int = 50, timeout: float = 20) -> None:
+    start = page.evaluate(AUDIO_RECEIVED)
+    deadline = time.monotonic() + timeout
+    while page.evaluate(AUDIO_RECEIVED) < start + more:
+        assert time.monotonic() < deadline, "no audio arrives"
+        page.wait_for_timeout(100)
+
+
+def test_the_citizen_switches_microphone_and_speaker_during_the_call(pages, topic, anna):
+    """Issue 18: Chromium's fake devices (three microphones, three outputs): the chosen
+    microphone is what the call sends, without a new negotiation, and sound keeps arriving."""
+    citizen, clerk = start_video_call(pages)
+    expect(citizen.locator(".call-state")).to_have_text("Videoanruf verbunden (direkt).")
+    wait_for_audio_growing(clerk)
+    citizen.get_by_text("Geräte", exact=True).click()
+    microphone = citizen.get_by_label("Mikrofon", exact=True)
+    expect(microphone.locator("option")).to_have_count(3)
+    expect(citizen.get_by_label("Kamera", exact=True)).to_be_hidden()  # only one camera
+    assert_accessible(citizen)
+    microphone.select_option(label="Fake Audio Input 2")
+    citizen.wait_for_function(
+        "() => [...window.sprechstundeCalls].some((pc) => pc.getSenders().some("
+        "(s) => s.track && s.track.label === 'Fake Audio Input 2'))"
+    )
+    assert citizen.evaluate(SENT_TRACKS)["video"] == "fake_device_0"  # the camera stays
+    wait_for_audio_growing(clerk)
+    speaker = citizen.get_by_label("Lautsprecher", exact=True)
+    speaker.select_option(label="Fake Audio Output 1")
+    chosen = speaker.input_value()
+    citizen.wait_for_function(f"() => document.querySelector('.call-remote').sinkId === {chosen!r}")
+    expect(citizen.locator(".call-device-error")).to_have_text("")
+
+
 # A connection that has become poor: every candidate pair reports a 600 ms round trip, the
 # way a congested mobile network does (the rest of getStats stays the browser's own).
 SLOW_NETWORK = """(() => {

@@ -2,6 +2,7 @@
 // answers, candidates trickle over the chat socket), or through the server's media relay
 // (each party connects to the media worker). Peer-to-peer that does not connect in time falls
 // back to the relay. Frames: docs/protocol.md, "Video".
+import { DevicePicker } from "./calldevices.js";
 import { QualityMeter } from "./callquality.js";
 import { gettext } from "./i18n.js";
 import { openLocalMedia, problemText, stopStream } from "./media.js";
@@ -67,6 +68,11 @@ export class VideoCall {
     this.buttons.share.addEventListener("click", () => this.toggleShare());
     this.buttons.hangup.addEventListener("click", () => this.hangUp());
     this.buttons.rejoin.addEventListener("click", () => this.join());
+    this.devices = new DevicePicker({
+      root: $(".call-devices"),
+      onInput: (kind, deviceId) => this.switchInput(kind, deviceId),
+      onSpeaker: (deviceId) => this.remoteVideo.setSinkId(deviceId),
+    });
     this.quality = new QualityMeter({
       level: $(".call-quality-level"),
       figures: $(".call-quality-figures"),
@@ -87,11 +93,42 @@ export class VideoCall {
     this.buttons.camera.hidden = !inCall;
     this.buttons.share.hidden = !inCall || !this.canShare;
     this.buttons.hangup.hidden = !inCall;
+    this.devices.root.hidden = !inCall || !this.local;
     if (!inCall) this.buttons.sound.hidden = true;
   }
 
   say(text) {
     this.stateLine.textContent = text;
+  }
+
+  devicesInUse() {
+    const of = (track) => (track ? track.getSettings().deviceId : "");
+    return {
+      videoinput: of(this.local && this.local.getVideoTracks()[0]),
+      audioinput: of(this.local && this.local.getAudioTracks()[0]),
+      audiooutput: this.remoteVideo.sinkId || "default",
+    };
+  }
+
+  // Another camera or microphone: its track replaces the old one in our stream and in what
+  // the peer connection sends (not while the screen is shared: the screen stays).
+  async switchInput(kind, deviceId) {
+    if (!this.local) return;
+    const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } });
+    const track = fresh.getTracks()[0];
+    const old = this.local.getTracks().find((t) => t.kind === kind);
+    if (old) {
+      track.enabled = old.enabled; // muted or camera off stays so
+      this.local.removeTrack(old);
+      old.stop();
+    }
+    this.local.addTrack(track);
+    const transceiver =
+      this.pc && this.pc.getTransceivers().find((t) => t.receiver.track.kind === kind);
+    if (transceiver && !(kind === "video" && this.screenTrack)) {
+      await transceiver.sender.replaceTrack(track);
+    }
+    if (!this.screenTrack) this.localVideo.srcObject = this.local;
   }
 
   cameraOn() {
@@ -125,6 +162,8 @@ export class VideoCall {
     this.buttons.mute.disabled = !stream || stream.getAudioTracks().length === 0;
     this.buttons.camera.disabled = !stream || stream.getVideoTracks().length === 0;
     this.mediaDone = true;
+    this.devices.root.hidden = !stream;
+    if (stream) this.devices.fill(this.devicesInUse());
     this.say(problem ? problemText(problem) : gettext("Connecting the video call …"));
     if (this.mode === "relay") await this.connectRelay();
     else this.send({ type: "rtc_ready" });
