@@ -7,6 +7,7 @@ import re
 import time
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from consult.consultations.models import Consultation
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.e2e
 QUESTION = "Ich habe einen zweiten Hund. Wie viel Hundesteuer zahle ich dafür?"
 ANSWER = "Für den zweiten Hund zahlen Sie 150 Euro im Jahr."
 ADDRESS = "frage.e2e@example.org"
+NIGHT_ADDRESS = "nacht.e2e@example.org"  # the e-mail folder is shared by the module
 
 
 def mail_to(folder, address, timeout=15.0):
@@ -153,3 +155,39 @@ def test_a_waiting_citizen_whose_clerk_leaves_writes_the_question_instead(pages,
     expect(written).to_contain_text(QUESTION)
     asked = Consultation.objects.get()  # the same consultation, no second one
     assert (asked.state, asked.channel) == ("asked", "async")
+
+
+def test_a_question_asked_while_closed_is_answered_once_the_topic_opens(
+    pages, topic, make_clerk, mail_folder
+):
+    """The night case of issue 14 without moving the live server's clock: the topic is
+    closed today (a closure), the citizen asks anyway; "the next morning" the closure is gone
+    and Anna, signed in, answers; the citizen gets the e-mail and reads the answer."""
+    from consult.catalogue.models import Closure
+
+    make_clerk("anna", [topic], status="offline")
+    Closure.objects.create(date=timezone.localdate(), reason="Betriebsausflug", topic=topic)
+    citizen = pages.new()
+    citizen.goto("/")
+    card = citizen.locator(".topic-card")
+    expect(card).to_contain_text("Heute geschlossen (Betriebsausflug).")
+    card.get_by_role("link", name="Frage schriftlich stellen").click()
+    citizen.get_by_label("Ihre Frage").fill(QUESTION)
+    citizen.get_by_label("E-Mail-Adresse für einen Hinweis (freiwillig)").fill(NIGHT_ADDRESS)
+    citizen.get_by_role("button", name="Frage senden").click()
+    expect(citizen.get_by_role("heading", name="Ihre Frage ist eingegangen")).to_be_visible()
+    room_url = citizen.url
+    citizen.context.close()
+
+    Closure.objects.all().delete()  # the next morning: open again
+    clerk = pages.new()
+    sign_in(clerk, "anna")
+    written = clerk.get_by_role("region", name="Schriftliche Fragen")
+    written.get_by_role("button", name="Beantworten").click()
+    reply = clerk.locator(".chat-panel").get_by_label("Nachricht", exact=True)
+    reply.fill(ANSWER)
+    reply.press("Enter")
+    assert room_url in mail_to(mail_folder, NIGHT_ADDRESS).get_body(("plain",)).get_content()
+    reader = pages.new()
+    reader.goto(room_url)
+    expect(reader.get_by_role("log")).to_contain_text(ANSWER)
