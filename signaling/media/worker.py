@@ -23,6 +23,36 @@ logger = logging.getLogger(__name__)
 # What a worker sends itself until its channel is delivered to it (``MediaWorker.listening``).
 PROBE = "media.probe"
 PROBE_INTERVAL_SECONDS = 0.05
+# While the channel layer is unreachable (a Redis restart), the loop retries after these
+# pauses, doubling up to the last.
+RETRY_FIRST_SECONDS = 0.1
+RETRY_MAX_SECONDS = 2.0
+
+
+class Outage:
+    """Retries with backoff while the channel layer is down; logs once per outage (when it
+    starts and when it ends), not once per retry."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.since: float | None = None
+        self.pause = RETRY_FIRST_SECONDS
+
+    async def failed(self, error: BaseException) -> None:
+        loop = asyncio.get_running_loop()
+        if self.since is None:
+            self.since = loop.time()
+            logger.warning(
+                "%s: channel layer unreachable (%s); retrying", self.what, type(error).__name__
+            )
+        await asyncio.sleep(self.pause)
+        self.pause = min(self.pause * 2, RETRY_MAX_SECONDS)
+
+    def succeeded(self) -> None:
+        if self.since is not None:
+            down = asyncio.get_running_loop().time() - self.since
+            logger.warning("%s: channel layer reachable again after %.1f s", self.what, down)
+            self.since, self.pause = None, RETRY_FIRST_SECONDS
 
 
 def ice_servers() -> list[RTCIceServer]:
@@ -67,26 +97,39 @@ class MediaWorker:
         subscribed to yet, and a subscription starts with the first ``receive``: so the
         worker sends itself a probe until one comes back. Probes that arrive later are
         dropped by ``run``."""
-        if self._first is not None:
-            return
-        receiving = asyncio.ensure_future(self.layer.receive(self.channel))
-        try:
-            while not receiving.done():
-                await self.layer.send(self.channel, {"type": PROBE})
-                await asyncio.wait({receiving}, timeout=PROBE_INTERVAL_SECONDS)
-        except BaseException:
-            receiving.cancel()
-            raise
-        self._first = receiving.result()
+        outage = Outage(f"media worker {self.index}")
+        while self._first is None:
+            receiving = asyncio.ensure_future(self.layer.receive(self.channel))
+            try:
+                while not receiving.done():
+                    await self.layer.send(self.channel, {"type": PROBE})
+                    await asyncio.wait({receiving}, timeout=PROBE_INTERVAL_SECONDS)
+                self._first = receiving.result()
+            except asyncio.CancelledError:
+                receiving.cancel()
+                raise
+            except Exception as error:  # Redis down while starting: wait for it
+                receiving.cancel()
+                await asyncio.gather(receiving, return_exceptions=True)
+                await outage.failed(error)
+        outage.succeeded()
 
     async def run(self) -> None:
         """Serve until cancelled; then let running commands finish being cancelled."""
+        outage = Outage(f"media worker {self.index}")
         try:
             await self.listening()
             while True:
                 message, self._first = self._first, None
                 if message is None:
-                    message = await self.layer.receive(self.channel)
+                    try:
+                        message = await self.layer.receive(self.channel)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as error:  # Redis restarted: reconnect and carry on
+                        await outage.failed(error)
+                        continue
+                    outage.succeeded()
                 if isinstance(message, dict) and message.get("type") == PROBE:
                     continue
                 task = asyncio.ensure_future(self.handle(message))

@@ -13,28 +13,9 @@ from channels.layers import get_channel_layer
 from signaling.media import client
 from signaling.media.registry import Registry
 from tests.media_peers import accept, offer, sender_peer, wait_connected
+from tests.media_processes import Replies, offer_message
 
 pytestmark = pytest.mark.asyncio
-
-
-class Replies:
-    """A reply group as a consumer would have it: one channel in it, read in order."""
-
-    def __init__(self, group: str) -> None:
-        self.group = group
-        self.layer = get_channel_layer()
-        self.seen: list[dict[str, Any]] = []
-
-    async def open(self) -> None:
-        self.channel = await self.layer.new_channel()
-        await self.layer.group_add(self.group, self.channel)
-
-    async def next(self, type_: str | None = None, timeout: float = 20) -> dict[str, Any]:
-        while True:
-            message = await asyncio.wait_for(self.layer.receive(self.channel), timeout)
-            self.seen.append(message)
-            if type_ is None or message["type"] == type_:
-                return message
 
 
 @pytest.fixture
@@ -53,16 +34,6 @@ async def replies() -> Replies:
     replies = Replies("test-media-replies")
     await replies.open()
     return replies
-
-
-def offer_message(consultation: int, sdp: str, party: str = "citizen") -> dict[str, Any]:
-    return {
-        "type": "media.offer",
-        "consultation": consultation,
-        "party": party,
-        "sdp": sdp,
-        "reply_group": "test-media-replies",
-    }
 
 
 async def test_offer_is_answered_and_hangup_cleans_up(worker: Registry, replies: Replies) -> None:
