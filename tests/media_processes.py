@@ -82,8 +82,9 @@ def layer_config(url: str, kind: str) -> dict[str, Any]:
 
 async def start_worker(
     *, redis_url: str, layer: str, index: int = 0, extra_env: dict[str, str] | None = None
-) -> asyncio.subprocess.Process:
-    """``manage.py mediaworker --index N``; returns once it says it serves its channel."""
+) -> tuple[asyncio.subprocess.Process, str]:
+    """``manage.py mediaworker --index N``; returns once it says it serves its channel, with
+    that channel."""
     env = {
         **os.environ,
         "REDIS_URL": redis_url,
@@ -97,8 +98,8 @@ async def start_worker(
     )  # fmt: skip
     assert process.stdout is not None
     line = await asyncio.wait_for(process.stdout.readline(), 30)
-    assert b"serving" in line, line
-    return process
+    assert b" serving mediaworker." in line, line
+    return process, line.decode().split()[-1]
 
 
 async def stop_process(process: asyncio.subprocess.Process) -> bytes:
