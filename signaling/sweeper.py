@@ -3,8 +3,10 @@
 Deadlines live in the database, so any process may enforce them, but one does: every process
 that serves websockets runs a sweep loop (started by the first consumer that connects), and
 only the one that holds the leadership lock (signaling/leader.py) sweeps; when it dies,
-another takes over at its next tick. The leader also moves the calls of media workers whose
-heartbeat stopped to live workers (docs/media.md, "Failover").
+another takes over at its next tick. Every process's loop (leader or not) also moves the
+calls of media workers whose heartbeat stopped to live workers (docs/media.md, "Failover"):
+a compare-and-set in Redis gives each call to one process, so it is told once, and a
+deployment whose leader runs under another ``CHANNEL_PREFIX`` still fails over.
 """
 
 import asyncio
@@ -63,16 +65,16 @@ async def _lead_and_sweep(interval: float) -> None:
 
     async def tick() -> None:
         nonlocal media_failing
+        try:
+            await move_calls_of_dead_media_workers()
+        except Exception as error:
+            if not media_failing:
+                logger.warning("media failover check failed (%s)", type(error).__name__)
+            media_failing = True
+        else:
+            media_failing = False
         if await asyncio.to_thread(leadership.check):
             await run()
-            try:
-                await move_calls_of_dead_media_workers()
-            except Exception as error:
-                if not media_failing:
-                    logger.warning("media failover check failed (%s)", type(error).__name__)
-                media_failing = True
-            else:
-                media_failing = False
 
     try:
         await every(interval, tick, "queue sweep")

@@ -35,14 +35,15 @@ class NoWorker(Exception):
 
 # Pin a consultation to ``new`` if its pin is still ``expected`` ("" for none): one atomic
 # step, so two web processes placing the same consultation at once agree on one worker.
-# Returns the pin afterwards. KEYS: pin, held:<new>, held:<expected or new>.
+# Returns 1 if it did, 0 if the pin was something else. KEYS: pin, held:<new>,
+# held:<expected or new>.
 _PLACE = """
 local current = redis.call('GET', KEYS[1]) or ''
-if current ~= ARGV[2] then return current end
+if current ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 if current ~= '' then redis.call('SREM', KEYS[3], ARGV[3]) end
 redis.call('SADD', KEYS[2], ARGV[3])
-return ARGV[1]
+return 1
 """
 # Unpin a consultation if ``worker`` holds it. KEYS: pin, held:<worker>.
 _RELEASE = """
@@ -84,7 +85,7 @@ class Pool:
             if not live:
                 raise NoWorker
             candidate = min(live, key=lambda worker: (live[worker], worker))
-            if await self._swap(consultation, expected=current or "", new=candidate) == candidate:
+            if await self._swap(consultation, expected=current or "", new=candidate):
                 return candidate
         raise NoWorker  # the pin kept changing under us: give up this once
 
@@ -94,21 +95,25 @@ class Pool:
 
     async def fail_over(self) -> list[tuple[int, str]]:
         """Pin the consultations of dead workers to live ones; returns (consultation, new
-        worker) for each one moved. A dead worker is forgotten once nothing is pinned to it;
-        without a live worker nothing moves (the next call tries again)."""
+        worker) for each one this call moved. Any number of processes may call it at once:
+        each consultation is moved by one of them (compare-and-set from the dead worker),
+        so the caller that got it tells its parties, once. A dead worker is forgotten once
+        nothing is pinned to it; without a live worker nothing moves (the next call tries
+        again)."""
         moved: list[tuple[int, str]] = []
         for dead, consultations in (await self._orphans()).items():
             for consultation in consultations:
-                try:
-                    worker = await self.place(consultation=consultation)
-                except NoWorker:
+                live = await self.live()
+                if not live:
                     return moved
+                worker = min(live, key=lambda w: (live[w], w))
+                if not await self._swap(consultation, expected=dead, new=worker):
+                    await self._unhold(dead, consultation)  # moved or ended meanwhile
+                    continue
                 moved.append((consultation, worker))
                 logger.warning(
                     "media worker %s is gone: consultation %s moves to %s",
-                    dead,
-                    consultation,
-                    worker,
+                    *(dead, consultation, worker),
                 )
             await self._forget(dead)
         return moved
@@ -116,13 +121,17 @@ class Pool:
     async def _pin(self, consultation: int) -> str | None:
         raise NotImplementedError
 
-    async def _swap(self, consultation: int, *, expected: str, new: str) -> str:
+    async def _swap(self, consultation: int, *, expected: str, new: str) -> bool:
+        """Pin to ``new`` if the pin is ``expected`` ("" for none); whether it did."""
         raise NotImplementedError
 
     async def _orphans(self) -> dict[str, list[int]]:
         raise NotImplementedError
 
     async def _forget(self, worker: str) -> None:
+        raise NotImplementedError
+
+    async def _unhold(self, worker: str, consultation: int) -> None:
         raise NotImplementedError
 
 
@@ -158,16 +167,19 @@ class LocalPool(Pool):
     async def _pin(self, consultation: int) -> str | None:
         return self.pins.get(consultation)
 
-    async def _swap(self, consultation: int, *, expected: str, new: str) -> str:
-        current = self.pins.get(consultation, "")
-        if current == expected:
-            self.pins[consultation] = current = new
-        return current
+    async def _swap(self, consultation: int, *, expected: str, new: str) -> bool:
+        if self.pins.get(consultation, "") != expected:
+            return False
+        self.pins[consultation] = new
+        return True
 
     async def _orphans(self) -> dict[str, list[int]]:
         return {}  # embedded workers die with the process that asks
 
     async def _forget(self, worker: str) -> None:
+        pass
+
+    async def _unhold(self, worker: str, consultation: int) -> None:
         pass
 
 
@@ -228,14 +240,13 @@ class RedisPool(Pool):
         value = await self.redis.get(self._key("pin", consultation))
         return str(value) if value is not None else None
 
-    async def _swap(self, consultation: int, *, expected: str, new: str) -> str:
+    async def _swap(self, consultation: int, *, expected: str, new: str) -> bool:
         keys = [
             self._key("pin", consultation),
             self._key("held", new),
             self._key("held", expected or new),
         ]
-        result = await self._place(keys=keys, args=[new, expected, consultation])
-        return str(result)
+        return bool(await self._place(keys=keys, args=[new, expected, consultation]))
 
     async def _orphans(self) -> dict[str, list[int]]:
         workers = [str(w) for w in await self.redis.smembers(self._key("workers"))]
@@ -249,6 +260,9 @@ class RedisPool(Pool):
     async def _forget(self, worker: str) -> None:
         if not await self.redis.scard(self._key("held", worker)):
             await self.redis.srem(self._key("workers"), worker)
+
+    async def _unhold(self, worker: str, consultation: int) -> None:
+        await self.redis.srem(self._key("held", worker), consultation)
 
 
 _pools: dict[asyncio.AbstractEventLoop | None, Pool] = {}

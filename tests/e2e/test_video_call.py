@@ -227,3 +227,65 @@ def test_peer_to_peer_that_does_not_connect_falls_back_to_the_relay(
         pages.close()
     assert pages.foreign_requests() == []
     assert pages.errors == []
+
+
+@pytest.fixture(scope="module")
+def platform_with_two_media_workers(django_db_blocker):
+    from .conftest import running_platform
+
+    with django_db_blocker.unblock(), running_platform("twoworkers", media_workers=2) as url:
+        yield url
+
+
+def test_a_relayed_call_comes_back_when_its_media_worker_is_killed(
+    browser, platform_with_two_media_workers, transactional_db, topic, anna
+):
+    """SIGKILL the media worker of a relayed call: within 10 s both browsers decode video
+    again, through the other worker, and the chat says what happened."""
+    import redis
+    from django.conf import settings
+
+    from .conftest import MEDIA_WORKERS, Pages
+
+    topic.media_mode = "relay"
+    topic.save()
+    url = platform_with_two_media_workers
+    pages = Pages(browser, url)
+    try:
+        citizen, clerk = start_video_call(pages)
+        for page in (citizen, clerk):
+            expect(page.locator(".call-state")).to_have_text(
+                "Videoanruf verbunden (über den Server)."
+            )
+            wait_for_frames_growing(page)
+        # The worker holding the call, from the pool's pin (docs/media.md, "The pool").
+        prefix = f"e2e{url.rsplit(':', 1)[1]}"
+        pin = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True).get(
+            f"{prefix}:media:pin:{Consultation.objects.get().pk}"
+        )
+        assert pin is not None
+        holder = MEDIA_WORKERS["twoworkers"][int(pin.split("-")[0])]
+
+        before = {page: frames_decoded(page) for page in (citizen, clerk)}
+        holder.kill()
+        killed = time.monotonic()
+        moved = "Der Server, der den Videoanruf vermittelt, ist ausgefallen."
+        for page in (citizen, clerk):
+            expect(page.get_by_role("log").get_by_text(moved)).to_be_visible(timeout=10000)
+        for page in (citizen, clerk):
+            # The old peer connection is replaced (the count starts again with the new
+            # one), then the new one decodes video.
+            while frames_decoded(page) >= before[page]:
+                assert time.monotonic() - killed < 10, "the browser did not connect anew"
+                page.wait_for_timeout(50)
+            wait_for_frames_growing(page, more=30)
+        back = time.monotonic() - killed
+        print(f"SIGKILL of the media worker -> 30 frames decoded again on both: {back:.1f} s")
+        assert back < 10, f"video came back only after {back:.1f} s"
+        for page in (citizen, clerk):
+            expect(page.locator(".call-state")).to_have_text(
+                "Videoanruf verbunden (über den Server)."
+            )
+    finally:
+        pages.close()
+    assert pages.errors == []

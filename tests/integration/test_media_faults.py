@@ -10,6 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from consult.consultations.models import Message
 from consult.queue import lifecycle, routing
 from signaling.media import client
 from signaling.media.pool import pool
@@ -125,6 +126,13 @@ async def until(
         await asyncio.sleep(0.05)
 
 
+@database_sync_to_async
+def relay_moved_entries(consultation_id: int) -> int:
+    return Message.objects.filter(
+        consultation_id=consultation_id, kind=Message.Kind.RELAY_MOVED
+    ).count()
+
+
 async def relay_leg(ws: Any, pc: Any) -> None:
     """The party's browser connects to the relay through its socket."""
     await send(ws, type="rtc_relay_offer", sdp=await offer(pc))
@@ -208,9 +216,13 @@ async def test_when_the_worker_of_a_call_is_killed_the_call_moves_to_another_wor
         workers[holder].kill()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 10
-        while not await move_calls_of_dead_media_workers():  # what the leader's sweep does
+        while True:  # what every web process's sweep loop does, here three at once
+            tries = [move_calls_of_dead_media_workers() for _ in range(3)]
+            if moved := [c for found in await asyncio.gather(*tries) for c in found]:
+                break
             assert loop.time() < deadline, "the dead worker's call was not moved within 10 s"
             await asyncio.sleep(0.2)
+        assert moved == [consultation.pk]  # moved once, told once
         moved_after = loop.time() - (deadline - 10)
         (survivor,) = set(workers) - {holder}
         assert await pool().pinned(consultation=consultation.pk) == survivor
@@ -219,6 +231,7 @@ async def test_when_the_worker_of_a_call_is_killed_the_call_moves_to_another_wor
             entry = await receive_until(ws, "message")
             assert entry["kind"] == "relay_moved" and entry["state"] == "active"
             await receive_until(ws, "rtc_use_relay")
+        assert await relay_moved_entries(consultation.pk) == 1
         for ws, (pc, _, _) in zip(sockets, again, strict=True):
             await relay_leg(ws, pc)
         for _, _, sees in again:
