@@ -169,6 +169,10 @@ async def test_relay_sessions_go_to_the_least_loaded_live_worker(
         workers[leaving].terminate()
         assert await workers[leaving].wait() == 0
         assert set(await pool().live()) == set(workers) - {leaving}
+        # Its calls move to the other worker at the next look (no expiry to wait for).
+        (other,) = set(workers) - {leaving}
+        expected = sorted((c, other) for c, w in held.items() if w == leaving and c != 33)
+        assert sorted(await pool().fail_over()) == expected
     finally:
         for pc in peers:
             await pc.close()
