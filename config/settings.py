@@ -302,11 +302,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # No citizen's token in any line (config/logfilters.py).
-    "filters": {"mask_tokens": {"()": "config.logfilters.MaskTokens"}},
+    "filters": {
+        "mask_tokens": {"()": "config.logfilters.MaskTokens"},
+        "once_per_outage": {"()": "config.logfilters.OncePerOutage"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # django-axes logs every login at INFO (masked); failures and lockouts are warnings.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every login at INFO (masked); failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
+        # While Redis is down the pub/sub layer's reader logs a traceback every second.
+        "channels_redis.pubsub": {"filters": ["once_per_outage"]},
+    },
 }
 
 # --- Public holidays (consult/catalogue/holidays.py): the Bundesland whose holidays close every

@@ -56,10 +56,12 @@ class OwnRedis:
             self.process.wait()
             self.process = None
 
-    def restart(self) -> None:
+    def restart(self, down_seconds: float = 0) -> None:
         """What an operator's ``systemctl restart redis`` does to the clients: every
-        connection drops, everything in memory is gone, the port answers again."""
+        connection drops, everything in memory is gone, the port answers again (after
+        ``down_seconds``: an outage that spans several of the clients' retries)."""
         self.stop()
+        time.sleep(down_seconds)
         self.start()
 
     def close(self) -> None:
