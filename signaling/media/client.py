@@ -39,7 +39,7 @@ async def send_to_worker(*, consultation_id: int, message: dict[str, Any]) -> No
     if worker_id is None:
         logger.info("media: no worker runs consultation %s; command dropped", consultation_id)
         return
-    await worker.channel_layer().send(worker.worker_channel(worker_id), message)
+    await worker.once_more(worker.channel_layer().send, worker.worker_channel(worker_id), message)
 
 
 def ensure_embedded_workers() -> Registry:

@@ -23,8 +23,11 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 logger = logging.getLogger(__name__)
 
@@ -187,8 +190,15 @@ class RedisPool(Pool):
     """Shared by every process through Redis."""
 
     def __init__(self, *, url: str, prefix: str, ttl_seconds: float) -> None:
+        # After a Redis restart the first command on each pooled connection fails
+        # ("Connection closed by server"): retried on a new connection, not raised.
         self.redis = aioredis.Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=5, decode_responses=True
+            url,
+            socket_timeout=5,
+            socket_connect_timeout=5,
+            decode_responses=True,
+            retry=Retry(ExponentialBackoff(cap=1, base=0.05), retries=2),
+            retry_on_error=[redis.ConnectionError],
         )
         self.prefix = f"{prefix}:media:"
         self.ttl_ms = int(ttl_seconds * 1000)

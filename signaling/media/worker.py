@@ -9,9 +9,11 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import redis
 from aiortc import RTCIceServer
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
@@ -70,6 +72,16 @@ def ice_servers() -> list[RTCIceServer]:
     ]
 
 
+async def once_more(operation: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """Run a channel-layer send, and again if the connection it took was dead: after a Redis
+    restart the first command on each pooled connection fails ("Connection closed by
+    server"; channels-redis does not retry) and the next one connects anew."""
+    try:
+        await operation(*args)
+    except (redis.ConnectionError, ConnectionError):
+        await operation(*args)
+
+
 def channel_layer() -> BaseChannelLayer:
     layer = get_channel_layer()
     if layer is None:
@@ -78,7 +90,10 @@ def channel_layer() -> BaseChannelLayer:
 
 
 def make_registry(layer: BaseChannelLayer) -> Registry:
-    return Registry(ice_servers=ice_servers(), notify=layer.group_send)
+    async def notify(group: str, message: dict[str, Any]) -> None:
+        await once_more(layer.group_send, group, message)
+
+    return Registry(ice_servers=ice_servers(), notify=notify)
 
 
 def new_worker_id(name: str) -> str:
@@ -232,7 +247,7 @@ class MediaWorker:
                 if session.empty:
                     await self.registry.close(consultation_id=command.consultation)
             reply = messages.answer(consultation=command.consultation, party=command.party, sdp=sdp)
-            await self.layer.group_send(command.reply_group, reply)
+            await once_more(self.layer.group_send, command.reply_group, reply)
         elif isinstance(command, messages.RecordStart):
             relative = str(command.recording)
             self.registry.session(command.consultation).start_recording(
@@ -264,7 +279,7 @@ class MediaWorker:
             consultation=fields.get("consultation"), party=fields.get("party"), reason=reason
         )
         try:
-            await self.layer.group_send(group, reply)
+            await once_more(self.layer.group_send, group, reply)
         except Exception:
             logger.exception("media worker %s: could not report a failure", self.id)
 
