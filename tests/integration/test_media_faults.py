@@ -234,9 +234,9 @@ async def test_when_the_worker_of_a_call_is_killed_the_call_moves_to_another_wor
         assert await pool().pinned(consultation=consultation.pk) == survivor
 
         for ws in sockets:
-            entry = await receive_until(ws, "message")
+            entry = await receive_until(ws, "message", timeout=10)
             assert entry["kind"] == "relay_moved" and entry["state"] == "active"
-            await receive_until(ws, "rtc_use_relay")
+            await receive_until(ws, "rtc_use_relay", timeout=10)
         assert await relay_moved_entries(consultation.pk) == 1
         for ws, (pc, _, _) in zip(sockets, again, strict=True):
             await relay_leg(ws, pc)
