@@ -167,12 +167,7 @@ def test_video_call_through_the_server_relay(pages, topic, anna):
     """Through daphne, Redis and the ``mediaworker`` process; the relay forwards what the
     browsers encoded and never encodes itself (its counters, logged when the session
     closes, show it)."""
-    topic.media_mode = "relay"
-    topic.save()
-    citizen, clerk = start_video_call(pages)
-    for page in (citizen, clerk):
-        expect(page.locator(".call-state")).to_have_text("Videoanruf verbunden (über den Server).")
-        wait_for_frames_growing(page)
+    _citizen, clerk = start_relayed_call(pages, topic)
     assert_accessible(clerk)
 
     clerk.get_by_label("Ergebnis").select_option("resolved")
