@@ -89,8 +89,8 @@ async def test_a_media_worker_process_survives_a_redis_restart(
         await wait_connected(citizen)
         assert process.returncode is None and process.pid == pid  # the same process
     finally:
-        await citizen.close()
         stderr = await stop_process(process)
+        await citizen.close()
     # One line when the outage began (a layer whose receive never fails notices it by its
     # heartbeat), one when it ended: not one per retry.
     assert stderr.count(b"unreachable") == 1, stderr.decode()
@@ -175,11 +175,11 @@ async def test_relay_sessions_go_to_the_least_loaded_live_worker(
         (other,) = set(workers) - {leaving}
         expected = sorted((c, other) for c, w in held.items() if w == leaving and c != 33)
         assert sorted(await pool().fail_over()) == expected
-    finally:
-        for pc in peers:
-            await pc.close()
+    finally:  # the processes first: nothing that fails below may leave them running
         for process in workers.values():
             await stop_process(process)
+        for pc in peers:
+            await pc.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -246,10 +246,10 @@ async def test_when_the_worker_of_a_call_is_killed_the_call_moves_to_another_wor
             f"SIGKILL -> moved {moved_after:.1f} s, -> video again "
             f"{loop.time() - (deadline - 10):.1f} s"
         )
-    finally:
+    finally:  # the processes first: nothing that fails below may leave them running
+        for process in workers.values():
+            await stop_process(process)
         for pc, _, _ in first + again:
             await pc.close()
         await citizen.disconnect()
         await clerk_ws.disconnect()
-        for process in workers.values():
-            await stop_process(process)
