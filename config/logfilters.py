@@ -1,4 +1,4 @@
-"""A logging filter that masks the citizens' credentials in every log line.
+"""Logging filters: the citizens' credentials masked in every log line; repeats dropped.
 
 A consultation's token (``/c/<token>/``, ``/ws/citizen/<token>/``) and an appointment's
 (``/termin/t/<token>/``) are the citizen's only credentials, the secret of a clerk's calendar
@@ -9,6 +9,7 @@ a URL. Installed on the root handler (config/settings.py ``LOGGING``), so it cov
 
 import logging
 import re
+import time
 
 TOKEN_PATH = re.compile(r"(/c/|/ws/citizen/|/termin/t/|/console/calendar/)[A-Za-z0-9_-]{8,}")
 MASK = r"\1…"
@@ -25,3 +26,19 @@ class MaskTokens(logging.Filter):
         if masked != message:
             record.msg, record.args = masked, ()
         return True
+
+
+class OncePerOutage(logging.Filter):
+    """Drops a line that repeats the last one of its kind (logger and format) within
+    ``quiet_seconds``: channels-redis's pub/sub reader logs a traceback every second while
+    Redis is down; the first one says it all (installed on that logger in LOGGING)."""
+
+    def __init__(self, quiet_seconds: float = 10) -> None:
+        super().__init__()
+        self.quiet_seconds = quiet_seconds
+        self.last: dict[tuple[str, object], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key, now = (record.name, record.msg), time.monotonic()
+        last, self.last[key] = self.last.get(key), now
+        return last is None or now - last > self.quiet_seconds

@@ -165,6 +165,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040", "security.W021"]
 
 # --- Channel layer: Redis when REDIS_URL is set, else in-memory (one process only).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# What every key this platform puts into Redis starts with (channel layer, cache, media pool).
+CHANNEL_PREFIX = os.environ.get("CHANNEL_PREFIX", "sprechstunde")
 if REDIS_URL:
     # CHANNEL_LAYER picks channels-redis's layer: "pubsub" (Redis PUBLISH/SUBSCRIBE, one
     # subscription per process and group, no per-process capacity, no group keys left in
@@ -186,7 +188,7 @@ if REDIS_URL:
                 "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000")),
             }
         ],
-        "prefix": os.environ.get("CHANNEL_PREFIX", "sprechstunde"),
+        "prefix": CHANNEL_PREFIX,
     }
     if CHANNEL_LAYER == "core":
         _layer_config.update(capacity=1000, expiry=60)
@@ -210,7 +212,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CHANNEL_PREFIX", "sprechstunde"),
+            "KEY_PREFIX": CHANNEL_PREFIX,
         }
     }
 else:
@@ -300,11 +302,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # No citizen's token in any line (config/logfilters.py).
-    "filters": {"mask_tokens": {"()": "config.logfilters.MaskTokens"}},
+    "filters": {
+        "mask_tokens": {"()": "config.logfilters.MaskTokens"},
+        "once_per_outage": {"()": "config.logfilters.OncePerOutage"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # django-axes logs every login at INFO (masked); failures and lockouts are warnings.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every login at INFO (masked); failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
+        # While Redis is down the pub/sub layer's reader logs a traceback every second.
+        "channels_redis.pubsub": {"filters": ["once_per_outage"]},
+    },
 }
 
 # --- Public holidays (consult/catalogue/holidays.py): the Bundesland whose holidays close every
@@ -354,8 +363,15 @@ RTC_P2P_TIMEOUT_SECONDS = float(os.environ.get("RTC_P2P_TIMEOUT_SECONDS", "8"))
 RTC_MAX_SDP_BYTES = 24 * 1024
 
 # --- Media worker (see docs/media.md).
-# Worker processes; a consultation is pinned to mediaworker.<id % MEDIA_WORKERS>.
+# Embedded: how many worker loops the web process runs. A relay session goes to the
+# least-loaded live worker and stays there (signaling/media/pool.py).
 MEDIA_WORKERS = int(os.environ.get("MEDIA_WORKERS", "1"))
+# Each worker announces itself (and its load) this often; a worker not heard of for
+# MEDIA_WORKER_TTL_SECONDS is dead, and its calls move to a live worker.
+MEDIA_HEARTBEAT_SECONDS = float(os.environ.get("MEDIA_HEARTBEAT_SECONDS", "1"))
+MEDIA_WORKER_TTL_SECONDS = float(os.environ.get("MEDIA_WORKER_TTL_SECONDS", "3"))
+if not 0 < MEDIA_HEARTBEAT_SECONDS < MEDIA_WORKER_TTL_SECONDS:
+    raise ImproperlyConfigured("MEDIA_HEARTBEAT_SECONDS must be above 0 and below the TTL.")
 # Embedded: the web process runs the workers itself (the one-process default without Redis).
 MEDIA_WORKER_EMBEDDED = env_bool("MEDIA_WORKER_EMBEDDED", not REDIS_URL)
 # ICE servers of the worker's own peer connections, a JSON list, e.g.

@@ -98,6 +98,10 @@ MESSAGES: dict[str, Promise] = {
     "sdp_too_large": _VIDEO_SETUP,
     "invalid_candidate": _VIDEO_SETUP,
     "relay_failed": _("The server could not connect the video call. The chat goes on."),
+    "relay_unavailable": _(
+        "The video relay is not available at the moment. The chat goes on; please try the "
+        "video call again in a few minutes."
+    ),
     "invalid_purpose": _("Please state the purpose of the recording (at most 300 characters)."),
     "invalid_party": _UNREADABLE,
     "recording_running": _("A recording is already asked for or running."),

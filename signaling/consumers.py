@@ -104,6 +104,8 @@ class ChatConsumer(RecordingMixin, FrameConsumer):
         await self.send_frame(protocol.ChatMessage(**message))
         if message["kind"] == Message.Kind.VIDEO:
             await self.video_started()
+        elif message["kind"] == Message.Kind.RELAY_MOVED:
+            await self.relay_moved()
         elif self.state != Consultation.State.ACTIVE:
             await self.end_relay()
 

@@ -118,10 +118,21 @@ class VideoCallMixin(FrameConsumer):
             await self.to_media_worker("media.close")
 
     async def to_media_worker(self, kind: str, **fields: Any) -> None:
-        await media_client.send_to_worker(
-            consultation_id=self.consultation_id,
-            message={"type": kind, "consultation": self.consultation_id, **fields},
-        )
+        try:
+            await media_client.send_to_worker(
+                consultation_id=self.consultation_id,
+                message={"type": kind, "consultation": self.consultation_id, **fields},
+            )
+        except media_client.NoWorker as error:
+            raise protocol.ClientError(
+                "relay_unavailable", "No media worker is running."
+            ) from error
+
+    async def relay_moved(self) -> None:
+        """The log says the relay's worker died and the call moved to another worker: a
+        party on the relay connects anew (a new offer, placed on the new worker)."""
+        if self.uses_relay:
+            await self.send_frame(protocol.RtcUseRelay())
 
     async def media_answer(self, event: dict[str, Any]) -> None:
         if event["party"] == self.role:

@@ -229,6 +229,7 @@ class Message(models.Model):
         REQUEUED = "requeued", _("returned to the queue")
         TRANSFERRED = "transferred", _("transferred")
         VIDEO = "video", _("switched to video")
+        RELAY_MOVED = "relay_moved", _("video relay moved to another server")
         DOCUMENT = "document", _("document")
         QUESTION = "question", _("written question")
 
@@ -285,6 +286,7 @@ STATE_AFTER: dict[str, str] = {
     Message.Kind.TEXT: Consultation.State.ACTIVE,
     Message.Kind.ACCEPTED: Consultation.State.ACTIVE,
     Message.Kind.VIDEO: Consultation.State.ACTIVE,
+    Message.Kind.RELAY_MOVED: Consultation.State.ACTIVE,
     Message.Kind.DOCUMENT: Consultation.State.ACTIVE,
     Message.Kind.ENDED: Consultation.State.ENDED,
     Message.Kind.ABANDONED: Consultation.State.ABANDONED,

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from consult.consultations.log import append_log_entry
 from consult.consultations.models import Consultation, Message
 from consult.errors import DomainError
 from consult.queue import selectors
@@ -104,3 +105,30 @@ def ensure_call_allowed(*, consultation_id: int) -> None:
         raise DomainError("not_video", "This is not a video consultation.")
     if state != Consultation.State.ACTIVE:
         raise DomainError("not_active", "The consultation is not active.")
+
+
+def record_relay_moved(*, consultation_id: int, now: datetime | None = None) -> Message | None:
+    """The media worker that relayed this call died and the call moves to another one: a
+    ``relay_moved`` log entry tells both parties (their consumers make the browsers connect to
+    the relay anew). Nothing is written, and ``None`` returned, unless the consultation is
+    still an active video call (it may have ended while its worker was dying)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        consultation = (
+            Consultation.objects.select_for_update()
+            .filter(
+                pk=consultation_id,
+                state=Consultation.State.ACTIVE,
+                channel=Consultation.Channel.VIDEO,
+            )
+            .first()
+        )
+        if consultation is None:
+            return None
+        return append_log_entry(
+            consultation=consultation,
+            kind=Message.Kind.RELAY_MOVED,
+            sender=Message.Sender.SYSTEM,
+            body="",
+            now=now,
+        )

@@ -1,8 +1,8 @@
 """What consumers call to reach the media worker of a consultation.
 
 With ``settings.MEDIA_WORKER_EMBEDDED`` the workers run inside the calling process, started
-on first use in its event loop; otherwise ``python manage.py mediaworker --index N`` serves
-each worker channel.
+on first use in its event loop; otherwise ``python manage.py mediaworker`` processes serve
+the pool (pool.py picks the worker).
 """
 
 import asyncio
@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 
 from . import messages, worker
+from .pool import NoWorker, pool
 from .registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -20,15 +21,25 @@ _embedded: dict[asyncio.AbstractEventLoop, tuple[asyncio.Task[None], Registry, a
 LISTENING_TIMEOUT_SECONDS = 10
 
 
+__all__ = ["NoWorker", "send_to_worker"]
+
+
 async def send_to_worker(*, consultation_id: int, message: dict[str, Any]) -> None:
-    """Send a ``media.*`` command to the worker the consultation is pinned to."""
+    """Send a ``media.*`` command to the worker holding the consultation; an offer or a
+    recording start places it on the least-loaded live worker first. ``NoWorker`` when it
+    needs a worker and none is alive; a command for a session no live worker runs (a hangup
+    after its worker died) is dropped: there is nothing to act on."""
     if settings.MEDIA_WORKER_EMBEDDED:
         ensure_embedded_workers()
         await embedded_workers_listening()
-    channel = messages.worker_channel(
-        consultation_id=consultation_id, workers=settings.MEDIA_WORKERS
-    )
-    await worker.channel_layer().send(channel, message)
+    if message.get("type") in messages.PLACING:
+        worker_id: str | None = await pool().place(consultation=consultation_id)
+    else:
+        worker_id = await pool().pinned(consultation=consultation_id)
+    if worker_id is None:
+        logger.info("media: no worker runs consultation %s; command dropped", consultation_id)
+        return
+    await worker.once_more(worker.channel_layer().send, worker.worker_channel(worker_id), message)
 
 
 def ensure_embedded_workers() -> Registry:
@@ -41,10 +52,16 @@ def ensure_embedded_workers() -> Registry:
         return running[1]
     layer = worker.channel_layer()
     registry = worker.make_registry(layer)
-    indexes = list(range(settings.MEDIA_WORKERS))
+    worker_ids = [worker.new_worker_id(f"embedded{i}") for i in range(settings.MEDIA_WORKERS)]
     listening = asyncio.Event()
     task = loop.create_task(
-        worker.serve(indexes=indexes, layer=layer, registry=registry, listening=listening)
+        worker.serve(
+            worker_ids=worker_ids,
+            layer=layer,
+            registry=registry,
+            pool=pool(),
+            listening=listening,
+        )
     )
     _embedded[loop] = (task, registry, listening)
     return registry

@@ -15,11 +15,6 @@ GROUP_NAME = re.compile(r"^[a-zA-Z\d\-_.]{1,99}$")
 STATES = ("connecting", "connected", "failed", "closed")
 
 
-def worker_channel(*, consultation_id: int, workers: int) -> str:
-    """The channel of the worker a consultation is pinned to."""
-    return f"mediaworker.{consultation_id % workers}"
-
-
 class InvalidCommand(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -112,6 +107,9 @@ def _check_recording(recording: object) -> None:
 
 
 Command = Offer | Hangup | Close | RecordStart | RecordStop | RecordDiscard
+# The commands that need a session: they place the consultation on a worker (pool.py);
+# the others go to the worker holding it, or nowhere (it has no session to act on).
+PLACING = ("media.offer", "media.record_start")
 COMMANDS: dict[str, type[Command]] = {
     "media.offer": Offer,
     "media.hangup": Hangup,

@@ -85,11 +85,18 @@ def platform_log(name: str) -> Path:
     return ROOT / "var" / f"e2e-{name}.log"
 
 
+# The media worker processes of each running platform, by its name and the workers' index.
+MEDIA_WORKERS: dict[str, list[subprocess.Popen]] = {}
+
+
 @contextlib.contextmanager
-def running_platform(name: str, *, media: bool = True, **settings: str) -> Iterator[str]:
+def running_platform(
+    name: str, *, media: bool = True, media_workers: int = 1, **settings: str
+) -> Iterator[str]:
     """A daphne process like production's, on the test database and Redis, and (``media``)
-    a media worker process beside it (the relay); yields the base URL. A second process of
-    the same deployment passes the first one's ``CHANNEL_PREFIX``."""
+    ``media_workers`` media worker processes beside it (the relay's pool, in
+    ``MEDIA_WORKERS[name]``); yields the base URL. A second process of the same deployment
+    passes the first one's ``CHANNEL_PREFIX``."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
@@ -112,8 +119,12 @@ def running_platform(name: str, *, media: bool = True, **settings: str) -> Itera
         daphne = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "--access-log", "/dev/null"]
         daphne.append("config.asgi:application")
         processes = [_spawn(daphne, env, log)]
-        if media:
-            processes.append(_spawn(["manage.py", "mediaworker"], env, log))
+        workers = [
+            _spawn(["manage.py", "mediaworker", "--index", str(i)], env, log)
+            for i in range(media_workers if media else 0)
+        ]
+        MEDIA_WORKERS[name] = workers
+        processes.extend(workers)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -129,9 +140,11 @@ def running_platform(name: str, *, media: bool = True, **settings: str) -> Itera
             yield url
         finally:
             for process in processes:
-                process.terminate()
+                if process.poll() is None:
+                    process.terminate()
             for process in processes:
                 process.wait(timeout=10)
+            MEDIA_WORKERS.pop(name, None)
 
 
 @pytest.fixture(scope="session")

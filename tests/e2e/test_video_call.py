@@ -306,12 +306,7 @@ def test_video_call_through_the_server_relay(pages, topic, anna):
     """Through daphne, Redis and the ``mediaworker`` process; the relay forwards what the
     browsers encoded and never encodes itself (its counters, logged when the session
     closes, show it)."""
-    topic.media_mode = "relay"
-    topic.save()
-    citizen, clerk = start_video_call(pages)
-    for page in (citizen, clerk):
-        expect(page.locator(".call-state")).to_have_text("Videoanruf verbunden (über den Server).")
-        wait_for_frames_growing(page)
+    _citizen, clerk = start_relayed_call(pages, topic)
     assert_accessible(clerk)
 
     clerk.get_by_label("Ergebnis").select_option("resolved")
@@ -366,3 +361,121 @@ def test_peer_to_peer_that_does_not_connect_falls_back_to_the_relay(
         pages.close()
     assert pages.foreign_requests() == []
     assert pages.errors == []
+
+
+def start_relayed_call(pages, topic):
+    """A call of a relay topic: both browsers connected through a media worker, decoding."""
+    topic.media_mode = "relay"
+    topic.save()
+    citizen, clerk = start_video_call(pages)
+    for page in (citizen, clerk):
+        expect(page.locator(".call-state")).to_have_text("Videoanruf verbunden (über den Server).")
+        wait_for_frames_growing(page)
+    return citizen, clerk
+
+
+@pytest.fixture(scope="module")
+def platform_with_two_media_workers(django_db_blocker):
+    from .conftest import running_platform
+
+    with django_db_blocker.unblock(), running_platform("twoworkers", media_workers=2) as url:
+        yield url
+
+
+def test_a_relayed_call_comes_back_when_its_media_worker_is_killed(
+    browser, platform_with_two_media_workers, transactional_db, topic, anna
+):
+    """SIGKILL the media worker of a relayed call: within 10 s both browsers decode video
+    again, through the other worker, and the chat says what happened."""
+    import redis
+    from django.conf import settings
+
+    from .conftest import MEDIA_WORKERS, Pages
+
+    url = platform_with_two_media_workers
+    pages = Pages(browser, url)
+    try:
+        citizen, clerk = start_relayed_call(pages, topic)
+        # The worker holding the call, from the pool's pin (docs/media.md, "The pool").
+        prefix = f"e2e{url.rsplit(':', 1)[1]}"
+        pin = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True).get(
+            f"{prefix}:media:pin:{Consultation.objects.get().pk}"
+        )
+        assert pin is not None
+        holder = MEDIA_WORKERS["twoworkers"][int(pin.split("-")[0])]
+
+        before = {page: frames_decoded(page) for page in (citizen, clerk)}
+        holder.kill()
+        killed = time.monotonic()
+        moved = "Der Server, der den Videoanruf vermittelt, ist ausgefallen."
+        for page in (citizen, clerk):
+            expect(page.get_by_role("log").get_by_text(moved)).to_be_visible(timeout=10000)
+        for page in (citizen, clerk):
+            # The old peer connection is replaced (the count starts again with the new
+            # one), then the new one decodes video.
+            while frames_decoded(page) >= before[page]:
+                assert time.monotonic() - killed < 10, "the browser did not connect anew"
+                page.wait_for_timeout(50)
+            wait_for_frames_growing(page, more=30)
+        back = time.monotonic() - killed
+        print(f"SIGKILL of the media worker -> 30 frames decoded again on both: {back:.1f} s")
+        assert back < 10, f"video came back only after {back:.1f} s"
+        for page in (citizen, clerk):
+            expect(page.locator(".call-state")).to_have_text(
+                "Videoanruf verbunden (über den Server)."
+            )
+    finally:
+        pages.close()
+    assert pages.errors == []
+
+
+@pytest.fixture(scope="module")
+def platform_on_own_redis(django_db_blocker):
+    """A platform whose Redis the test may restart (never the suite's)."""
+    from tests.media_processes import OwnRedis
+
+    from .conftest import running_platform
+
+    redis_server = OwnRedis()
+    redis_server.start()
+    try:
+        with (
+            django_db_blocker.unblock(),
+            running_platform("ownredis", REDIS_URL=redis_server.url) as url,
+        ):
+            yield url, redis_server
+    finally:
+        redis_server.close()
+
+
+def test_a_relayed_call_goes_on_through_a_redis_restart(
+    browser, platform_on_own_redis, transactional_db, topic, anna
+):
+    """Redis down for 3 s in mid-call: the relayed video goes on, the media worker is the
+    same process, and it still gets the call's commands afterwards."""
+    from .conftest import MEDIA_WORKERS, Pages
+
+    url, redis_server = platform_on_own_redis
+    pages = Pages(browser, url)
+    try:
+        citizen, clerk = start_relayed_call(pages, topic)
+        (worker,) = MEDIA_WORKERS["ownredis"]
+
+        redis_server.restart(down_seconds=3)
+        for page in (citizen, clerk):
+            wait_for_frames_growing(page)
+        assert worker.poll() is None  # the same process serves on
+
+        # New commands reach the worker: the clerk reloads the console, whose browser
+        # offers again (to the worker holding the call, its pin written back by the
+        # worker's heartbeat) and sees the citizen again.
+        clerk.reload()
+        expect(clerk.locator(".call-state")).to_have_text(
+            "Videoanruf verbunden (über den Server).", timeout=20000
+        )
+        for page in (citizen, clerk):
+            wait_for_frames_growing(page)
+        assert worker.poll() is None
+    finally:
+        pages.close()
+    assert worker.poll() is None

@@ -11,30 +11,13 @@ import pytest
 from channels.layers import get_channel_layer
 
 from signaling.media import client
+from signaling.media.pool import pool
 from signaling.media.registry import Registry
+from signaling.media.worker import worker_channel
 from tests.media_peers import accept, offer, sender_peer, wait_connected
+from tests.media_processes import Replies, offer_message
 
 pytestmark = pytest.mark.asyncio
-
-
-class Replies:
-    """A reply group as a consumer would have it: one channel in it, read in order."""
-
-    def __init__(self, group: str) -> None:
-        self.group = group
-        self.layer = get_channel_layer()
-        self.seen: list[dict[str, Any]] = []
-
-    async def open(self) -> None:
-        self.channel = await self.layer.new_channel()
-        await self.layer.group_add(self.group, self.channel)
-
-    async def next(self, type_: str | None = None, timeout: float = 20) -> dict[str, Any]:
-        while True:
-            message = await asyncio.wait_for(self.layer.receive(self.channel), timeout)
-            self.seen.append(message)
-            if type_ is None or message["type"] == type_:
-                return message
 
 
 @pytest.fixture
@@ -53,16 +36,6 @@ async def replies() -> Replies:
     replies = Replies("test-media-replies")
     await replies.open()
     return replies
-
-
-def offer_message(consultation: int, sdp: str, party: str = "citizen") -> dict[str, Any]:
-    return {
-        "type": "media.offer",
-        "consultation": consultation,
-        "party": party,
-        "sdp": sdp,
-        "reply_group": "test-media-replies",
-    }
 
 
 async def test_offer_is_answered_and_hangup_cleans_up(worker: Registry, replies: Replies) -> None:
@@ -106,14 +79,14 @@ async def test_offer_is_answered_and_hangup_cleans_up(worker: Registry, replies:
         ({"consultation": "5"}, "invalid_consultation"),
         ({"type": "media.dance"}, "unknown_type"),
         ({"extra": 1}, "invalid_message"),
-        ({"consultation": 4}, "wrong_worker"),  # 4 is pinned to mediaworker.0
     ],
 )
 async def test_bad_commands_fail_cleanly_and_the_worker_keeps_serving(
     worker: Registry, replies: Replies, change: dict[str, Any], reason: str
 ) -> None:
     message = {**offer_message(5, "v=0\r\n"), **change}
-    await get_channel_layer().send("mediaworker.1", message)
+    channel = worker_channel(await pool().place(consultation=5))
+    await get_channel_layer().send(channel, message)
 
     failed = await replies.next()
     assert failed["type"] == "media.failed" and failed["reason"] == reason
@@ -188,8 +161,11 @@ async def test_mediaworker_command_serves_its_channel_and_stops_cleanly_on_sigte
     citizen, _ = sender_peer()
     try:
         assert process.stdout is not None
-        assert b"serving mediaworker.0" in await asyncio.wait_for(process.stdout.readline(), 30)
-        await get_channel_layer().send("mediaworker.0", offer_message(6, await offer(citizen)))
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert b"serving mediaworker.0-" in line
+        await client.send_to_worker(
+            consultation_id=6, message=offer_message(6, await offer(citizen))
+        )
         await accept(citizen, (await replies.next("media.answer"))["sdp"])
         await wait_connected(citizen)
 

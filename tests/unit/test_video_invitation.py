@@ -134,3 +134,26 @@ def test_a_call_may_start_only_in_an_active_video_consultation(topic, clerk):
     lifecycle.end_consultation(consultation_id=chat.pk, clerk=clerk, outcome="resolved")
     call = active_chat(topic, clerk, channel="video")
     video.ensure_call_allowed(consultation_id=call.pk)  # no error
+
+
+def test_a_moved_relay_is_told_in_the_log_of_an_active_video_call_only(
+    topic, clerk, django_capture_on_commit_callbacks
+):
+    from consult import events
+
+    call = active_chat(topic, clerk, channel="video")
+    outbox: list = []
+    with events.collecting(outbox), django_capture_on_commit_callbacks(execute=True):
+        entry = video.record_relay_moved(consultation_id=call.pk)
+    assert entry is not None
+    assert (entry.kind, entry.sender, entry.state_after) == ("relay_moved", "system", "active")
+    assert [(group, event["type"]) for group, event in outbox] == [
+        (events.consultation_group(call.pk), "chat.message")
+    ]
+    assert outbox[0][1]["message"]["kind"] == "relay_moved"
+
+    # Ended while its worker was dying: nothing is written (it would read "active" again).
+    lifecycle.end_consultation(consultation_id=call.pk, clerk=clerk, outcome="resolved")
+    before = snapshot(call)
+    assert video.record_relay_moved(consultation_id=call.pk) is None
+    assert snapshot(call) == before

@@ -206,6 +206,9 @@ function systemText(frame, labels) {
   }
   if (frame.kind === "abandoned") return gettext("The citizen has left the queue.");
   if (frame.kind === "video") return gettext("The conversation continues as a video call.");
+  if (frame.kind === "relay_moved") {
+    return gettext("The server relaying the video call failed. The call reconnects through another server.");
+  }
   if (frame.kind === "requeued") {
     return gettext("The connection to the clerk was lost. The conversation is back at the head of the queue.");
   }
