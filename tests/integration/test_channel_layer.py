@@ -46,3 +46,32 @@ async def test_groups_are_delivered_again_after_the_subscription_connection_drop
         await asyncio.wait({received}, timeout=0.2)
     assert received.result()["type"] == "probe"
     await layer.group_discard("test-layer-reconnect", channel)
+
+
+async def test_an_event_published_first_after_the_connection_dropped_is_delivered() -> None:
+    """After a Redis restart the first publish on each pooled connection fails; the domain's
+    events are sent once more instead of being lost (consult/events.py)."""
+    from consult import events
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("test-layer-first-publish", channel)
+    await events.send_all([("test-layer-first-publish", {"type": "probe", "n": 0})])
+    assert (await asyncio.wait_for(layer.receive(channel), 5))["n"] == 0
+
+    # Drop the connections this process publishes on (not the subscription, not others').
+    shard = layer._get_layer()._shards[0]
+    pool = shard._redis.connection_pool
+    addresses = [
+        "%s:%s" % c._writer.get_extra_info("sockname")[:2]  # noqa: UP031
+        for c in pool._available_connections
+        if c._writer is not None
+    ]
+    assert addresses
+    server = redis.Redis.from_url(settings.REDIS_URL)
+    for address in addresses:
+        server.execute_command("CLIENT", "KILL", "ADDR", address, "SKIPME", "yes")
+
+    await events.send_all([("test-layer-first-publish", {"type": "probe", "n": 1})])
+    assert (await asyncio.wait_for(layer.receive(channel), 5))["n"] == 1
+    await layer.group_discard("test-layer-first-publish", channel)
