@@ -40,6 +40,7 @@ def _event_text(kind: str) -> str:
         Message.Kind.REQUEUED: _("The conversation was returned to the queue."),
         Message.Kind.TRANSFERRED: _("The conversation was transferred."),
         Message.Kind.VIDEO: _("The conversation switched to video."),
+        Message.Kind.RELAY_MOVED: _("The video call moved to another server."),
     }
     return texts.get(kind, kind)
 

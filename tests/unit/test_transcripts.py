@@ -119,3 +119,18 @@ def test_other_clerks_and_anonymous_users_get_no_transcript(client, talked, make
     client.force_login(make_clerk("ben", [topic]))
     assert client.get(url).status_code == 404
     assert f"/console/history/{talked.pk}/" not in client.get("/console/history/").content.decode()
+
+
+def test_every_kind_of_log_entry_reads_as_a_sentence_in_the_transcript():
+    """No raw kind such as ``relay_moved`` in a citizen's transcript: every entry that is not
+    someone's words has its sentence (in German by default)."""
+    from consult.consultations.models import Message
+    from consult.recording.transcripts import _event_text
+
+    spoken = {Message.Kind.TEXT, Message.Kind.DOCUMENT, Message.Kind.QUESTION}
+    for kind in set(Message.Kind) - spoken:
+        assert _event_text(kind) != kind, kind
+    assert (
+        _event_text(Message.Kind.RELAY_MOVED)
+        == "Der Videoanruf läuft jetzt über einen anderen Server."
+    )
