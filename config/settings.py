@@ -431,6 +431,10 @@ RETENTION_DAYS: dict[str, int | None] = {
 }
 # Where recordings are written (one directory per recording).
 RECORDINGS_DIR = Path(os.environ.get("RECORDINGS_DIR", str(BASE_DIR / "var" / "recordings")))
+# How often the leading web process registers finished recordings whose live report was lost,
+# from the manifests beside the files (consult/recording/reconcile.py); 0: only by
+# `manage.py reconcile_recordings`.
+RECORDINGS_RECONCILE_SECONDS = float(os.environ.get("RECORDINGS_RECONCILE_SECONDS", "60"))
 # --- Documents in the chat (docs/security.md, "Documents"): the types a party may share (by
 # content, not name: pdf, jpeg, png), the size and count limits, uploads per party and minute,
 # where the files live (outside the static and media roots), the virus scanner (clamd's

@@ -3,16 +3,21 @@
 Deadlines live in the database, so any process may enforce them, but one does: every process
 that serves websockets runs a sweep loop (started by the first consumer that connects), and
 only the one that holds the leadership lock (signaling/leader.py) sweeps; when it dies,
-another takes over at its next tick.
+another takes over at its next tick. The leader also registers recordings whose live report
+was lost (consult/recording/reconcile.py) every ``RECORDINGS_RECONCILE_SECONDS``, and notes
+when it last swept (consult/heartbeats.py: the sweep lag of ``/metrics``).
 """
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from django.conf import settings
 
+from consult import heartbeats
 from consult.queue import sweep
+from consult.recording.reconcile import reconcile_recordings
 
 from .base import off_thread
 from .leader import Leadership
@@ -46,10 +51,19 @@ def ensure_sweeping() -> None:
 async def _lead_and_sweep(interval: float) -> None:
     leadership = Leadership()
     run = off_thread(sweep.sweep)
+    reconcile = off_thread(reconcile_recordings)
+    reconciled_at = float("-inf")
 
     async def tick() -> None:
-        if await asyncio.to_thread(leadership.check):
-            await run()
+        nonlocal reconciled_at
+        if not await asyncio.to_thread(leadership.check):
+            return
+        await run()
+        await asyncio.to_thread(heartbeats.note_sweep)
+        every_seconds = settings.RECORDINGS_RECONCILE_SECONDS
+        if every_seconds > 0 and time.monotonic() - reconciled_at >= every_seconds:
+            reconciled_at = time.monotonic()
+            await reconcile()
 
     try:
         await every(interval, tick, "queue sweep")
