@@ -255,7 +255,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 if env_bool("SECURE_PROXY_SSL_HEADER", HTTPS):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
@@ -295,6 +295,11 @@ WS_RATE_SHARED_WINDOW_SECONDS = float(os.environ.get("WS_RATE_SHARED_WINDOW_SECO
 # Open sockets per citizen token over all processes (signaling/socket_leases.py): a few tabs
 # and a reconnect's overlap, not a crowd.
 WS_SOCKETS_PER_TOKEN = int(os.environ.get("WS_SOCKETS_PER_TOKEN", "5"))
+
+# --- The operator's /metrics in Prometheus' text format (docs/observability.md): off (404)
+# unless this bearer token is set; scrape each daphne process on its own port, inside the
+# internal network only.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 LOGGING = {
     "version": 1,
