@@ -99,6 +99,8 @@ AXES_RESET_ON_SUCCESS = True
 # attempts (with the address) are kept only for the lockout time.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# Its warnings name the client by network only, not by user name and address.
+AXES_CLIENT_STR_CALLABLE = "config.logfilters.axes_client"
 # The address is REMOTE_ADDR: behind a reverse proxy run daphne with --proxy-headers, so that
 # it is the client's, not the proxy's (README, "Production").
 
@@ -301,15 +303,31 @@ WS_SOCKETS_PER_TOKEN = int(os.environ.get("WS_SOCKETS_PER_TOKEN", "5"))
 # internal network only.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
+# "text" (the message alone, as `make run` shows it) or "json": one JSON object per line with
+# time, level, logger, message and pid (config/logformat.py; docs/observability.md).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured('LOG_FORMAT must be "text" or "json".')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # No citizen's token in any line (config/logfilters.py).
+    # No citizen's token and no full IPv4 address in any line (config/logfilters.py).
     "filters": {"mask_tokens": {"()": "config.logfilters.MaskTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_tokens"]}},
+    "formatters": {"json": {"()": "config.logformat.PrivateJsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_tokens"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # django-axes logs every login at INFO (masked); failures and lockouts are warnings.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every login at INFO (masked); failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
+        # aioice logs every ICE candidate pair at INFO: the browsers' addresses.
+        "aioice": {"level": "WARNING"},
+    },
 }
 
 # --- Public holidays (consult/catalogue/holidays.py): the Bundesland whose holidays close every
