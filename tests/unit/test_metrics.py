@@ -27,6 +27,8 @@ def scrape(client, token=TOKEN):
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200, response.status_code
     assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "default-src 'self'" in response["Content-Security-Policy"]  # kept on this page too
+    assert response["Cache-Control"] == "no-store"
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
         for family in text_string_to_metric_families(response.content.decode())
