@@ -99,6 +99,8 @@ AXES_RESET_ON_SUCCESS = True
 # attempts (with the address) are kept only for the lockout time.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# Its warnings name the client by network only, not by user name and address.
+AXES_CLIENT_STR_CALLABLE = "config.logfilters.axes_client"
 # The address is REMOTE_ADDR: behind a reverse proxy run daphne with --proxy-headers, so that
 # it is the client's, not the proxy's (README, "Production").
 
@@ -257,7 +259,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 if env_bool("SECURE_PROXY_SSL_HEADER", HTTPS):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
@@ -298,21 +300,40 @@ WS_RATE_SHARED_WINDOW_SECONDS = float(os.environ.get("WS_RATE_SHARED_WINDOW_SECO
 # and a reconnect's overlap, not a crowd.
 WS_SOCKETS_PER_TOKEN = int(os.environ.get("WS_SOCKETS_PER_TOKEN", "5"))
 
+# --- The operator's /metrics in Prometheus' text format (docs/observability.md): off (404)
+# unless this bearer token is set; scrape each daphne process on its own port, inside the
+# internal network only.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+# "text" (the message alone, as `make run` shows it) or "json": one JSON object per line with
+# time, level, logger, message and pid (config/logformat.py; docs/observability.md).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured('LOG_FORMAT must be "text" or "json".')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # No citizen's token in any line (config/logfilters.py).
+    # No citizen's token and no full IPv4 address in any line (config/logfilters.py).
     "filters": {
         "mask_tokens": {"()": "config.logfilters.MaskTokens"},
         "once_per_outage": {"()": "config.logfilters.OncePerOutage"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_tokens"]}},
+    "formatters": {"json": {"()": "config.logformat.PrivateJsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_tokens"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # django-axes logs every login at INFO (masked); failures and lockouts are warnings.
         "axes": {"level": "WARNING"},
         # While Redis is down the pub/sub layer's reader logs a traceback every second.
         "channels_redis.pubsub": {"filters": ["once_per_outage"]},
+        # aioice logs every ICE candidate pair at INFO: the browsers' addresses.
+        "aioice": {"level": "WARNING"},
     },
 }
 
@@ -447,6 +468,10 @@ RETENTION_DAYS: dict[str, int | None] = {
 }
 # Where recordings are written (one directory per recording).
 RECORDINGS_DIR = Path(os.environ.get("RECORDINGS_DIR", str(BASE_DIR / "var" / "recordings")))
+# How often the leading web process registers finished recordings whose live report was lost,
+# from the manifests beside the files (consult/recording/reconcile.py); 0: only by
+# `manage.py reconcile_recordings`.
+RECORDINGS_RECONCILE_SECONDS = float(os.environ.get("RECORDINGS_RECONCILE_SECONDS", "60"))
 # --- Documents in the chat (docs/security.md, "Documents"): the types a party may share (by
 # content, not name: pdf, jpeg, png), the size and count limits, uploads per party and minute,
 # where the files live (outside the static and media roots), the virus scanner (clamd's

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -16,7 +17,7 @@ from django.db import DatabaseError, connections
 from consult import events
 from consult.errors import DomainError
 
-from . import protocol
+from . import open_sockets, protocol
 from .ratelimit import SharedLimit, TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,13 @@ class FrameConsumer(AsyncWebsocketConsumer):
         self.bucket = TokenBucket(burst=settings.WS_RATE_BURST, rate=settings.WS_RATE_PER_SECOND)
         self.shared: SharedLimit | None = None
         self.disconnected = False
+        self.counted = False  # in the open sockets of /metrics (open_sockets.py)
+
+    @classmethod
+    def endpoint(cls) -> str:
+        """The consumer's name in /metrics: ``CitizenChatConsumer`` is ``citizen_chat``."""
+        name = cls.__name__.removesuffix("Consumer")
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -106,12 +114,24 @@ class FrameConsumer(AsyncWebsocketConsumer):
         consumer that dies of an error (the channel layer's connection lost, say) never gets
         it, and what it started would outlive the socket: a console's heartbeat would keep a
         clerk who is gone present, a citizen's slot would be renewed for ever. So a consumer
-        that ends without it runs its ``disconnect()`` here, bounded in time."""
+        that ends without it runs its ``disconnect()`` here, bounded in time. A socket counted
+        open (/metrics) is uncounted however it ends."""
         try:
             await super().__call__(scope, receive, send)  # type: ignore[arg-type]
         finally:
-            if not self.disconnected:
-                await self.release()
+            try:
+                if not self.disconnected:
+                    await self.release()
+            finally:
+                if self.counted:
+                    self.counted = False
+                    open_sockets.closed(self.endpoint())
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        if not self.counted:
+            self.counted = True
+            open_sockets.opened(self.endpoint())
 
     async def websocket_disconnect(self, message: WebSocketDisconnectEvent) -> None:
         self.disconnected = True

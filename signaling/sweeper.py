@@ -6,16 +6,22 @@ only the one that holds the leadership lock (signaling/leader.py) sweeps; when i
 another takes over at its next tick. Every process's loop (leader or not) also moves the
 calls of media workers whose heartbeat stopped to live workers (docs/media.md, "Failover"):
 a compare-and-set in Redis gives each call to one process, so it is told once, and a
-deployment whose leader runs under another ``CHANNEL_PREFIX`` still fails over.
+deployment whose leader runs under another ``CHANNEL_PREFIX`` still fails over. The leader
+also registers recordings whose live report was lost (consult/recording/reconcile.py) every
+``RECORDINGS_RECONCILE_SECONDS``, and notes when it last swept (consult/heartbeats.py: the
+sweep lag of ``/metrics``).
 """
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from django.conf import settings
 
+from consult import heartbeats
 from consult.queue import sweep, video
+from consult.recording.reconcile import reconcile_recordings
 
 from .base import off_thread
 from .leader import Leadership
@@ -62,9 +68,11 @@ async def _lead_and_sweep(interval: float) -> None:
     leadership = Leadership()
     run = off_thread(sweep.sweep)
     media_failing = False  # Redis is down: say so once, not every tick
+    reconcile = off_thread(reconcile_recordings)
+    reconciled_at = float("-inf")
 
     async def tick() -> None:
-        nonlocal media_failing
+        nonlocal media_failing, reconciled_at
         try:
             await move_calls_of_dead_media_workers()
         except Exception as error:
@@ -73,8 +81,14 @@ async def _lead_and_sweep(interval: float) -> None:
             media_failing = True
         else:
             media_failing = False
-        if await asyncio.to_thread(leadership.check):
-            await run()
+        if not await asyncio.to_thread(leadership.check):
+            return
+        await run()
+        await asyncio.to_thread(heartbeats.note_sweep)
+        every_seconds = settings.RECORDINGS_RECONCILE_SECONDS
+        if every_seconds > 0 and time.monotonic() - reconciled_at >= every_seconds:
+            reconciled_at = time.monotonic()
+            await reconcile()
 
     try:
         await every(interval, tick, "queue sweep")

@@ -177,6 +177,14 @@ class Consultation(models.Model):
                 condition=models.Q(offer_expires_at__isnull=False),
             ),
             models.Index(fields=["clerk", "state"], name="consult_clerk_state_idx"),
+            # The consultations in progress and the open written questions by channel, for
+            # the operator's /metrics (consult/queue/monitoring.py): few rows, however long
+            # the history.
+            models.Index(
+                fields=["state", "channel"],
+                name="consult_open_idx",
+                condition=models.Q(state__in=["active", "asked"]),
+            ),
             # Statistics filter by the day a consultation was requested.
             models.Index(fields=["created_at", "topic"], name="consult_created_idx"),
             # Exact percentiles over long periods read the waits in order from here,

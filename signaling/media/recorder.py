@@ -11,16 +11,24 @@ The file is opened at the first video keyframe (its width and height go into the
 if no video comes within ``AUDIO_ONLY_AFTER`` seconds of audio, the file holds audio only.
 Other codecs (H.264 from a browser that offers nothing else) are not recorded: webm has no
 H.264; ``unsupported`` counts such frames.
+
+A finished file gets a manifest beside it, ``<party>.manifest.json``, written atomically
+(a temporary file, fsync, rename) after the file itself is on disk: the durable report of
+the file that consult/recording/reconcile.py registers when the live ``media.recorded``
+event is lost (docs/media.md, "Recording").
 """
 
 from __future__ import annotations
 
 import fractions
+import json
 import logging
+import os
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +40,8 @@ RECORDED = {"video": "video/vp8", "audio": "audio/opus"}
 AUDIO_ONLY_AFTER = 3.0  # seconds of audio without a video keyframe
 MAX_QUEUED = 2000  # about a minute of media: a stalled disk drops rather than grows
 WRAP = 1 << 32
+MANIFEST_SUFFIX = ".manifest.json"
+MANIFEST_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,49 @@ class RecordedFile:
     duration_seconds: float
     video_frames: int
     audio_frames: int
+
+
+def manifest_name(party: str) -> str:
+    return f"{party}{MANIFEST_SUFFIX}"
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_manifest(
+    directory: Path,
+    recorded: RecordedFile,
+    *,
+    consultation_id: int,
+    recording_id: int,
+    started_at: datetime,
+    finished_at: datetime,
+) -> Path:
+    """Write ``<party>.manifest.json`` beside a finished file, atomically: a reader sees the
+    whole manifest or none, and the file it names is on disk before it (both fsynced)."""
+    _fsync(directory / Path(recorded.path).name)
+    target = directory / manifest_name(recorded.party)
+    temporary = directory / f".{target.name}.tmp"
+    body = {
+        "version": MANIFEST_VERSION,
+        "consultation": consultation_id,
+        "recording": recording_id,
+        **asdict(recorded),
+        "started_at": started_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
+    }
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(body, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, target)
+    _fsync(directory)  # the rename itself survives a crash
+    return target
 
 
 def vp8_size(data: bytes) -> tuple[int, int] | None:
@@ -85,12 +138,25 @@ class _Clock:
 class PartyRecorder:
     """Writes one party's VP8 and Opus frames to ``directory/<party>.webm`` in a thread."""
 
-    def __init__(self, *, directory: Path, relative_dir: str, party: str) -> None:
+    def __init__(
+        self,
+        *,
+        directory: Path,
+        relative_dir: str,
+        party: str,
+        consultation_id: int,
+        recording_id: int,
+    ) -> None:
         self.party = party
+        self.directory = directory
         self.path = directory / f"{party}.webm"
+        self.manifest = directory / manifest_name(party)
         self.relative = f"{relative_dir}/{party}.webm"
+        self.consultation_id = consultation_id
+        self.recording_id = recording_id
         directory.mkdir(parents=True, exist_ok=True)
         self.started = time.monotonic()
+        self.started_at = datetime.now(UTC)
         self.dropped = 0
         self.unsupported = 0
         self._clocks: dict[str, _Clock] = {}
@@ -138,11 +204,12 @@ class PartyRecorder:
     # --- blocking: call through asyncio.to_thread
 
     def finish(self) -> RecordedFile:
-        """Close the file and report it (an empty recording leaves no file)."""
+        """Close the file, write its manifest and report it (an empty recording leaves no
+        file and no manifest)."""
         self._queue.put(None)
         self._thread.join()
         exists = self.path.exists()
-        return RecordedFile(
+        recorded = RecordedFile(
             party=self.party,
             path=self.relative,
             size_bytes=self.path.stat().st_size if exists else 0,
@@ -150,12 +217,26 @@ class PartyRecorder:
             video_frames=self._frames["video"],
             audio_frames=self._frames["audio"],
         )
+        if recorded.size_bytes:
+            try:
+                write_manifest(
+                    self.directory,
+                    recorded,
+                    consultation_id=self.consultation_id,
+                    recording_id=self.recording_id,
+                    started_at=self.started_at,
+                    finished_at=datetime.now(UTC),
+                )
+            except OSError:  # the live report still goes out; the log says what is missing
+                logger.exception("recorder: no manifest for %s", self.relative)
+        return recorded
 
     def discard(self) -> None:
-        """Stop writing and delete the file."""
+        """Stop writing and delete the file (and a manifest, should one exist)."""
         self._queue.put(None)
         self._thread.join()
         self.path.unlink(missing_ok=True)
+        self.manifest.unlink(missing_ok=True)
 
     # --- the writer thread
 

@@ -127,7 +127,13 @@ class Session:
                 return  # a repeated command
             raise SessionError("recording_running")
         self.relay.recorders = {
-            party: PartyRecorder(directory=directory, relative_dir=relative_dir, party=party)
+            party: PartyRecorder(
+                directory=directory,
+                relative_dir=relative_dir,
+                party=party,
+                consultation_id=self.consultation_id,
+                recording_id=recording_id,
+            )
             for party in messages.PARTIES
         }
         self.recording = (recording_id, reply_group)

@@ -58,6 +58,17 @@ async def wait_for(predicate, timeout=20):
     raise AssertionError("condition not reached")
 
 
+async def end_call(clerk_ws, citizen, media_worker, *peers):  # noqa: F811
+    """The clerk ends the consultation; the relay session goes, the peers and sockets close."""
+    await send(clerk_ws, type="end", outcome="resolved")
+    await receive_until(clerk_ws, "closed")
+    await eventually(lambda: len(media_worker) == 0)
+    for pc in peers:
+        await pc.close()
+    await citizen.disconnect()
+    await clerk_ws.disconnect()
+
+
 async def test_a_consented_recording_records_both_parties_and_withdrawal_deletes_it(
     topic,
     clerk,  # noqa: F811
@@ -98,13 +109,7 @@ async def test_a_consented_recording_records_both_parties_and_withdrawal_deletes
     assert withdrawn["recording"] == recording_id
     await wait_for(lambda: not RecordingFile.objects.filter(recording_id=recording_id).exists())
     await eventually(lambda: not (Path(recordings_dir) / str(recording_id)).exists())
-    await send(clerk_ws, type="end", outcome="resolved")
-    await receive_until(clerk_ws, "closed")
-    await eventually(lambda: len(media_worker) == 0)
-    for pc in (citizen_pc, clerk_pc):
-        await pc.close()
-    await citizen.disconnect()
-    await clerk_ws.disconnect()
+    await end_call(clerk_ws, citizen, media_worker, citizen_pc, clerk_pc)
 
 
 async def test_no_means_nothing_is_recorded(topic, clerk):  # noqa: F811
@@ -174,3 +179,50 @@ async def test_ending_the_consultation_while_recording_keeps_the_files(
         await pc.close()
     await citizen.disconnect()
     await clerk_ws.disconnect()
+
+
+async def test_files_whose_live_report_is_lost_are_registered_by_the_reconciler(
+    topic,
+    clerk,  # noqa: F811
+    media_worker,  # noqa: F811
+    recordings_dir,
+    monkeypatch,
+):
+    """The worker's ``media.recorded`` event reaches no consumer (as when nobody is
+    connected, or Redis restarts): the manifests beside the files get them registered."""
+    from consult.recording.reconcile import reconcile_recordings
+    from signaling.recording import RecordingMixin
+
+    dropped: list[int] = []
+
+    async def drop(self, event):
+        dropped.append(event["recording"])
+
+    monkeypatch.setattr(RecordingMixin, "media_recorded", drop)
+    consultation = await start(topic, clerk)
+    citizen, clerk_ws, _ = await open_both(consultation, clerk)
+    await send(clerk_ws, type="rec_request", purpose="Nachweis")
+    asked = await receive_until(citizen, "rec_state")
+    recording_id = asked["recording"]
+    await send(citizen, type="rec_answer", recording=recording_id, consent=True)
+    (citizen_pc, _), (clerk_pc, clerk_sees) = await relay_call(citizen, clerk_ws)
+    await clerk_sees.wait("video", 45)
+
+    await send(clerk_ws, type="rec_stop", recording=recording_id)
+    await eventually(lambda: recording_id in dropped, timeout=20)  # the report is lost
+    assert not await database_sync_to_async(RecordingFile.objects.exists)()
+
+    first = await database_sync_to_async(reconcile_recordings)()
+    assert first.registered == 2 and first.refused == 0
+    second = await database_sync_to_async(reconcile_recordings)()
+    assert second.registered == 0 and second.already == 2
+    files = await database_sync_to_async(list)(
+        RecordingFile.objects.filter(recording_id=recording_id).order_by("party")
+    )
+    assert [f.party for f in files] == ["citizen", "clerk"]
+    for registered in files:
+        assert registered.size_bytes == (Path(recordings_dir) / registered.path).stat().st_size
+    recording = await database_sync_to_async(Recording.objects.get)(pk=recording_id)
+    assert recording.state == "stopped" and recording.size_bytes > 0
+
+    await end_call(clerk_ws, citizen, media_worker, citizen_pc, clerk_pc)

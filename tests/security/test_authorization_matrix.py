@@ -124,6 +124,9 @@ HTTP_RULES: dict[str, Rule] = {
         "403 403 403 ok 403 ok", kwargs=lambda w: {"pk": w.recording_file.pk}
     ),
     "frontend:healthz": Rule(EVERYONE),
+    # Off without METRICS_TOKEN; with it only its bearer token opens it, never a session
+    # (tests/unit/test_metrics.py).
+    "frontend:metrics": Rule("404 404 404 404 404 404"),
     "frontend:catalogue": Rule(EVERYONE),
     "frontend:service": Rule(EVERYONE),
     "frontend:navigator": Rule(EVERYONE),

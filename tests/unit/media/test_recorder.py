@@ -126,7 +126,9 @@ async def test_closing_the_session_finishes_and_reports_the_recording(
 
 
 def test_a_recorder_waits_for_a_keyframe_and_asks_for_one(tmp_path: Path) -> None:
-    recorder = PartyRecorder(directory=tmp_path, relative_dir="x", party="citizen")
+    recorder = PartyRecorder(
+        directory=tmp_path, relative_dir="x", party="citizen", consultation_id=1, recording_id=1
+    )
     delta = bytes([0x31, 0, 0]) + bytes(20)  # P bit set: not a keyframe
     assert recorder.feed(
         kind="video", mime="video/VP8", clock_rate=90000, data=delta, timestamp=1, source=1
