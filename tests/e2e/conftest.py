@@ -85,6 +85,22 @@ def platform_log(name: str) -> Path:
     return ROOT / "var" / f"e2e-{name}.log"
 
 
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    """Until ``url`` (a daphne, or the proxy before it) answers ``/healthz`` with 200 (the
+    database and channel layer answer); fails when the process ends first or after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{url}/healthz did not answer; see {log}") from None
+            time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def running_platform(name: str, *, media: bool = True, **settings: str) -> Iterator[str]:
     """A daphne process like production's, on the test database and Redis, and (``media``)
@@ -115,16 +131,7 @@ def running_platform(name: str, *, media: bool = True, **settings: str) -> Itera
         if media:
             processes.append(_spawn(["manage.py", "mediaworker"], env, log))
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                if processes[0].poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not start; see {log.name}") from None
-                time.sleep(0.1)
+        wait_until_healthy(url, processes[0], platform_log(name))
         try:
             yield url
         finally:
