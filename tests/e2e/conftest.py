@@ -162,9 +162,10 @@ def live_server_url(
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Per module: Playwright's sync API keeps an event loop in this thread while it runs,
-    which must be gone before asyncio tests (pytest-asyncio) run in the same process."""
+    which must be gone before asyncio tests (pytest-asyncio) run in the same process. A module
+    may add flags (``EXTRA_BROWSER_ARGS``)."""
     from playwright.sync_api import sync_playwright
 
     # The ORM calls of the test itself (fixtures, checks) are synchronous and safe here,
@@ -173,7 +174,9 @@ def browser() -> Iterator[Any]:
     mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*BROWSER_ARGS, *getattr(request.module, "EXTRA_BROWSER_ARGS", [])],
         )
         yield browser
         browser.close()

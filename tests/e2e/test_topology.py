@@ -50,13 +50,7 @@ def topology(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: An
 def deployment(
     topology: Topology, transactional_db: None, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> Topology:
-    """The topology with every process up (a test before may have killed one); this process
-    trusts its self-signed certificate (wss:// clients, urllib) and signs the sessions it
-    makes with the rendered SECRET_KEY, as its daphne processes do."""
-    topology.ensure_running()
-    monkeypatch.setenv("SSL_CERT_FILE", str(topology.certificate))
-    settings.SECRET_KEY = topology.environment()["SECRET_KEY"]
-    return topology
+    return topology.prepared(monkeypatch, settings)
 
 
 def upstream_connections(port: int) -> set[int]:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .conftest import ROOT, _free_port, _test_database_url, wait_until_healthy
 
@@ -193,7 +194,9 @@ class Topology:
     daphnes: list[Daphne]
     rendered: Path
     certificate: Path
+    settings: dict[str, str]  # a module's own, e.g. RTC_FORCE_RELAY
     nginx: subprocess.Popen | None = None
+    turn: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -213,7 +216,7 @@ class Topology:
 
     @property
     def test_settings(self) -> dict[str, str]:
-        return {"PUBLIC_HOLIDAYS_STATE": "none", "CSRF_TRUSTED_ORIGINS": self.url}
+        return {"PUBLIC_HOLIDAYS_STATE": "none", "CSRF_TRUSTED_ORIGINS": self.url, **self.settings}
 
     def unit(self, name: str, instance: str = "") -> Unit:
         return Unit.read(self.rendered / "systemd" / name, self.test_settings, instance)
@@ -224,6 +227,15 @@ class Topology:
 
     def nginx_logs(self) -> str:
         return "".join(p.read_text(errors="replace") for p in self.log_dir.glob("*.log"))
+
+    def prepared(self, monkeypatch: Any, settings: Any) -> "Topology":
+        """For a test: every process up (a test before may have killed one); this process
+        trusts the self-signed certificate (wss:// clients, urllib) and signs the sessions it
+        makes with the rendered SECRET_KEY, as the daphne processes do."""
+        self.ensure_running()
+        monkeypatch.setenv("SSL_CERT_FILE", str(self.certificate))
+        settings.SECRET_KEY = self.environment()["SECRET_KEY"]
+        return self
 
     def ensure_running(self) -> None:
         """As systemd's Restart=always would: start what is not running."""
@@ -269,7 +281,26 @@ http {{
             )
         wait_until_healthy(f"http://127.0.0.1:{self.http_port}", self.nginx, log)
 
+    def start_turn(self) -> None:
+        """coturn with the rendered /etc/turnserver.conf; on the command line what loopback
+        needs: listen and relay on 127.0.0.1 only, and relay between two relay addresses
+        there (the shipped configuration refuses loopback and private peers)."""
+        self.turn = subprocess.Popen(  # noqa: S603
+            [
+                shutil.which("turnserver") or "/usr/bin/turnserver",
+                *("-c", str(self.rendered / "coturn" / "turnserver.conf")),
+                *("--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1"),
+                *("--allow-loopback-peers", "--allowed-peer-ip", "127.0.0.1"),
+                *("--pidfile", str(self.folder / "turn.pid")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
     def stop(self) -> None:
+        if self.turn is not None and self.turn.poll() is None:
+            self.turn.terminate()
+            self.turn.wait(timeout=15)
         if self.nginx is not None and self.nginx.poll() is None:
             self.nginx.send_signal(signal.SIGQUIT)
             try:
@@ -311,9 +342,10 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def running_topology(folder: Path) -> Iterator[Topology]:
+def running_topology(folder: Path, *, turn: bool = False, **settings: str) -> Iterator[Topology]:
     """Render deploy/ for this run, collect the static files, start Redis, two daphne
-    processes and nginx; stop them all on the way out."""
+    processes (with ``settings`` beyond the rendered ones), nginx and (``turn``) coturn; stop
+    them all on the way out."""
     (folder / "logs").mkdir(parents=True)
     (folder / "data").mkdir()
     certificate, key = self_signed_certificate(folder)
@@ -355,6 +387,7 @@ def running_topology(folder: Path) -> Iterator[Topology]:
         daphnes=[],
         rendered=rendered,
         certificate=certificate,
+        settings=settings,
     )
     topology.daphnes = [
         Daphne(
@@ -378,6 +411,8 @@ def running_topology(folder: Path) -> Iterator[Topology]:
         for daphne in topology.daphnes:
             daphne.start()
         topology.start_nginx()
+        if turn:
+            topology.start_turn()
         yield topology
     finally:
         topology.stop()
