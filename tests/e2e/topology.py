@@ -5,12 +5,12 @@ of their own (the suite's Redis and PostgreSQL are never restarted).
 
 What differs from a server is only what a test machine needs: a self-signed certificate for
 127.0.0.1, nginx's main configuration (a Debian server has /etc/nginx/nginx.conf; here one that
-includes the rendered site, with its paths in a temporary folder), the test database, and no
+includes the rendered site, with its paths in a temporary folder), the test database, no
 public holidays (the tests run on any day), and the site's origin with its port in
 ``CSRF_TRUSTED_ORIGINS`` (nginx listens on a free port, not 443; a city serving on another port
-sets the same: daphne gives websockets no scheme, so behind TLS a socket's Origin is accepted as
-``SITE_URL``'s or a trusted one, signaling/origins.py). The units' ``%i`` is the port, as systemd
-has it.
+sets the same: daphne gives websockets no scheme, so behind TLS a socket's Origin is accepted
+only as ``SITE_URL``'s or a trusted one, signaling/origins.py). The units' ``%i`` is the port,
+as systemd has it.
 """
 
 import contextlib
