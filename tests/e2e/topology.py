@@ -6,7 +6,8 @@ of their own (the suite's Redis and PostgreSQL are never restarted).
 What differs from a server is only what a test machine needs: a self-signed certificate for
 127.0.0.1, nginx's main configuration (a Debian server has /etc/nginx/nginx.conf; here one that
 includes the rendered site, with its paths in a temporary folder), the test database, no
-public holidays (the tests run on any day), and the site's origin with its port in
+public holidays (the tests run on any day), a longer grace period for clerks (see
+``Topology.test_settings``), and the site's origin with its port in
 ``CSRF_TRUSTED_ORIGINS`` (nginx listens on a free port, not 443; a city serving on another port
 sets the same: daphne gives websockets no scheme, so behind TLS a socket's Origin is accepted
 only as ``SITE_URL``'s or a trusted one, signaling/origins.py). The units' ``%i`` is the port,
@@ -216,7 +217,15 @@ class Topology:
 
     @property
     def test_settings(self) -> dict[str, str]:
-        return {"PUBLIC_HOLIDAYS_STATE": "none", "CSRF_TRUSTED_ORIGINS": self.url, **self.settings}
+        return {
+            "PUBLIC_HOLIDAYS_STATE": "none",
+            "CSRF_TRUSTED_ORIGINS": self.url,
+            # A clerk counts as gone after 60 s without a heartbeat, not 15: on a 2-core machine
+            # loaded by other test runs the console's heartbeat was seen to starve past 15 s and
+            # the chat was requeued mid-test (the reconnects measured take well under a second).
+            "QUEUE_GRACE_SECONDS": "60",
+            **self.settings,
+        }
 
     def unit(self, name: str, instance: str = "") -> Unit:
         return Unit.read(self.rendered / "systemd" / name, self.test_settings, instance)
