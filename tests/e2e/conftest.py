@@ -89,6 +89,22 @@ def platform_log(name: str) -> Path:
 MEDIA_WORKERS: dict[str, list[subprocess.Popen]] = {}
 
 
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    """Until ``url`` (a daphne, or the proxy before it) answers ``/healthz`` with 200 (the
+    database and channel layer answer); fails when the process ends first or after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{url}/healthz did not answer; see {log}") from None
+            time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def running_platform(
     name: str, *, media: bool = True, media_workers: int = 1, **settings: str
@@ -126,16 +142,7 @@ def running_platform(
         MEDIA_WORKERS[name] = workers
         processes.extend(workers)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                if processes[0].poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not start; see {log.name}") from None
-                time.sleep(0.1)
+        wait_until_healthy(url, processes[0], platform_log(name))
         try:
             yield url
         finally:
@@ -168,9 +175,10 @@ def live_server_url(
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Per module: Playwright's sync API keeps an event loop in this thread while it runs,
-    which must be gone before asyncio tests (pytest-asyncio) run in the same process."""
+    which must be gone before asyncio tests (pytest-asyncio) run in the same process. A module
+    may add flags (``EXTRA_BROWSER_ARGS``)."""
     from playwright.sync_api import sync_playwright
 
     # The ORM calls of the test itself (fixtures, checks) are synchronous and safe here,
@@ -179,7 +187,9 @@ def browser() -> Iterator[Any]:
     mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*BROWSER_ARGS, *getattr(request.module, "EXTRA_BROWSER_ARGS", [])],
         )
         yield browser
         browser.close()
