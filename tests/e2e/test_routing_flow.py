@@ -115,9 +115,10 @@ def test_a_console_closed_mid_chat_puts_the_citizen_back_at_the_head(pages, cler
     )
     expect(
         citizen.get_by_role(
-            "link", name=re.compile("Oder stellen Sie Ihre Frage jetzt schriftlich")
+            "heading", name=re.compile("Oder stellen Sie Ihre Frage jetzt schriftlich")
         )
     ).to_be_visible()
+    expect(citizen.get_by_role("button", name="Als schriftliche Frage senden")).to_be_visible()
     assert_accessible(citizen)
 
     ben_page = pages.new()
