@@ -80,6 +80,19 @@ def _spawn(args: list[str], env: dict[str, str], log: Any) -> subprocess.Popen:
     )
 
 
+# The deadlines of every platform the suite starts (the topology's too). They share the test
+# database, and whichever process holds the sweep leadership (signaling/leader.py) sweeps
+# every consultation with its own deadlines: one platform with a longer grace would see its
+# clerks requeued by another's sweep. Short, so the tests can wait for them (the defaults
+# are 15 s, 5 s and 60 s): a clerk's console counts as gone after 3 s without a heartbeat,
+# a waiting citizen's page after 5 s.
+SWEEP_SETTINGS = {
+    "QUEUE_GRACE_SECONDS": "3",
+    "QUEUE_HEARTBEAT_SECONDS": "0.5",
+    "CITIZEN_GRACE_SECONDS": "5",
+}
+
+
 def platform_log(name: str) -> Path:
     """Where the processes of ``running_platform(name)`` write their output and logs."""
     return ROOT / "var" / f"e2e-{name}.log"
@@ -119,11 +132,7 @@ def running_platform(
         "DATABASE_URL": _test_database_url(),
         "WHITENOISE_USE_FINDERS": "true",
         "CHANNEL_PREFIX": f"e2e{port}",
-        # Short deadlines so the tests can wait for them (the defaults are 15 s and 5 s).
-        "QUEUE_GRACE_SECONDS": "3",
-        "QUEUE_HEARTBEAT_SECONDS": "0.5",
-        # A citizen whose page closed leaves the queue after 5 s (the default is 60 s).
-        "CITIZEN_GRACE_SECONDS": "5",
+        **SWEEP_SETTINGS,
         "PUBLIC_HOLIDAYS_STATE": "none",  # the tests run on any day of the year
         "MEDIA_WORKER_EMBEDDED": "false",
         "SITE_URL": f"http://127.0.0.1:{port}",
