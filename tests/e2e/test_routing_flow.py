@@ -125,7 +125,9 @@ def test_a_console_closed_mid_chat_puts_the_citizen_back_at_the_head(pages, cler
     log_in(ben_page, "ben")
     expect(ben_page.locator("#offer")).to_be_visible()  # first in line for the next clerk
     ben_page.locator("#offer").get_by_role("button", name="Annehmen").click()
-    expect(citizen.locator("#message")).to_be_visible()
+    # (The reply box stays while the chat waits again: wait for Ben, not for the box.)
+    expect(citizen.get_by_role("log")).to_contain_text("Ben ist dem Gespräch beigetreten.")
+    expect(citizen.locator("#waiting")).to_be_hidden()
     consultation = Consultation.objects.get()
     assert (consultation.state, consultation.clerk.username) == ("active", "ben")
 
