@@ -167,7 +167,9 @@ def test_keyboard_only_citizen_and_clerk(pages, topic, make_clerk):
     make_clerk("anna", [topic], status="available")
     clerk = pages.new()
     clerk.goto("/console/login/")
-    clerk.keyboard.type("anna")  # the user name field has focus on load
+    # The user name field has focus on load (typing before it has would type into nothing).
+    expect(clerk.get_by_label("Benutzername")).to_be_focused()
+    clerk.keyboard.type("anna")
     clerk.keyboard.press("Tab")
     clerk.keyboard.type("pw-anna")
     clerk.keyboard.press("Enter")
